@@ -1,0 +1,31 @@
+//! Schema migrations. One migration per file: sea-orm-migration names a migration after its
+//! file stem, so two in one file would silently skip the second. Every migration runs on
+//! SQLite and PostgreSQL, and every ALTER does one thing (SQLite refuses more).
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_organization;
+mod m20261129_000002_create_contact;
+mod m20261129_000003_create_pledge;
+mod m20261129_000004_create_pledge_organization;
+mod m20261129_000005_create_reference_item;
+mod m20261129_000006_create_pledge_classification;
+mod m20261129_000007_create_audit_event;
+mod m20261129_000008_create_staff_user;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_create_organization::Migration),
+            Box::new(m20261129_000002_create_contact::Migration),
+            Box::new(m20261129_000003_create_pledge::Migration),
+            Box::new(m20261129_000004_create_pledge_organization::Migration),
+            Box::new(m20261129_000005_create_reference_item::Migration),
+            Box::new(m20261129_000006_create_pledge_classification::Migration),
+            Box::new(m20261129_000007_create_audit_event::Migration),
+            Box::new(m20261129_000008_create_staff_user::Migration),
+        ]
+    }
+}

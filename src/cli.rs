@@ -1,0 +1,219 @@
+//! The command line (design.md §5). `main.rs` only parses and calls `run`.
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::pledge::{StaffRole, parse_email};
+use crate::domain::register::parse_register;
+use crate::startup::{Application, shutdown_signal};
+use crate::store::{self, audit::Actor};
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pledgeflow",
+    version,
+    about = "Runs the pledge update cycle of the Call to Local Action for Migrants and Refugees"
+)]
+pub struct Cli {
+    /// A TOML file whose keys override the embedded defaults (see config/default.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default when no command is given).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import data from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Manage secretariat accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import organizations, pledges and contacts from a register CSV (format in the README).
+    /// All or nothing: a file with any bad row writes nothing. Re-importing updates in place.
+    Register {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a secretariat account, or reset its name, role and password. The password comes
+    /// from PLEDGEFLOW_STAFF_PASSWORD, else a prompt (or one line of standard input).
+    Add {
+        email: String,
+        /// Full name shown in the workspace.
+        #[arg(long)]
+        name: String,
+        /// admin, reviewer or viewer.
+        #[arg(long, value_parser = |s: &str| StaffRole::parse(s))]
+        role: StaffRole,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_logging(&settings.log);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => migrate(settings).await,
+        Command::Import(ImportCommand::Register { file }) => import_register(settings, file).await,
+        Command::Staff(StaffCommand::Add { email, name, role }) => {
+            staff_add(settings, email, name, role).await
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let app = Application::build(settings, Clock::system(), None).await?;
+    app.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = store::connect(&settings.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", settings.database.url))?;
+    store::migrate(&db).await.context("database migrations failed")?;
+    Ok(db)
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
+    open(&settings).await?;
+    println!("database is up to date");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import_register(settings: Settings, file: PathBuf) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = match parse_register(&bytes) {
+        Ok(p) => p,
+        Err(issues) => {
+            eprintln!(
+                "{}: {} problem(s); nothing was written.",
+                file.display(),
+                issues.len()
+            );
+            for issue in issues {
+                eprintln!("  {issue}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    for warning in &parsed.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let db = open(&settings).await?;
+    let show_progress = std::io::stderr().is_terminal();
+    let summary = store::register::apply_register(
+        &db,
+        &parsed,
+        Clock::system().now(),
+        Actor::System,
+        |done, total| {
+            if show_progress && (done % 25 == 0 || done == total) {
+                eprint!("\rimporting row {done} of {total}");
+                let _ = std::io::stderr().flush();
+                if done == total {
+                    eprintln!();
+                }
+            }
+        },
+    )
+    .await
+    .context("the import failed and was rolled back; nothing was written")?;
+    println!(
+        "imported {} rows from {}: organizations {} created, {} updated; pledges {} created, {} updated, {} unchanged; contacts {} created, {} updated",
+        parsed.rows.len(),
+        file.display(),
+        summary.organizations_created,
+        summary.organizations_updated,
+        summary.pledges_created,
+        summary.pledges_updated,
+        summary.pledges_unchanged,
+        summary.contacts_created,
+        summary.contacts_updated,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+const MIN_PASSWORD_CHARS: usize = 12;
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("PLEDGEFLOW_STAFF_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat the password: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn staff_add(
+    settings: Settings,
+    email: String,
+    name: String,
+    role: StaffRole,
+) -> anyhow::Result<ExitCode> {
+    let email = parse_email(&email).map_err(anyhow::Error::msg)?;
+    let name = name.trim().to_string();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 200,
+        "--name must be 1 to 200 characters"
+    );
+    let password = read_password()?;
+    anyhow::ensure!(
+        password.chars().count() >= MIN_PASSWORD_CHARS,
+        "the password must have at least {MIN_PASSWORD_CHARS} characters"
+    );
+    let hash = password_auth::generate_hash(password.as_bytes());
+    let db = open(&settings).await?;
+    let now = Clock::system().now();
+    let (id, created) = store::staff::add_or_update_staff(&db, &email, &name, role, hash, now).await?;
+    store::audit::record(
+        &db,
+        now,
+        Actor::System,
+        if created { "staff.created" } else { "staff.updated" },
+        "staff_user",
+        Some(id.to_string()),
+        serde_json::json!({ "email": email, "role": role.as_str() }),
+    )
+    .await?;
+    println!("{} {email} ({role})", if created { "created" } else { "updated" });
+    Ok(ExitCode::SUCCESS)
+}

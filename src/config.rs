@@ -1,0 +1,356 @@
+//! Layered settings: the embedded `config/default.toml`, then `--config FILE`, then
+//! `PLEDGEFLOW__SECTION__KEY` environment variables. The default file lists every key, so a key
+//! it lacks is unknown, and unknown keys are refused by name (a typo must not pass silently).
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::{Table, Value};
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "PLEDGEFLOW__";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub demo: DemoSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub base_url: String,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub file_dir: String,
+    pub smtp_url: Secret,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub load: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// A value that may carry a password (database and SMTP URLs). Debug and Display show the
+/// URL with its password replaced, so logging the settings never leaks it.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn redacted(&self) -> String {
+        // scheme://user:password@host → scheme://user:***@host
+        if let Some((scheme, rest)) = self.0.split_once("://")
+            && let Some((credentials, host)) = rest.rsplit_once('@')
+        {
+            let user = credentials.split(':').next().unwrap_or_default();
+            return format!("{scheme}://{user}:***@{host}");
+        }
+        self.0.clone()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("config file {path} is not valid TOML: {cause}")]
+    Parse { path: String, cause: String },
+    #[error("unknown config key `{key}` (from {origin})")]
+    UnknownKey { key: String, origin: String },
+    #[error("config key `{key}` (from {origin}) must be {expected}")]
+    WrongType {
+        key: String,
+        origin: String,
+        expected: String,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads the layers from the real environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let file = match config_file {
+            Some(path) => Some((
+                path.display().to_string(),
+                std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+                    path: path.display().to_string(),
+                    cause,
+                })?,
+            )),
+            None => None,
+        };
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        Settings::from_layers(file.as_ref().map(|(p, t)| (p.as_str(), t.as_str())), &env)
+    }
+
+    /// Merges the layers; `file` is (name, TOML text); `env` are (NAME, value) pairs.
+    pub fn from_layers(
+        file: Option<(&str, &str)>,
+        env: &[(String, String)],
+    ) -> Result<Settings, ConfigError> {
+        let mut merged: Table = DEFAULT_TOML.parse().expect("embedded default.toml is valid TOML");
+        if let Some((path, text)) = file {
+            let layer: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
+                path: path.into(),
+                cause: e.to_string(),
+            })?;
+            merge(&mut merged, layer, "", &format!("config file {path}"))?;
+        }
+        for (name, raw) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            let origin = format!("environment variable {name}");
+            let (section, key) = match parts.as_slice() {
+                [section, key] => (section, key),
+                _ => {
+                    return Err(ConfigError::UnknownKey {
+                        key: parts.join("."),
+                        origin,
+                    });
+                }
+            };
+            let slot = merged
+                .get_mut(section)
+                .and_then(Value::as_table_mut)
+                .and_then(|t| t.get_mut(key))
+                .ok_or_else(|| ConfigError::UnknownKey {
+                    key: format!("{section}.{key}"),
+                    origin: origin.clone(),
+                })?;
+            *slot = env_value(raw, slot, &format!("{section}.{key}"), &origin)?;
+        }
+        let settings: Settings = Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "database.url must start with sqlite: or postgres:// (got {})",
+                self.database.url
+            )));
+        }
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "server.bind must be an address and port such as 127.0.0.1:8080 (got {})",
+                self.server.bind
+            )));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database.max_connections must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Overlays `layer` onto `base`, refusing keys `base` does not have and changes of type.
+fn merge(base: &mut Table, layer: Table, prefix: &str, origin: &str) -> Result<(), ConfigError> {
+    for (key, value) in layer {
+        let full = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let Some(slot) = base.get_mut(&key) else {
+            return Err(ConfigError::UnknownKey {
+                key: full,
+                origin: origin.into(),
+            });
+        };
+        match (slot, value) {
+            (Value::Table(inner), Value::Table(layer_inner)) => merge(inner, layer_inner, &full, origin)?,
+            (slot, value) if slot.same_type(&value) => *slot = value,
+            (slot, _) => {
+                return Err(ConfigError::WrongType {
+                    key: full,
+                    origin: origin.into(),
+                    expected: slot.type_str().to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An environment value takes the type of the default it replaces.
+fn env_value(raw: &str, default: &Value, key: &str, origin: &str) -> Result<Value, ConfigError> {
+    let wrong = || ConfigError::WrongType {
+        key: key.into(),
+        origin: origin.into(),
+        expected: default.type_str().to_string(),
+    };
+    Ok(match default {
+        Value::String(_) => Value::String(raw.to_string()),
+        Value::Integer(_) => Value::Integer(raw.trim().parse().map_err(|_| wrong())?),
+        Value::Boolean(_) => Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => return Err(wrong()),
+        }),
+        _ => return Err(wrong()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_development_setup() {
+        let s = Settings::from_layers(None, &[]).unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url.expose(), "sqlite://data/pledgeflow.db");
+        assert_eq!(s.mail.transport, MailTransport::File);
+        assert_eq!(s.mail.file_dir, "data/mail");
+        assert!(s.demo.load);
+    }
+
+    #[test]
+    fn file_then_environment_override() {
+        let file = "[server]\nbind = \"0.0.0.0:9000\"\n[demo]\nload = false\n";
+        let s = Settings::from_layers(
+            Some(("prod.toml", file)),
+            &env(&[
+                ("PLEDGEFLOW__SERVER__BIND", "127.0.0.1:9001"),
+                ("PLEDGEFLOW__DATABASE__MAX_CONNECTIONS", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:9001");
+        assert_eq!(s.database.max_connections, 3);
+        assert!(!s.demo.load);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Settings::from_layers(Some(("x.toml", "[server]\nbnd = \"x\"\n")), &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown config key `server.bnd` (from config file x.toml)"
+        );
+        let err = Settings::from_layers(None, &env(&[("PLEDGEFLOW__MAIL__FORM", "x")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown config key `mail.form` (from environment variable PLEDGEFLOW__MAIL__FORM)"
+        );
+        let err = Settings::from_layers(Some(("x.toml", "[cache]\nsize = 1\n")), &[]).unwrap_err();
+        assert!(err.to_string().contains("`cache`"));
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_explained() {
+        let err = Settings::from_layers(None, &env(&[("PLEDGEFLOW__DEMO__LOAD", "perhaps")])).unwrap_err();
+        assert!(
+            err.to_string().contains("`demo.load`") && err.to_string().contains("boolean"),
+            "{err}"
+        );
+        let err =
+            Settings::from_layers(Some(("x.toml", "[mail]\ntransport = \"pigeon\"\n")), &[]).unwrap_err();
+        assert!(err.to_string().contains("pigeon"), "{err}");
+        let err =
+            Settings::from_layers(None, &env(&[("PLEDGEFLOW__DATABASE__URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let s = Settings::from_layers(
+            None,
+            &env(&[
+                ("PLEDGEFLOW__DATABASE__URL", "postgres://app:hunter2@db:5432/pf"),
+                (
+                    "PLEDGEFLOW__MAIL__SMTP_URL",
+                    "smtps://mailer:s3cret@smtp.example.org:465",
+                ),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{s:?} {} {}", s.database.url, s.mail.smtp_url);
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("s3cret"),
+            "{printed}"
+        );
+        assert!(printed.contains("postgres://app:***@db:5432/pf"));
+        assert_eq!(s.database.url.expose(), "postgres://app:hunter2@db:5432/pf");
+    }
+}

@@ -1,0 +1,33 @@
+//! Liveness, readiness and metrics.
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use super::AppState;
+use crate::store;
+
+/// The process is up; says nothing about its dependencies.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// 200 when the database answers, 503 otherwise (so a load balancer stops sending traffic).
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match store::ping(&state.db).await {
+        Ok(()) => (StatusCode::OK, "ready".to_string()),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable".to_string(),
+            )
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,219 @@
+//! One mailer, three transports: SMTP (lettre), a folder of `.eml` files (the default for
+//! `cargo run`) and memory (tests). Only the jobs layer sends; handlers write to the outbox.
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{MailSettings, MailTransport};
+
+/// A message ready to go. `message_id` is fixed before the first attempt, so a resend after
+/// a crash carries the same Message-ID and the receiving side can tell it is the same mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub to_name: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// Without angle brackets, e.g. `7f1c…@pledgeflow`.
+    pub message_id: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MailError {
+    /// Worth retrying: connection refused, timeouts, 4xx replies.
+    #[error("temporary mail failure: {0}")]
+    Transient(String),
+    /// Retrying will not help: bad address, 5xx reply for the recipient.
+    #[error("permanent mail failure: {0}")]
+    Permanent(String),
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    File {
+        dir: PathBuf,
+        from: Mailbox,
+    },
+    Memory {
+        sent: Arc<Mutex<Vec<OutgoingMail>>>,
+        from: Mailbox,
+    },
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mailer::Smtp { .. } => f.write_str("Mailer::Smtp"),
+            Mailer::File { dir, .. } => write!(f, "Mailer::File({})", dir.display()),
+            Mailer::Memory { .. } => f.write_str("Mailer::Memory"),
+        }
+    }
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &MailSettings) -> Result<Mailer, String> {
+        let from: Mailbox = settings
+            .from
+            .parse()
+            .map_err(|e| format!("mail.from `{}` is not a mailbox: {e}", settings.from))?;
+        Ok(match settings.transport {
+            MailTransport::File => Mailer::File {
+                dir: PathBuf::from(&settings.file_dir),
+                from,
+            },
+            MailTransport::Smtp => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.expose())
+                    .map_err(|e| format!("mail.smtp_url {} is not usable: {e}", settings.smtp_url))?
+                    .timeout(Some(std::time::Duration::from_secs(20)))
+                    .build();
+                Mailer::Smtp { transport, from }
+            }
+        })
+    }
+
+    pub fn memory(from: &str) -> Mailer {
+        Mailer::Memory {
+            sent: Arc::default(),
+            from: from.parse().expect("a valid test sender"),
+        }
+    }
+
+    /// Everything a memory mailer has sent, oldest first (empty for other transports).
+    pub fn sent(&self) -> Vec<OutgoingMail> {
+        match self {
+            Mailer::Memory { sent, .. } => sent.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn from(&self) -> &Mailbox {
+        match self {
+            Mailer::Smtp { from, .. } | Mailer::File { from, .. } | Mailer::Memory { from, .. } => from,
+        }
+    }
+
+    /// Builds the MIME message: text, or text and HTML alternatives.
+    pub fn build(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
+        let to = Mailbox::new(
+            mail.to_name.clone(),
+            mail.to
+                .parse()
+                .map_err(|e| MailError::Permanent(format!("recipient `{}`: {e}", mail.to)))?,
+        );
+        let builder = Message::builder()
+            .from(self.from().clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<{}>", mail.message_id)));
+        let built = match &mail.html {
+            Some(html) => {
+                builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone()))
+            }
+            None => builder.header(ContentType::TEXT_PLAIN).body(mail.text.clone()),
+        };
+        built.map_err(|e| MailError::Permanent(format!("message cannot be built: {e}")))
+    }
+
+    /// Sends one message. Returns the Message-ID it carried.
+    pub async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError> {
+        let message = self.build(mail)?;
+        match self {
+            Mailer::Smtp { transport, .. } => {
+                transport.send(message).await.map_err(|e| {
+                    if e.is_permanent() {
+                        MailError::Permanent(e.to_string())
+                    } else {
+                        MailError::Transient(e.to_string())
+                    }
+                })?;
+            }
+            Mailer::File { dir, .. } => write_eml(dir, &mail.message_id, &message.formatted())
+                .await
+                .map_err(|e| MailError::Transient(format!("cannot write to {}: {e}", dir.display())))?,
+            Mailer::Memory { sent, .. } => sent.lock().unwrap_or_else(|p| p.into_inner()).push(mail.clone()),
+        }
+        Ok(mail.message_id.clone())
+    }
+}
+
+/// Writes `<message-id>.eml` through a temporary file and a rename, so a crash never leaves
+/// half a message and a resend of the same message replaces it.
+async fn write_eml(dir: &std::path::Path, message_id: &str, bytes: &[u8]) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let stem: String = message_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let tmp = dir.join(format!(".{stem}.tmp"));
+    tokio::fs::write(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, dir.join(format!("{stem}.eml"))).await
+}
+
+/// A fresh Message-ID: random, under our own domain part.
+pub fn new_message_id() -> String {
+    format!("{}@pledgeflow", uuid::Uuid::new_v4())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail() -> OutgoingMail {
+        OutgoingMail {
+            to: "officer@arua.example.org".into(),
+            to_name: Some("Jane Officer".into()),
+            subject: "Pledge update".into(),
+            text: "Hello".into(),
+            html: Some("<p>Hello</p>".into()),
+            message_id: "abc-123@pledgeflow".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn file_transport_writes_one_eml_per_message_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = Mailer::File {
+            dir: dir.path().to_path_buf(),
+            from: "Secretariat <s@example.org>".parse().unwrap(),
+        };
+        mailer.send(&mail()).await.unwrap();
+        mailer.send(&mail()).await.unwrap(); // a resend replaces, never duplicates
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let eml = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(eml.contains("Message-ID: <abc-123@pledgeflow>"), "{eml}");
+        assert!(
+            eml.contains("To: \"Jane Officer\" <officer@arua.example.org>"),
+            "{eml}"
+        );
+        assert!(eml.contains("multipart/alternative"));
+    }
+
+    #[tokio::test]
+    async fn a_bad_recipient_is_a_permanent_failure() {
+        let mailer = Mailer::memory("s@example.org");
+        let mut bad = mail();
+        bad.to = "not an address".into();
+        assert!(matches!(mailer.send(&bad).await, Err(MailError::Permanent(_))));
+        assert!(mailer.sent().is_empty());
+        mailer.send(&mail()).await.unwrap();
+        assert_eq!(mailer.sent(), vec![mail()]);
+    }
+}

@@ -1,0 +1,100 @@
+//! Builds the application: database, migrations, demo data, mailer, router; serves until
+//! a shutdown signal, finishing requests in flight.
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::mail::Mailer;
+use crate::{demo, store, telemetry};
+
+pub struct Application {
+    listener: TcpListener,
+    pub state: AppState,
+}
+
+impl Application {
+    /// `mailer` replaces the configured transport (tests pass a memory mailer).
+    pub async fn build(
+        settings: Settings,
+        clock: Clock,
+        mailer: Option<Mailer>,
+    ) -> anyhow::Result<Application> {
+        let db = store::connect(&settings.database)
+            .await
+            .with_context(|| format!("cannot open the database {}", settings.database.url))?;
+        store::migrate(&db).await.context("database migrations failed")?;
+        if settings.demo.load {
+            let loaded = demo::load_if_empty(&db, clock.now())
+                .await
+                .context("loading the demo register failed")?;
+            if let Some(summary) = loaded {
+                tracing::info!(
+                    pledges = summary.pledges_created,
+                    organizations = summary.organizations_created,
+                    "demo register loaded"
+                );
+            }
+        }
+        let mailer = match mailer {
+            Some(m) => m,
+            None => Mailer::from_settings(&settings.mail).map_err(anyhow::Error::msg)?,
+        };
+        let listener = TcpListener::bind(&settings.server.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            mailer,
+            metrics: telemetry::metrics_handle(),
+        };
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr(), "serving");
+        let router = http::router(self.state.clone());
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.state.db.close_by_ref().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

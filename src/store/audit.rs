@@ -1,0 +1,48 @@
+//! The append-only audit trail.
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, NotSet};
+
+use crate::entities::audit_event;
+
+/// Who did it.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    Staff(i32),
+    Contact(i32),
+    System,
+}
+
+impl Actor {
+    fn parts(self) -> (&'static str, Option<i32>) {
+        match self {
+            Actor::Staff(id) => ("staff", Some(id)),
+            Actor::Contact(id) => ("contact", Some(id)),
+            Actor::System => ("system", None),
+        }
+    }
+}
+
+pub async fn record(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    actor: Actor,
+    action: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    detail: serde_json::Value,
+) -> Result<(), DbErr> {
+    let (actor_kind, actor_id) = actor.parts();
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        id: NotSet,
+        at: Set(at),
+        actor_kind: Set(actor_kind.into()),
+        actor_id: Set(actor_id),
+        action: Set(action.into()),
+        entity: Set(entity.into()),
+        entity_id: Set(entity_id),
+        detail: Set(detail.to_string()),
+    })
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}

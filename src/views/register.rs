@@ -1,0 +1,235 @@
+//! Register pages: pledge list, organizations, one pledge.
+use askama::Template;
+
+use super::{LanguageLink, language_links, render};
+use crate::domain::pledge::{CompactScope, Locale};
+use crate::domain::reference::{REGIONS, Scheme, region_label};
+use crate::i18n::{Messages, messages};
+use crate::store::register_query::{OrganizationView, Page, PledgeFilter, PledgeView};
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct PledgeRow {
+    pub reference: String,
+    pub title: String,
+    pub organization: String,
+    pub country: String,
+    pub scope: &'static str,
+    pub priorities: String,
+    pub year: i32,
+}
+
+#[derive(Template)]
+#[template(path = "public/register.html")]
+struct PledgesPage {
+    t: &'static Messages,
+    languages: Vec<LanguageLink>,
+    title: String,
+    summary: String,
+    results: String,
+    q: String,
+    scopes: Vec<Choice>,
+    priorities: Vec<Choice>,
+    regions: Vec<Choice>,
+    rows: Vec<PledgeRow>,
+    page_label: String,
+    previous_href: Option<String>,
+    next_href: Option<String>,
+}
+
+fn scope_label(code: &str) -> &'static str {
+    CompactScope::parse(code).map(CompactScope::label).unwrap_or("—")
+}
+
+fn choices(items: impl Iterator<Item = (&'static str, String)>, selected: Option<&str>) -> Vec<Choice> {
+    items
+        .map(|(value, label)| Choice {
+            value,
+            label,
+            selected: selected == Some(value),
+        })
+        .collect()
+}
+
+fn region_choices(selected: Option<&str>) -> Vec<Choice> {
+    choices(REGIONS.iter().map(|(c, l)| (*c, l.to_string())), selected)
+}
+
+/// The query string for a filter and page, for pager links.
+fn filter_query(filter: &PledgeFilter, page: u64) -> String {
+    let mut parts = vec![format!("page={page}")];
+    if let Some(scope) = filter.scope {
+        parts.push(format!("scope={}", scope.as_str()));
+    }
+    if let Some(p) = &filter.priority {
+        parts.push(format!("priority={p}"));
+    }
+    if let Some(r) = &filter.region {
+        parts.push(format!("region={r}"));
+    }
+    if let Some(q) = &filter.q {
+        let encoded: String = q
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        parts.push(format!("q={encoded}"));
+    }
+    format!("?{}", parts.join("&"))
+}
+
+pub fn pledges_page(
+    locale: Locale,
+    filter: &PledgeFilter,
+    page: Page,
+    total: u64,
+    pledges: &[PledgeView],
+    organization_count: u64,
+    pledge_count: u64,
+) -> String {
+    let t = messages(locale);
+    let pages = total.div_ceil(page.size).max(1);
+    render(&PledgesPage {
+        t,
+        languages: language_links(locale),
+        title: t.get("register.title").into(),
+        summary: t.fill(
+            "register.summary",
+            &[("pledges", &pledge_count), ("organizations", &organization_count)],
+        ),
+        results: t.fill("register.results", &[("count", &total)]),
+        q: filter.q.clone().unwrap_or_default(),
+        scopes: choices(
+            CompactScope::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.label().to_string())),
+            filter.scope.map(CompactScope::as_str),
+        ),
+        priorities: choices(
+            Scheme::Priority
+                .items()
+                .iter()
+                .map(|(c, l)| (*c, format!("{c}. {l}"))),
+            filter.priority.as_deref(),
+        ),
+        regions: region_choices(filter.region.as_deref()),
+        rows: pledges
+            .iter()
+            .map(|p| PledgeRow {
+                reference: p.reference.clone(),
+                title: p.title.clone(),
+                organization: p.organization.clone(),
+                country: p.country.clone(),
+                scope: scope_label(&p.compact_scope),
+                priorities: p.priorities.join(", "),
+                year: p.pledge_year,
+            })
+            .collect(),
+        page_label: t.fill("register.page", &[("page", &page.number), ("pages", &pages)]),
+        previous_href: (page.number > 1).then(|| filter_query(filter, page.number - 1)),
+        next_href: (page.number < pages).then(|| filter_query(filter, page.number + 1)),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "public/organizations.html")]
+struct OrganizationsPage<'a> {
+    t: &'static Messages,
+    languages: Vec<LanguageLink>,
+    title: String,
+    q: String,
+    regions: Vec<Choice>,
+    organizations: &'a [OrganizationView],
+}
+
+impl OrganizationsPage<'_> {
+    fn region(&self, code: &str) -> &'static str {
+        region_label(code).unwrap_or("—")
+    }
+}
+
+pub fn organizations_page(
+    locale: Locale,
+    filter: &PledgeFilter,
+    organizations: &[OrganizationView],
+) -> String {
+    let t = messages(locale);
+    render(&OrganizationsPage {
+        t,
+        languages: language_links(locale),
+        title: t.get("organizations.title").into(),
+        q: filter.q.clone().unwrap_or_default(),
+        regions: region_choices(filter.region.as_deref()),
+        organizations,
+    })
+}
+
+pub struct LabelledSet {
+    pub heading: String,
+    pub items: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public/pledge.html")]
+struct PledgePage<'a> {
+    t: &'static Messages,
+    languages: Vec<LanguageLink>,
+    title: String,
+    pledge: &'a PledgeView,
+    scope: &'static str,
+    region: &'static str,
+    timeline: String,
+    sets: Vec<LabelledSet>,
+}
+
+pub fn pledge_page(locale: Locale, pledge: &PledgeView) -> String {
+    let t = messages(locale);
+    let sets = [
+        (Scheme::BeneficiaryGroup, "pledge.beneficiaries"),
+        (Scheme::Priority, "pledge.priorities"),
+        (Scheme::GcmObjective, "pledge.gcm_objectives"),
+        (Scheme::GcmPrinciple, "pledge.gcm_principles"),
+        (Scheme::GcrObjective, "pledge.gcr_objectives"),
+        (Scheme::GcrFocusArea, "pledge.gcr_focus_areas"),
+        (Scheme::Sdg, "pledge.sdgs"),
+    ]
+    .into_iter()
+    .filter(|(scheme, _)| !pledge.codes(*scheme).is_empty())
+    .map(|(scheme, key)| LabelledSet {
+        heading: t.get(key).into(),
+        items: pledge
+            .codes(scheme)
+            .iter()
+            .map(|code| {
+                let label = scheme.label(code).unwrap_or(code);
+                if code.chars().all(|c| c.is_ascii_digit()) {
+                    format!("{code}. {label}")
+                } else {
+                    label.to_string()
+                }
+            })
+            .collect(),
+    })
+    .collect();
+    let start = pledge.timeline_start.as_deref().unwrap_or("—");
+    let end = pledge.timeline_end.as_deref().unwrap_or(t.get("pledge.ongoing"));
+    render(&PledgePage {
+        t,
+        languages: language_links(locale),
+        title: pledge.title.clone(),
+        pledge,
+        scope: scope_label(&pledge.compact_scope),
+        region: region_label(&pledge.region).unwrap_or("—"),
+        timeline: format!("{start} – {end}"),
+        sets,
+    })
+}
