@@ -79,6 +79,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden)]
+#[allow(clippy::enum_variant_names)] // column names, fixed by the schema
 pub enum Pledge {
     Table,
     Id,

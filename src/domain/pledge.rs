@@ -161,6 +161,8 @@ vocabulary!(
     }
 );
 
+// English is the fallback language; the enum comes from `vocabulary!`, so no derive.
+#[allow(clippy::derivable_impls)]
 impl Default for Locale {
     fn default() -> Self {
         Locale::En

@@ -190,16 +190,19 @@ pub fn parse_register(bytes: &[u8]) -> Result<ParsedRegister, Vec<RowIssue>> {
             index: &index,
             issues: Vec::new(),
         };
+        let reference = cells.text("reference");
         let parsed_row = parse_row(&mut cells);
         let mut row_issues = cells.issues;
+        if !reference.is_empty()
+            && let Some(first) = first_row_of_reference.insert(reference.clone(), row)
+        {
+            row_issues.push(RowIssue {
+                row,
+                column: Some("reference".into()),
+                message: format!("`{reference}` is already used on row {first}"),
+            });
+        }
         if let Some(r) = parsed_row {
-            if let Some(first) = first_row_of_reference.insert(r.pledge.reference.to_string(), row) {
-                row_issues.push(RowIssue {
-                    row,
-                    column: Some("reference".into()),
-                    message: format!("`{}` is already used on row {first}", r.pledge.reference),
-                });
-            }
             let key = r.organization.name.to_lowercase();
             match organization_seen.get(&key) {
                 Some((first, org)) if *org != r.organization => row_issues.push(RowIssue {

@@ -124,17 +124,17 @@ async fn upsert_organization(
     summary: &mut ImportSummary,
 ) -> Result<i32, DbErr> {
     let fields = |m: &mut organization::ActiveModel| {
-        m.name = Set(record.name.clone());
-        m.kind = Set(record.kind.as_str().into());
-        m.admin_level = Set(record.admin_level.map(|a| a.as_str().into()));
-        m.country = Set(record.country.clone());
-        m.country_code = Set(record.country_code.clone());
-        m.region = Set(record.region.clone());
-        m.timezone = Set(record.timezone.clone());
-        m.locale = Set(record.locale.as_str().into());
-        m.population = Set(record.population);
-        m.gcm_champion_country = Set(record.gcm_champion_country);
-        m.search_text = Set(search_key(&format!("{} {}", record.name, record.country)));
+        m.name.set_ne(record.name.clone());
+        m.kind.set_ne(record.kind.as_str().into());
+        m.admin_level.set_ne(record.admin_level.map(|a| a.as_str().into()));
+        m.country.set_ne(record.country.clone());
+        m.country_code.set_ne(record.country_code.clone());
+        m.region.set_ne(record.region.clone());
+        m.timezone.set_ne(record.timezone.clone());
+        m.locale.set_ne(record.locale.as_str().into());
+        m.population.set_ne(record.population);
+        m.gcm_champion_country.set_ne(record.gcm_champion_country);
+        m.search_text.set_ne(search_key(&format!("{} {}", record.name, record.country)));
     };
     match existing {
         Some(model) => {
@@ -174,17 +174,17 @@ async fn upsert_pledge(
     summary: &mut ImportSummary,
 ) -> Result<(), DbErr> {
     let fields = |m: &mut pledge::ActiveModel| {
-        m.reference = Set(record.reference.to_string());
-        m.gcr_pledge_id = Set(record.gcr_pledge_id.clone());
-        m.gcm_pledge_ref = Set(record.gcm_pledge_ref.clone());
-        m.title = Set(record.title.clone());
-        m.description = Set(record.description.clone());
-        m.organization_id = Set(organization_id);
-        m.compact_scope = Set(record.compact_scope.as_str().into());
-        m.pledge_year = Set(record.pledge_year);
-        m.timeline_start = Set(record.timeline_start.as_ref().map(|t| t.as_str().into()));
-        m.timeline_end = Set(record.timeline_end.as_ref().map(|t| t.as_str().into()));
-        m.search_text = Set(search_text.clone());
+        m.reference.set_ne(record.reference.to_string());
+        m.gcr_pledge_id.set_ne(record.gcr_pledge_id.clone());
+        m.gcm_pledge_ref.set_ne(record.gcm_pledge_ref.clone());
+        m.title.set_ne(record.title.clone());
+        m.description.set_ne(record.description.clone());
+        m.organization_id.set_ne(organization_id);
+        m.compact_scope.set_ne(record.compact_scope.as_str().into());
+        m.pledge_year.set_ne(record.pledge_year);
+        m.timeline_start.set_ne(record.timeline_start.as_ref().map(|t| t.as_str().into()));
+        m.timeline_end.set_ne(record.timeline_end.as_ref().map(|t| t.as_str().into()));
+        m.search_text.set_ne(search_text.clone());
     };
     let wanted_codes: BTreeSet<(String, String)> = record
         .classifications
@@ -292,9 +292,9 @@ async fn upsert_contact(
     match existing {
         Some(model) => {
             let mut active: contact::ActiveModel = model.into();
-            active.name = Set(record.name.clone());
-            active.locale = Set(record.locale.as_str().into());
-            active.role = Set(record.role.as_str().into());
+            active.name.set_ne(record.name.clone());
+            active.locale.set_ne(record.locale.as_str().into());
+            active.role.set_ne(record.role.as_str().into());
             if active.is_changed() {
                 active.updated_at = Set(now);
                 active.update(db).await?;

@@ -1,0 +1,98 @@
+//! The SMTP transport against a real SMTP server (Python's aiosmtpd, installed by .ci/run).
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pledgeflow::config::{MailSettings, MailTransport, Secret};
+use pledgeflow::mail::{MailError, Mailer, OutgoingMail, new_message_id};
+
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts aiosmtpd writing a Maildir; `None` when it is not installed, unless CI requires it.
+fn start_smtp_server() -> Option<SmtpServer> {
+    let available = Command::new("python3").args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
+    if !available {
+        assert!(
+            std::env::var("PLEDGEFLOW_REQUIRE_SMTP").is_err(),
+            "PLEDGEFLOW_REQUIRE_SMTP is set but aiosmtpd is not installed (python3 -m pip install aiosmtpd)"
+        );
+        eprintln!("skipping: aiosmtpd is not installed (python3 -m pip install aiosmtpd)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let maildir = tempfile::tempdir().unwrap();
+    let child = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir.path().join("box"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("aiosmtpd starts");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(15), "aiosmtpd did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(SmtpServer { child, port, maildir })
+}
+
+fn smtp_mailer(port: u16) -> Mailer {
+    Mailer::from_settings(&MailSettings {
+        transport: MailTransport::Smtp,
+        file_dir: String::new(),
+        smtp_url: Secret::new(format!("smtp://127.0.0.1:{port}")),
+        from: "Local Coalition Secretariat <pledges@example.org>".into(),
+    })
+    .unwrap()
+}
+
+fn delivered(server: &SmtpServer) -> Vec<String> {
+    let new = server.maildir.path().join("box/new");
+    std::fs::read_dir(new)
+        .map(|entries| entries.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn smtp_transport_delivers_to_a_real_server() {
+    let Some(server) = start_smtp_server() else { return };
+    let mailer = smtp_mailer(server.port);
+    let mail = OutgoingMail {
+        to: "pledges.bogota@example.org".into(),
+        to_name: Some("Demo officer, Bogotá".into()),
+        subject: "Actualización de su compromiso".into(),
+        text: "Hola".into(),
+        html: Some("<p>Hola</p>".into()),
+        message_id: new_message_id(),
+    };
+    let id = mailer.send(&mail).await.unwrap();
+    let messages = delivered(&server);
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains(&format!("Message-ID: <{id}>")), "{}", messages[0]);
+    assert!(messages[0].contains("pledges.bogota@example.org"));
+}
+
+#[tokio::test]
+async fn an_smtp_server_that_is_down_is_a_transient_failure() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mailer = smtp_mailer(port); // nothing listens there
+    let mail = OutgoingMail {
+        to: "a@example.org".into(),
+        to_name: None,
+        subject: "s".into(),
+        text: "t".into(),
+        html: None,
+        message_id: new_message_id(),
+    };
+    assert!(matches!(mailer.send(&mail).await, Err(MailError::Transient(_))));
+}

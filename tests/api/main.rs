@@ -1,0 +1,8 @@
+//! One integration test binary: every test gets the real app on a fresh database.
+mod helpers;
+
+mod cli;
+mod health;
+mod import;
+mod mail;
+mod register;
