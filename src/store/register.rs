@@ -126,7 +126,8 @@ async fn upsert_organization(
     let fields = |m: &mut organization::ActiveModel| {
         m.name.set_ne(record.name.clone());
         m.kind.set_ne(record.kind.as_str().into());
-        m.admin_level.set_ne(record.admin_level.map(|a| a.as_str().into()));
+        m.admin_level
+            .set_ne(record.admin_level.map(|a| a.as_str().into()));
         m.country.set_ne(record.country.clone());
         m.country_code.set_ne(record.country_code.clone());
         m.region.set_ne(record.region.clone());
@@ -134,7 +135,8 @@ async fn upsert_organization(
         m.locale.set_ne(record.locale.as_str().into());
         m.population.set_ne(record.population);
         m.gcm_champion_country.set_ne(record.gcm_champion_country);
-        m.search_text.set_ne(search_key(&format!("{} {}", record.name, record.country)));
+        m.search_text
+            .set_ne(search_key(&format!("{} {}", record.name, record.country)));
     };
     match existing {
         Some(model) => {
@@ -182,8 +184,10 @@ async fn upsert_pledge(
         m.organization_id.set_ne(organization_id);
         m.compact_scope.set_ne(record.compact_scope.as_str().into());
         m.pledge_year.set_ne(record.pledge_year);
-        m.timeline_start.set_ne(record.timeline_start.as_ref().map(|t| t.as_str().into()));
-        m.timeline_end.set_ne(record.timeline_end.as_ref().map(|t| t.as_str().into()));
+        m.timeline_start
+            .set_ne(record.timeline_start.as_ref().map(|t| t.as_str().into()));
+        m.timeline_end
+            .set_ne(record.timeline_end.as_ref().map(|t| t.as_str().into()));
         m.search_text.set_ne(search_text.clone());
     };
     let wanted_codes: BTreeSet<(String, String)> = record

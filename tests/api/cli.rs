@@ -9,12 +9,18 @@ use crate::helpers::{TestDatabase, run_cli, spawn_app, text};
 
 #[test]
 fn help_lists_every_command() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pledgeflow")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = text(&out.stdout);
     for command in ["serve", "migrate", "import", "staff"] {
         assert!(help.contains(command), "{help}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_pledgeflow")).args(["staff", "add", "--help"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
+        .args(["staff", "add", "--help"])
+        .output()
+        .unwrap();
     assert!(text(&out.stdout).contains("--role"));
 }
 
@@ -34,7 +40,15 @@ async fn staff_add_stores_an_argon2id_hash_and_never_the_password() {
     let app = spawn_app().await;
     let password = "correct horse battery";
     let out = app.cli(
-        &["staff", "add", "Ana@Example.org", "--name", "Ana Reviewer", "--role", "reviewer"],
+        &[
+            "staff",
+            "add",
+            "Ana@Example.org",
+            "--name",
+            "Ana Reviewer",
+            "--role",
+            "reviewer",
+        ],
         &[("PLEDGEFLOW_STAFF_PASSWORD", password)],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -45,17 +59,32 @@ async fn staff_add_stores_an_argon2id_hash_and_never_the_password() {
         .await
         .unwrap()
         .unwrap();
-    assert!(user.password_hash.starts_with("$argon2id$"), "{}", user.password_hash);
+    assert!(
+        user.password_hash.starts_with("$argon2id$"),
+        "{}",
+        user.password_hash
+    );
     assert!(!user.password_hash.contains(password));
     assert!(password_auth::verify_password(password, &user.password_hash).is_ok());
 
     let short = app.cli(
-        &["staff", "add", "bo@example.org", "--name", "Bo", "--role", "admin"],
+        &[
+            "staff",
+            "add",
+            "bo@example.org",
+            "--name",
+            "Bo",
+            "--role",
+            "admin",
+        ],
         &[("PLEDGEFLOW_STAFF_PASSWORD", "short")],
     );
     assert!(!short.status.success());
     assert!(text(&short.stderr).contains("at least 12 characters"));
-    let bad_role = app.cli(&["staff", "add", "bo@example.org", "--name", "Bo", "--role", "boss"], &[]);
+    let bad_role = app.cli(
+        &["staff", "add", "bo@example.org", "--name", "Bo", "--role", "boss"],
+        &[],
+    );
     assert_eq!(bad_role.status.code(), Some(2));
     assert!(text(&bad_role.stderr).contains("`boss` is not a staff role (viewer, reviewer, admin)"));
 }
@@ -65,7 +94,11 @@ async fn staff_add_stores_an_argon2id_hash_and_never_the_password() {
 async fn serve_loads_the_demo_and_shuts_down_gracefully_on_sigterm() {
     let db = TestDatabase::fresh().await;
     let mail_dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
         .env("PLEDGEFLOW__DATABASE__URL", &db.url)
         .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
@@ -82,17 +115,32 @@ async fn serve_loads_the_demo_and_shuts_down_gracefully_on_sigterm() {
         if let Ok(response) = client.get(&url).send().await {
             break response.json().await.unwrap();
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "serve did not come up");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "serve did not come up"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(json["total"], 124);
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "exit status {exit:?}");
-    let logs: Vec<String> = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok).collect();
-    assert!(logs.iter().all(|l| l.starts_with('{')), "production log format is JSON: {logs:?}");
-    assert!(logs.iter().any(|l| l.contains("shutdown signal received")), "{logs:?}");
+    let logs: Vec<String> = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(
+        logs.iter().all(|l| l.starts_with('{')),
+        "production log format is JSON: {logs:?}"
+    );
+    assert!(
+        logs.iter().any(|l| l.contains("shutdown signal received")),
+        "{logs:?}"
+    );
     assert!(logs.iter().any(|l| l.contains("\"stopped\"")), "{logs:?}");
 }

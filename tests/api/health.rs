@@ -14,7 +14,11 @@ async fn readyz_is_503_and_pages_say_so_when_the_database_is_unreachable() {
     app.db.close_by_ref().await.unwrap();
     let (status, body) = app.get_text("/readyz").await;
     assert_eq!((status, body.as_str()), (503, "database unreachable"));
-    assert_eq!(app.get_text("/healthz").await.0, 200, "liveness does not depend on the database");
+    assert_eq!(
+        app.get_text("/healthz").await.0,
+        200,
+        "liveness does not depend on the database"
+    );
     let response = app.get("/register").await;
     assert_eq!(response.status().as_u16(), 503);
     assert_eq!(response.headers()["retry-after"], "30");
@@ -30,9 +34,17 @@ async fn metrics_are_prometheus_text_by_route() {
     app.get("/healthz").await;
     let response = app.get("/metrics").await;
     assert_eq!(response.status().as_u16(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let body = response.text().await.unwrap();
-    assert!(body.contains("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"), "{body}");
+    assert!(
+        body.contains("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"),
+        "{body}"
+    );
     assert!(body.contains("http_request_duration_seconds_bucket"), "{body}");
 }
 
@@ -41,10 +53,19 @@ async fn responses_carry_security_headers_and_a_request_id() {
     let app = spawn_app().await;
     let response = app.get("/register").await;
     let headers = response.headers();
-    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert_eq!(headers["x-request-id"].to_str().unwrap().len(), 36, "a UUID request id");
+    assert_eq!(
+        headers["x-request-id"].to_str().unwrap().len(),
+        36,
+        "a UUID request id"
+    );
 }
 
 #[tokio::test]

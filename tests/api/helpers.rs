@@ -23,10 +23,17 @@ impl TestDatabase {
         match std::env::var("PLEDGEFLOW_TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let name = format!("pf_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url).await.expect("connect to PLEDGEFLOW_TEST_DATABASE_URL");
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to PLEDGEFLOW_TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
-                let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends with /DBNAME");
+                let (base, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("a database URL ends with /DBNAME");
                 TestDatabase {
                     url: format!("{base}/{name}"),
                     _dir: None,
@@ -36,7 +43,11 @@ impl TestDatabase {
             _ => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("pledgeflow.db").display());
-                TestDatabase { url, _dir: Some(dir), drop_postgres: None }
+                TestDatabase {
+                    url,
+                    _dir: Some(dir),
+                    drop_postgres: None,
+                }
             }
         }
     }
@@ -47,10 +58,15 @@ impl Drop for TestDatabase {
         if let Some((admin_url, name)) = self.drop_postgres.take() {
             // Drop runs outside async; a small runtime of its own does the cleanup.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(admin) = Database::connect(&admin_url).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ = admin
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await;
                         let _ = admin.close().await;
                     }
                 });
@@ -98,20 +114,35 @@ async fn spawn_with(demo: bool) -> TestApp {
     let database = TestDatabase::fresh().await;
     let mailer = Mailer::memory("Secretariat <pledges@example.org>");
     let settings = test_settings(&database.url, demo);
-    let app = Application::build(settings, Clock::system(), Some(mailer)).await.expect("app builds");
+    let app = Application::build(settings, Clock::system(), Some(mailer))
+        .await
+        .expect("app builds");
     let address = format!("http://{}", app.local_addr());
     let db = app.state.db.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, client, db, database, shutdown: Some(tx) }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        db,
+        database,
+        shutdown: Some(tx),
+    }
 }
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{}", self.address, path)).send().await.expect("request sent")
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {

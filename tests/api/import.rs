@@ -24,7 +24,10 @@ async fn counts(app: &crate::helpers::TestApp) -> (u64, u64, u64, u64) {
         organization::Entity::find().count(&app.db).await.unwrap(),
         pledge::Entity::find().count(&app.db).await.unwrap(),
         contact::Entity::find().count(&app.db).await.unwrap(),
-        pledge_classification::Entity::find().count(&app.db).await.unwrap(),
+        pledge_classification::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
     )
 }
 
@@ -56,7 +59,11 @@ async fn importing_the_same_file_twice_leaves_the_same_rows() {
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(text(&first.stdout).contains("organizations 40 created, 0 updated; pledges 200 created"));
     let after_first = counts(&app).await;
-    assert_eq!(after_first, (40, 200, 40, 200 * 9), "9 classification codes per pledge");
+    assert_eq!(
+        after_first,
+        (40, 200, 40, 200 * 9),
+        "9 classification codes per pledge"
+    );
     let first_rows = pledge::Entity::find().all(&app.db).await.unwrap();
 
     let second = app.cli(&["import", "register", path], &[]);
@@ -64,7 +71,11 @@ async fn importing_the_same_file_twice_leaves_the_same_rows() {
     let stdout = text(&second.stdout);
     assert!(stdout.contains("organizations 0 created, 0 updated; pledges 0 created, 0 updated, 200 unchanged; contacts 0 created, 0 updated"), "{stdout}");
     assert_eq!(counts(&app).await, after_first);
-    assert_eq!(pledge::Entity::find().all(&app.db).await.unwrap(), first_rows, "not even updated_at moves");
+    assert_eq!(
+        pledge::Entity::find().all(&app.db).await.unwrap(),
+        first_rows,
+        "not even updated_at moves"
+    );
 }
 
 #[tokio::test]
@@ -72,13 +83,31 @@ async fn a_changed_row_updates_in_place() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let original = register(3, None);
-    app.cli(&["import", "register", temp_file(&dir, "a.csv", &original).to_str().unwrap()], &[]);
+    app.cli(
+        &[
+            "import",
+            "register",
+            temp_file(&dir, "a.csv", &original).to_str().unwrap(),
+        ],
+        &[],
+    );
     let changed = original.replace("Inclusion programme 1,", "Renamed programme,").replace(
         "CLA-2024-0003,Inclusion programme 2,Town 2,lrg,Kenya,KE,sub_saharan_africa,Africa/Nairobi,en,MIRROR,migrants;refugees,3;5",
         "CLA-2024-0003,Inclusion programme 2,Town 2,lrg,Kenya,KE,sub_saharan_africa,Africa/Nairobi,en,MIRROR,migrants;refugees,3;5;8",
     );
-    let out = app.cli(&["import", "register", temp_file(&dir, "b.csv", &changed).to_str().unwrap()], &[]);
-    assert!(text(&out.stdout).contains("pledges 0 created, 2 updated, 1 unchanged"), "{}", text(&out.stdout));
+    let out = app.cli(
+        &[
+            "import",
+            "register",
+            temp_file(&dir, "b.csv", &changed).to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(
+        text(&out.stdout).contains("pledges 0 created, 2 updated, 1 unchanged"),
+        "{}",
+        text(&out.stdout)
+    );
     let (_, json) = app.get_json("/api/v1/pledges/CLA-2024-0003").await;
     assert_eq!(json["priorities"], serde_json::json!(["3", "5", "8"]));
     let (_, json) = app.get_json("/api/v1/pledges/CLA-2024-0002").await;
@@ -95,7 +124,14 @@ async fn every_problem_of_a_bad_file_is_listed() {
          CLA-24-1,,Town B,village,Kenya,KEN,sub_saharan_africa,Mars/Olympus,xx,GCM,migrants,1,23,,,1999,,,,\n\
          CLA-2024-0001,Copy,Town A,lrg,Kenya,KE,sub_saharan_africa,Africa/Nairobi,en,GCM,migrants,1,23,,,2024,2025,2024,,"
     );
-    let out = app.cli(&["import", "register", temp_file(&dir, "x.csv", &csv).to_str().unwrap()], &[]);
+    let out = app.cli(
+        &[
+            "import",
+            "register",
+            temp_file(&dir, "x.csv", &csv).to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     for expected in [
@@ -118,9 +154,20 @@ async fn every_problem_of_a_bad_file_is_listed() {
 async fn files_that_are_not_register_csv_are_refused_clearly() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
-    let out = app.cli(&["import", "register", temp_file(&dir, "x.csv", "name,colour\nA,red\n").to_str().unwrap()], &[]);
+    let out = app.cli(
+        &[
+            "import",
+            "register",
+            temp_file(&dir, "x.csv", "name,colour\nA,red\n").to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("row 1: unknown column `name`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("row 1: unknown column `name`"),
+        "{}",
+        text(&out.stderr)
+    );
     let missing = dir.path().join("missing.csv");
     let out = app.cli(&["import", "register", missing.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(1));
@@ -130,7 +177,14 @@ async fn files_that_are_not_register_csv_are_refused_clearly() {
 #[tokio::test]
 async fn the_shipped_example_file_imports() {
     let app = spawn_app().await;
-    let out = app.cli(&["import", "register", concat!(env!("CARGO_MANIFEST_DIR"), "/demo/register.csv")], &[]);
+    let out = app.cli(
+        &[
+            "import",
+            "register",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/demo/register.csv"),
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(counts(&app).await.0..=counts(&app).await.1, 85..=124);
 }

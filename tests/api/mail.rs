@@ -20,7 +20,10 @@ impl Drop for SmtpServer {
 
 /// Starts aiosmtpd writing a Maildir; `None` when it is not installed, unless CI requires it.
 fn start_smtp_server() -> Option<SmtpServer> {
-    let available = Command::new("python3").args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
+    let available = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !available {
         assert!(
             std::env::var("PLEDGEFLOW_REQUIRE_SMTP").is_err(),
@@ -29,10 +32,22 @@ fn start_smtp_server() -> Option<SmtpServer> {
         eprintln!("skipping: aiosmtpd is not installed (python3 -m pip install aiosmtpd)");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let maildir = tempfile::tempdir().unwrap();
     let child = Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
         .arg(maildir.path().join("box"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -40,7 +55,10 @@ fn start_smtp_server() -> Option<SmtpServer> {
         .expect("aiosmtpd starts");
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(15), "aiosmtpd did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "aiosmtpd did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Some(SmtpServer { child, port, maildir })
@@ -59,7 +77,11 @@ fn smtp_mailer(port: u16) -> Mailer {
 fn delivered(server: &SmtpServer) -> Vec<String> {
     let new = server.maildir.path().join("box/new");
     std::fs::read_dir(new)
-        .map(|entries| entries.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect())
+        .map(|entries| {
+            entries
+                .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -78,13 +100,21 @@ async fn smtp_transport_delivers_to_a_real_server() {
     let id = mailer.send(&mail).await.unwrap();
     let messages = delivered(&server);
     assert_eq!(messages.len(), 1);
-    assert!(messages[0].contains(&format!("Message-ID: <{id}>")), "{}", messages[0]);
+    assert!(
+        messages[0].contains(&format!("Message-ID: <{id}>")),
+        "{}",
+        messages[0]
+    );
     assert!(messages[0].contains("pledges.bogota@example.org"));
 }
 
 #[tokio::test]
 async fn an_smtp_server_that_is_down_is_a_transient_failure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mailer = smtp_mailer(port); // nothing listens there
     let mail = OutgoingMail {
         to: "a@example.org".into(),
