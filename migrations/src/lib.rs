@@ -11,6 +11,13 @@ mod m20261129_000005_create_reference_item;
 mod m20261129_000006_create_pledge_classification;
 mod m20261129_000007_create_audit_event;
 mod m20261129_000008_create_staff_user;
+mod m20261129_000009_create_campaign;
+mod m20261129_000010_create_update_request;
+mod m20261129_000011_create_access_link;
+mod m20261129_000012_create_officer_session;
+mod m20261129_000013_create_outbox_mail;
+mod m20261129_000014_create_draft;
+mod m20261129_000015_create_revision;
 
 pub struct Migrator;
 
@@ -26,6 +33,13 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_create_pledge_classification::Migration),
             Box::new(m20261129_000007_create_audit_event::Migration),
             Box::new(m20261129_000008_create_staff_user::Migration),
+            Box::new(m20261129_000009_create_campaign::Migration),
+            Box::new(m20261129_000010_create_update_request::Migration),
+            Box::new(m20261129_000011_create_access_link::Migration),
+            Box::new(m20261129_000012_create_officer_session::Migration),
+            Box::new(m20261129_000013_create_outbox_mail::Migration),
+            Box::new(m20261129_000014_create_draft::Migration),
+            Box::new(m20261129_000015_create_revision::Migration),
         ]
     }
 }

@@ -1,5 +1,9 @@
 //! The pure core: states, rules and vocabularies. Nothing here does IO or reads the clock;
 //! callers pass `now` in. Nothing here imports from `store`, `http`, `mail` or `jobs`.
+pub mod answers;
+pub mod diff;
 pub mod pledge;
 pub mod reference;
 pub mod register;
+pub mod request;
+pub mod requirements;

@@ -1,0 +1,221 @@
+//! The update-request state machine (design.md §4). `transition` is the only place that
+//! decides whether a change of state may happen.
+use std::fmt;
+
+use chrono::NaiveDate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestState {
+    Issued,
+    Draft,
+    Submitted,
+    ChangesRequested,
+    Approved,
+    Published,
+    Withdrawn,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 7] = [
+        RequestState::Issued,
+        RequestState::Draft,
+        RequestState::Submitted,
+        RequestState::ChangesRequested,
+        RequestState::Approved,
+        RequestState::Published,
+        RequestState::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Issued => "issued",
+            RequestState::Draft => "draft",
+            RequestState::Submitted => "submitted",
+            RequestState::ChangesRequested => "changes_requested",
+            RequestState::Approved => "approved",
+            RequestState::Published => "published",
+            RequestState::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestState> {
+        RequestState::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+
+    /// The officer may edit and submit in these states.
+    pub fn awaits_officer(self) -> bool {
+        matches!(
+            self,
+            RequestState::Issued | RequestState::Draft | RequestState::ChangesRequested
+        )
+    }
+
+    /// Derived, never stored: the deadline has passed and the officer still owes the update.
+    pub fn is_overdue(self, deadline: NaiveDate, today: NaiveDate) -> bool {
+        self.awaits_officer() && today > deadline
+    }
+}
+
+impl fmt::Display for RequestState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestEvent {
+    Save,
+    Submit,
+    RequestChanges,
+    /// Approval needs every interview closed and consent to publish.
+    Approve {
+        open_interview: bool,
+        consent_given: bool,
+    },
+    Publish,
+    Withdraw,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("this update is {state}; it cannot be {action} now")]
+    NotAllowed {
+        state: RequestState,
+        action: &'static str,
+    },
+    #[error("an interview is still open; validate or cancel it before approving")]
+    InterviewOpen,
+    #[error("the officer has not given consent to publish")]
+    ConsentMissing,
+}
+
+fn action_name(event: RequestEvent) -> &'static str {
+    match event {
+        RequestEvent::Save => "edited",
+        RequestEvent::Submit => "submitted",
+        RequestEvent::RequestChanges => "sent back for changes",
+        RequestEvent::Approve { .. } => "approved",
+        RequestEvent::Publish => "published",
+        RequestEvent::Withdraw => "withdrawn",
+    }
+}
+
+pub fn transition(state: RequestState, event: RequestEvent) -> Result<RequestState, TransitionError> {
+    use RequestEvent as E;
+    use RequestState as S;
+    let refused = || TransitionError::NotAllowed {
+        state,
+        action: action_name(event),
+    };
+    match (state, event) {
+        (S::Issued | S::Draft, E::Save) => Ok(S::Draft),
+        (S::ChangesRequested, E::Save) => Ok(S::ChangesRequested),
+        (S::Issued | S::Draft | S::ChangesRequested, E::Submit) => Ok(S::Submitted),
+        (S::Submitted, E::RequestChanges) => Ok(S::ChangesRequested),
+        (
+            S::Submitted,
+            E::Approve {
+                open_interview,
+                consent_given,
+            },
+        ) => {
+            if open_interview {
+                Err(TransitionError::InterviewOpen)
+            } else if !consent_given {
+                Err(TransitionError::ConsentMissing)
+            } else {
+                Ok(S::Approved)
+            }
+        }
+        (S::Approved, E::Publish) => Ok(S::Published),
+        (S::Published | S::Withdrawn, E::Withdraw) => Err(refused()),
+        (_, E::Withdraw) => Ok(S::Withdrawn),
+        _ => Err(refused()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RequestEvent as E;
+    use RequestState as S;
+
+    const APPROVE_OK: E = E::Approve {
+        open_interview: false,
+        consent_given: true,
+    };
+
+    #[test]
+    fn the_happy_path_and_a_round_of_changes() {
+        let mut state = S::Issued;
+        for (event, expected) in [
+            (E::Save, S::Draft),
+            (E::Submit, S::Submitted),
+            (E::RequestChanges, S::ChangesRequested),
+            (E::Save, S::ChangesRequested),
+            (E::Submit, S::Submitted),
+            (APPROVE_OK, S::Approved),
+            (E::Publish, S::Published),
+        ] {
+            state = transition(state, event).unwrap();
+            assert_eq!(state, expected);
+        }
+    }
+
+    #[test]
+    fn approval_needs_closed_interviews_and_consent() {
+        assert_eq!(
+            transition(
+                S::Submitted,
+                E::Approve {
+                    open_interview: true,
+                    consent_given: true
+                }
+            ),
+            Err(TransitionError::InterviewOpen)
+        );
+        assert_eq!(
+            transition(
+                S::Submitted,
+                E::Approve {
+                    open_interview: false,
+                    consent_given: false
+                }
+            ),
+            Err(TransitionError::ConsentMissing)
+        );
+    }
+
+    #[test]
+    fn illegal_transitions_are_refused_with_a_message() {
+        let err = transition(S::Submitted, E::Save).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "this update is submitted; it cannot be edited now"
+        );
+        assert!(transition(S::Published, E::Withdraw).is_err());
+        assert!(transition(S::Draft, E::Publish).is_err());
+        assert!(transition(S::Approved, E::Submit).is_err());
+        for state in [
+            S::Issued,
+            S::Draft,
+            S::Submitted,
+            S::ChangesRequested,
+            S::Approved,
+        ] {
+            assert_eq!(transition(state, E::Withdraw), Ok(S::Withdrawn));
+        }
+    }
+
+    #[test]
+    fn overdue_is_derived_from_state_and_deadline() {
+        let deadline = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+        let after = NaiveDate::from_ymd_opt(2026, 12, 16).unwrap();
+        assert!(S::Draft.is_overdue(deadline, after));
+        assert!(!S::Draft.is_overdue(deadline, deadline));
+        assert!(!S::Submitted.is_overdue(deadline, after));
+        for state in S::ALL {
+            assert_eq!(S::parse(state.as_str()), Some(state));
+        }
+    }
+}

@@ -1,0 +1,880 @@
+//! Requirement profiles (config/requirements/*.toml) and their evaluation. A profile is data:
+//! rules of a few kinds, each with a severity, the requirement it enforces, its source and a
+//! message in four languages. `evaluate` applies the profiles that fit the pledge's compact
+//! scope and returns findings; it does no IO and reads no clock (`today` comes in).
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::answers::{
+    ACHIEVEMENT_ROWS, Answers, FUNDING_ROWS, JUSTIFICATION_PREFIX, METRIC_ROWS, find_field,
+};
+use super::pledge::{CompactScope, Locale};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks submission.
+    Error,
+    /// Needs a short justification from the officer before submission.
+    Warning,
+    /// For the reviewer; never blocks.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Localized {
+    pub en: String,
+    pub fr: String,
+    pub es: String,
+    pub pt: String,
+}
+
+impl Localized {
+    pub fn get(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::En => &self.en,
+            Locale::Fr => &self.fr,
+            Locale::Es => &self.es,
+            Locale::Pt => &self.pt,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Required,
+    RequiredIf,
+    Length,
+    Range,
+    OneOf,
+    MinItems,
+    Pattern,
+    DateOrder,
+    SumLeTotal,
+    ChangeVsPrevious,
+    Named,
+}
+
+/// Applies a rule only when another field has (or lacks) certain values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: String,
+    #[serde(rename = "in")]
+    pub is_in: Option<Vec<String>>,
+    pub not_in: Option<Vec<String>>,
+    pub filled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleKind,
+    /// The field the finding is shown next to.
+    pub field: String,
+    pub severity: Severity,
+    pub requirement: String,
+    pub source: String,
+    pub message: Localized,
+    pub when: Option<Condition>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub values: Option<Vec<String>>,
+    pub pattern: Option<String>,
+    /// date_order: the end field (`field` is the start).
+    pub end: Option<String>,
+    /// sum_le_total: the numbered group and column summed, e.g. "breakdown" / "count".
+    pub parts: Option<String>,
+    pub column: Option<String>,
+    /// sum_le_total: the sum must equal the total, not just stay under it.
+    pub exact: Option<bool>,
+    pub max_change_percent: Option<f64>,
+    pub check: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub scopes: Vec<String>,
+    pub rules: Vec<Rule>,
+}
+
+impl Profile {
+    pub fn applies_to(&self, scope: CompactScope) -> bool {
+        self.scopes.iter().any(|s| s == scope.as_str())
+    }
+}
+
+const EMBEDDED: [(&str, &str); 3] = [
+    (
+        "coalition-base.toml",
+        include_str!("../../config/requirements/coalition-base.toml"),
+    ),
+    (
+        "un-gcm.toml",
+        include_str!("../../config/requirements/un-gcm.toml"),
+    ),
+    (
+        "unhcr-gcr.toml",
+        include_str!("../../config/requirements/unhcr-gcr.toml"),
+    ),
+];
+
+const NAMED_CHECKS: &[&str] = &[
+    "gcm_objective_or_principle",
+    "timeline_years",
+    "funding_rows_complete",
+    "metric_rows_complete",
+    "stage_vs_timeline",
+    "results_when_active",
+    "scope_matches_groups",
+    "priority_objective_consistency",
+    "measurable_time_bound",
+    "quantifiable",
+    "stage_changed",
+];
+
+/// Parses and checks a profile: every rule's field exists and its kind has its parameters.
+pub fn parse_profile(name: &str, text: &str) -> Result<Profile, String> {
+    let profile: Profile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+    for rule in &profile.rules {
+        let bad = |what: &str| Err(format!("{name}: rule {}: {what}", rule.id));
+        if find_field(&rule.field).is_none() {
+            return bad(&format!("unknown field `{}`", rule.field));
+        }
+        let missing = match rule.kind {
+            RuleKind::RequiredIf => rule.when.is_none(),
+            RuleKind::Length | RuleKind::Range | RuleKind::MinItems => {
+                rule.min.is_none() && rule.max.is_none()
+            }
+            RuleKind::OneOf => rule.values.is_none(),
+            RuleKind::Pattern => rule
+                .pattern
+                .as_deref()
+                .is_none_or(|p| regex_lite::Regex::new(p).is_err()),
+            RuleKind::DateOrder => rule.end.as_deref().and_then(find_field).is_none(),
+            RuleKind::SumLeTotal => rule.parts.is_none() || rule.column.is_none(),
+            RuleKind::ChangeVsPrevious => rule.max_change_percent.is_none(),
+            RuleKind::Named => rule.check.as_deref().is_none_or(|c| !NAMED_CHECKS.contains(&c)),
+            RuleKind::Required => false,
+        };
+        if missing {
+            return bad(&format!(
+                "the parameters of kind {:?} are missing or invalid",
+                rule.kind
+            ));
+        }
+    }
+    Ok(profile)
+}
+
+/// The three profiles compiled into the binary.
+pub fn embedded_profiles() -> &'static [Profile] {
+    static PROFILES: std::sync::OnceLock<Vec<Profile>> = std::sync::OnceLock::new();
+    PROFILES.get_or_init(|| {
+        EMBEDDED
+            .iter()
+            .map(|(name, text)| parse_profile(name, text).unwrap_or_else(|e| panic!("embedded profile: {e}")))
+            .collect()
+    })
+}
+
+/// Profiles that apply to a scope: GCM → base+GCM, GCR → base+GCR, Mirror → all, IDP-only → base.
+pub fn profiles_for(scope: CompactScope) -> Vec<&'static Profile> {
+    embedded_profiles()
+        .iter()
+        .filter(|p| p.applies_to(scope))
+        .collect()
+}
+
+/// Is `id` the id of a rule in any profile (for justification keys)?
+pub fn is_rule(id: &str) -> bool {
+    embedded_profiles()
+        .iter()
+        .any(|p| p.rules.iter().any(|r| r.id == id))
+}
+
+/// `{ "coalition-base": "2026.1", … }` for the profiles applied.
+pub fn profile_versions(profiles: &[&Profile]) -> BTreeMap<String, String> {
+    profiles
+        .iter()
+        .map(|p| (p.id.clone(), p.version.clone()))
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub profile: String,
+    pub field: String,
+    pub severity: Severity,
+    pub requirement: String,
+    pub source: String,
+    pub message: String,
+}
+
+/// What the rules may look at besides the answers.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The pledge's scope in the register (used when the form does not restate it).
+    pub register_scope: CompactScope,
+    /// The last approved update of this pledge, if any.
+    pub previous: Option<&'a Answers>,
+    pub today: NaiveDate,
+    pub locale: Locale,
+}
+
+impl Context<'_> {
+    pub fn scope(&self, answers: &Answers) -> CompactScope {
+        answers.scope().unwrap_or(self.register_scope)
+    }
+}
+
+/// Every finding of every applicable rule, errors first.
+pub fn evaluate(answers: &Answers, ctx: &Context) -> Vec<Finding> {
+    let scope = ctx.scope(answers);
+    let mut findings = Vec::new();
+    for profile in profiles_for(scope) {
+        for rule in &profile.rules {
+            if !condition_holds(rule.when.as_ref(), answers) {
+                continue;
+            }
+            if let Some(values) = check_rule(rule, answers, ctx) {
+                let mut message = rule.message.get(ctx.locale).to_string();
+                for (name, value) in values {
+                    message = message.replace(&format!("{{{name}}}"), &value);
+                }
+                findings.push(Finding {
+                    rule_id: rule.id.clone(),
+                    profile: profile.id.clone(),
+                    field: rule.field.clone(),
+                    severity: rule.severity,
+                    requirement: rule.requirement.clone(),
+                    source: rule.source.clone(),
+                    message,
+                });
+            }
+        }
+    }
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+/// Warnings the officer has not yet justified (a justification needs a few words).
+pub fn unjustified<'a>(findings: &'a [Finding], answers: &Answers) -> Vec<&'a Finding> {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .filter(|f| {
+            answers
+                .text(&format!("{JUSTIFICATION_PREFIX}{}", f.rule_id))
+                .chars()
+                .count()
+                < 5
+        })
+        .collect()
+}
+
+/// May this draft be submitted? No error, and every warning justified.
+pub fn submittable(findings: &[Finding], answers: &Answers) -> bool {
+    findings.iter().all(|f| f.severity != Severity::Error) && unjustified(findings, answers).is_empty()
+}
+
+fn condition_holds(condition: Option<&Condition>, answers: &Answers) -> bool {
+    let Some(c) = condition else { return true };
+    let values: Vec<&str> = match answers.get(&c.field) {
+        Some(super::answers::Value::One(s)) => vec![s.trim()],
+        Some(super::answers::Value::Many(v)) => v.iter().map(String::as_str).collect(),
+        None => vec![],
+    };
+    let filled = !values.is_empty();
+    c.filled.is_none_or(|want| want == filled)
+        && c.is_in
+            .as_ref()
+            .is_none_or(|set| values.iter().any(|v| set.iter().any(|s| s == v)))
+        && c.not_in
+            .as_ref()
+            .is_none_or(|set| !values.iter().any(|v| set.iter().any(|s| s == v)))
+}
+
+type Values = Vec<(&'static str, String)>;
+
+fn fmt_number(n: f64) -> String {
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// `Some(placeholder values)` when the rule finds a problem.
+fn check_rule(rule: &Rule, a: &Answers, ctx: &Context) -> Option<Values> {
+    let key = rule.field.as_str();
+    match rule.kind {
+        RuleKind::Required | RuleKind::RequiredIf => (!a.has(key)).then(Vec::new),
+        RuleKind::Length => {
+            let n = a.text(key).chars().count() as f64;
+            let out = a.has(key) && (rule.min.is_some_and(|m| n < m) || rule.max.is_some_and(|m| n > m));
+            out.then(|| {
+                vec![
+                    ("count", fmt_number(n)),
+                    ("min", rule.min.map(fmt_number).unwrap_or_default()),
+                    ("max", rule.max.map(fmt_number).unwrap_or_default()),
+                ]
+            })
+        }
+        RuleKind::Range => {
+            let n = a.amount(key)?;
+            (rule.min.is_some_and(|m| n < m) || rule.max.is_some_and(|m| n > m))
+                .then(|| vec![("value", fmt_number(n))])
+        }
+        RuleKind::OneOf => {
+            // A text must be one of the values; a list must contain at least one of them.
+            let values = rule.values.as_deref().unwrap_or_default();
+            let chosen: Vec<&str> = match a.get(key) {
+                Some(super::answers::Value::Many(v)) => v.iter().map(String::as_str).collect(),
+                Some(super::answers::Value::One(s)) => vec![s.trim()],
+                None => return None,
+            };
+            (!chosen.iter().any(|c| values.iter().any(|v| v == c)))
+                .then(|| vec![("value", chosen.join(", "))])
+        }
+        RuleKind::MinItems => {
+            let n = item_count(a, key) as f64;
+            rule.min
+                .is_some_and(|m| n < m)
+                .then(|| vec![("count", fmt_number(n))])
+        }
+        RuleKind::Pattern => {
+            let text = a.text(key);
+            let re = regex_lite::Regex::new(rule.pattern.as_deref()?).ok()?;
+            (!text.is_empty() && !re.is_match(text)).then(|| vec![("value", text.to_string())])
+        }
+        RuleKind::DateOrder => {
+            let end_key = rule.end.as_deref()?;
+            let (start, end) = (a.text(key), a.text(end_key));
+            let (Ok(s), Ok(e)) = (
+                super::pledge::TimelinePoint::parse(start),
+                super::pledge::TimelinePoint::parse(end),
+            ) else {
+                return None;
+            };
+            (!s.not_after(&e)).then(|| vec![("start", start.to_string()), ("end", end.to_string())])
+        }
+        RuleKind::SumLeTotal => {
+            let total = a.count(key)?;
+            let (group, column) = (rule.parts.as_deref()?, rule.column.as_deref()?);
+            let parts: Vec<i64> = (1..=99)
+                .map_while(|i| {
+                    let k = format!("{group}.{i}.{column}");
+                    find_field(&k).map(|_| a.count(&k))
+                })
+                .flatten()
+                .collect();
+            if parts.is_empty() {
+                return None;
+            }
+            let sum: i64 = parts.iter().sum();
+            let wrong = if rule.exact.unwrap_or(false) {
+                sum != total
+            } else {
+                sum > total
+            };
+            wrong.then(|| vec![("sum", sum.to_string()), ("total", total.to_string())])
+        }
+        RuleKind::ChangeVsPrevious => {
+            let before = ctx.previous?.amount(key)?;
+            let now = a.amount(key)?;
+            if before == 0.0 {
+                return None;
+            }
+            let change = ((now - before) / before * 100.0).abs();
+            (change > rule.max_change_percent?).then(|| {
+                vec![
+                    ("previous", fmt_number(before)),
+                    ("current", fmt_number(now)),
+                    ("percent", format!("{change:.0}")),
+                ]
+            })
+        }
+        RuleKind::Named => named_check(rule.check.as_deref()?, a, ctx),
+    }
+}
+
+/// Items in a multi-choice field, or filled rows of a numbered group (`achievement`).
+fn item_count(a: &Answers, key: &str) -> usize {
+    match key {
+        "achievement.1" => a.filled_rows("achievement", ACHIEVEMENT_ROWS, None),
+        _ => a.list(key).len(),
+    }
+}
+
+/// Priority → the GCM objective and GCR focus areas the report's table (§c) maps it to.
+fn priority_defaults(priority: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match priority {
+        "1" | "8" => (&["23"], &["responsibility_sharing"]),
+        "2" => (&["2"], &["solutions"]),
+        "3" => (&["7"], &["protection_capacity"]),
+        "6" => (&["17"], &["protection_capacity"]),
+        "4" => (&["15"], &["education", "health", "energy_infrastructure"]),
+        "5" => (&["16"], &["solutions", "jobs_livelihoods"]),
+        "7" => (&["7", "15"], &["solutions"]),
+        _ => (&[], &[]),
+    }
+}
+
+fn year_of(point: &str) -> Option<i32> {
+    point.get(..4)?.parse().ok()
+}
+
+fn named_check(check: &str, a: &Answers, ctx: &Context) -> Option<Values> {
+    let stage = a.text("implementation_stage");
+    let has_numbers = a.has("beneficiaries_total")
+        || a.filled_rows("metric", METRIC_ROWS, Some("value")) > 0
+        || a.filled_rows("funding", FUNDING_ROWS, Some("amount")) > 0;
+    match check {
+        "gcm_objective_or_principle" => {
+            (a.list("gcm_objectives").is_empty() && a.list("gcm_principles").is_empty()).then(Vec::new)
+        }
+        "timeline_years" => {
+            let bad: Vec<String> = ["timeline_start", "timeline_end"]
+                .iter()
+                .filter_map(|k| year_of(a.text(k)).filter(|y| !(1990..=2040).contains(y)))
+                .map(|y| y.to_string())
+                .collect();
+            (!bad.is_empty()).then(|| vec![("value", bad.join(", "))])
+        }
+        "funding_rows_complete" => {
+            let rows: Vec<String> = (1..=FUNDING_ROWS)
+                .filter(|i| {
+                    let has = |c: &str| a.has(&format!("funding.{i}.{c}"));
+                    let any = has("amount") || has("currency") || has("source");
+                    any && !(has("amount") && has("currency") && has("source"))
+                })
+                .map(|i| i.to_string())
+                .collect();
+            (!rows.is_empty()).then(|| vec![("rows", rows.join(", "))])
+        }
+        "metric_rows_complete" => {
+            let rows: Vec<String> = (1..=METRIC_ROWS)
+                .filter(|i| {
+                    let value = a.amount(&format!("metric.{i}.value"));
+                    let baseline = a.amount(&format!("metric.{i}.baseline"));
+                    let percent = a.text(&format!("metric.{i}.unit")) == "%";
+                    let unlabeled = value.is_some() && !a.has(&format!("metric.{i}.label"));
+                    let over = percent && [value, baseline].iter().flatten().any(|v| *v > 100.0);
+                    unlabeled || over
+                })
+                .map(|i| i.to_string())
+                .collect();
+            (!rows.is_empty()).then(|| vec![("rows", rows.join(", "))])
+        }
+        "stage_vs_timeline" => {
+            let end = a.text("timeline_end");
+            let end_year = year_of(end)?;
+            let today = ctx.today.year();
+            match stage {
+                "fulfilled" if end_year > today => Some(vec![("end", end.to_string())]),
+                "in_progress" => {
+                    let end_date = if end.len() == 10 {
+                        NaiveDate::parse_from_str(end, "%Y-%m-%d").ok()?
+                    } else {
+                        NaiveDate::from_ymd_opt(end_year, 12, 31)?
+                    };
+                    (ctx.today - end_date > chrono::Duration::days(365))
+                        .then(|| vec![("end", end.to_string())])
+                }
+                _ => None,
+            }
+        }
+        "results_when_active" => {
+            let active = !stage.is_empty() && stage != "planning";
+            let nothing = !a.has("results_summary")
+                && a.filled_rows("achievement", ACHIEVEMENT_ROWS, None) == 0
+                && !a.has("beneficiaries_total");
+            (active && nothing).then(Vec::new)
+        }
+        "scope_matches_groups" => {
+            let suggested = CompactScope::suggested_by(a.list("beneficiary_groups"))?;
+            let declared = ctx.scope(a);
+            (suggested != declared).then(|| {
+                vec![
+                    ("declared", declared.to_string()),
+                    ("suggested", suggested.to_string()),
+                ]
+            })
+        }
+        "priority_objective_consistency" => {
+            let scope = ctx.scope(a);
+            let mut missing = Vec::new();
+            for p in a.list("priorities") {
+                let (objectives, areas) = priority_defaults(p);
+                let gcm_missing = scope.counts_for_gcm()
+                    && !objectives
+                        .iter()
+                        .any(|o| a.list("gcm_objectives").iter().any(|x| x == o));
+                let gcr_missing = scope.counts_for_gcr()
+                    && !areas
+                        .iter()
+                        .any(|o| a.list("gcr_focus_areas").iter().any(|x| x == o));
+                if gcm_missing || gcr_missing {
+                    missing.push(p.clone());
+                }
+            }
+            (!missing.is_empty()).then(|| vec![("priorities", missing.join(", "))])
+        }
+        "measurable_time_bound" => {
+            let open_ended = a.text("timeline_end") == "ongoing" || !a.has("timeline_end");
+            (!has_numbers || open_ended).then(Vec::new)
+        }
+        "quantifiable" => (!has_numbers).then(Vec::new),
+        "stage_changed" => {
+            let before = ctx.previous?.text("implementation_stage");
+            (!before.is_empty() && !stage.is_empty() && before != stage)
+                .then(|| vec![("previous", before.to_string()), ("current", stage.to_string())])
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::answers::Value;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    }
+
+    fn set(a: &mut Answers, key: &str, value: &str) {
+        a.0.insert(key.into(), Value::One(value.into()));
+    }
+
+    fn set_list(a: &mut Answers, key: &str, values: &[&str]) {
+        a.0.insert(
+            key.into(),
+            Value::Many(values.iter().map(|s| s.to_string()).collect()),
+        );
+    }
+
+    /// A complete Mirror update that every profile accepts.
+    fn complete() -> Answers {
+        let mut a = Answers::default();
+        for (k, v) in [
+            ("implementation_stage", "in_progress"),
+            ("stage_narrative", "Running in three districts."),
+            ("compact_scope", "MIRROR"),
+            ("timeline_start", "2023"),
+            ("timeline_end", "2027-06-30"),
+            ("results_summary", "A welcome centre opened and serves newcomers."),
+            ("achievement.1", "Welcome centre opened"),
+            ("beneficiaries_total", "5,000"),
+            ("beneficiaries_qualifier", "approx"),
+            ("breakdown.1.group", "migrants"),
+            ("breakdown.1.count", "3000"),
+            ("breakdown.2.group", "refugees"),
+            ("breakdown.2.count", "2000"),
+            ("funding.1.amount", "600000"),
+            ("funding.1.currency", "USD"),
+            ("funding.1.source", "donor"),
+            ("metric.1.label", "Residents with a positive view of newcomers"),
+            ("metric.1.value", "94"),
+            ("metric.1.unit", "%"),
+            ("metric.1.baseline", "44"),
+            (
+                "lessons_learned",
+                "Work with refugee-led organizations from day one.",
+            ),
+            ("national_engagement", "ad_hoc"),
+            ("consent_to_publish", "true"),
+            (
+                "refugee_participation",
+                "Refugee-led organizations co-designed the services.",
+            ),
+            ("gcr_pledge_id", "GRF-01547"),
+        ] {
+            set(&mut a, k, v);
+        }
+        set(
+            &mut a,
+            "description",
+            &"The city runs a one-stop welcome centre. ".repeat(10),
+        );
+        set_list(&mut a, "beneficiary_groups", &["migrants", "refugees"]);
+        set_list(&mut a, "priorities", &["1"]);
+        set_list(&mut a, "gcm_objectives", &["23"]);
+        set_list(&mut a, "gcr_objectives", &["1"]);
+        set_list(&mut a, "gcr_focus_areas", &["responsibility_sharing"]);
+        set_list(&mut a, "challenges", &["funding_gaps"]);
+        a
+    }
+
+    fn ctx(previous: Option<&Answers>) -> Context<'_> {
+        Context {
+            register_scope: CompactScope::Mirror,
+            previous,
+            today: today(),
+            locale: Locale::En,
+        }
+    }
+
+    fn fired(a: &Answers, previous: Option<&Answers>) -> Vec<String> {
+        evaluate(a, &ctx(previous))
+            .into_iter()
+            .map(|f| f.rule_id)
+            .collect()
+    }
+
+    #[test]
+    fn embedded_profiles_load_and_every_rule_has_four_languages() {
+        let profiles = embedded_profiles();
+        assert_eq!(profiles.len(), 3);
+        for p in profiles {
+            for r in &p.rules {
+                for locale in Locale::ALL {
+                    assert!(!r.message.get(*locale).is_empty(), "{} lacks {locale}", r.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn profiles_follow_the_compact_scope() {
+        let ids = |s| profiles_for(s).iter().map(|p| p.id.as_str()).collect::<Vec<_>>();
+        assert_eq!(ids(CompactScope::Gcm), vec!["coalition-base", "un-gcm"]);
+        assert_eq!(ids(CompactScope::Gcr), vec!["coalition-base", "unhcr-gcr"]);
+        assert_eq!(
+            ids(CompactScope::Mirror),
+            vec!["coalition-base", "un-gcm", "unhcr-gcr"]
+        );
+        assert_eq!(ids(CompactScope::IdpOnly), vec!["coalition-base"]);
+    }
+
+    #[test]
+    fn a_complete_update_passes_every_rule() {
+        assert_eq!(fired(&complete(), None), Vec::<String>::new());
+    }
+
+    /// Each rule: one change to the complete update that makes exactly that rule fire.
+    #[test]
+    fn each_rule_fires_on_its_failing_case() {
+        type Mutation = fn(&mut Answers);
+        let cases: Vec<(&str, Mutation)> = vec![
+            ("base.stage.required", |a| set(a, "implementation_stage", "")),
+            ("base.stage_narrative.required", |a| {
+                set(a, "stage_narrative", " ")
+            }),
+            ("base.groups.required", |a| {
+                set_list(a, "beneficiary_groups", &[]);
+            }),
+            ("base.priorities.required", |a| set_list(a, "priorities", &[])),
+            ("base.timeline.order", |a| set(a, "timeline_end", "2022")),
+            ("base.timeline.years", |a| set(a, "timeline_end", "2045")),
+            ("base.results.required", |a| set(a, "results_summary", "")),
+            ("base.achievements.required", |a| set(a, "achievement.1", "")),
+            ("base.beneficiaries.qualifier", |a| {
+                set(a, "beneficiaries_qualifier", "")
+            }),
+            ("base.breakdown.sum", |a| set(a, "breakdown.2.count", "1999")),
+            ("base.funding.complete", |a| set(a, "funding.1.currency", "")),
+            ("base.metrics.complete", |a| set(a, "metric.1.value", "140")),
+            ("base.challenges.required", |a| set_list(a, "challenges", &[])),
+            ("base.lessons.required", |a| set(a, "lessons_learned", "")),
+            ("base.national.required", |a| set(a, "national_engagement", "")),
+            ("base.stage.timeline", |a| {
+                set(a, "implementation_stage", "fulfilled")
+            }),
+            ("base.priorities.objectives", |a| {
+                set_list(a, "priorities", &["1", "4"])
+            }),
+            ("base.consent", |a| set(a, "consent_to_publish", "")),
+            ("gcm.description.length", |a| set(a, "description", "Too short.")),
+            ("gcm.description.required", |a| set(a, "description", "")),
+            ("gcm.objectives", |a| set_list(a, "gcm_objectives", &[])),
+            ("gcm.measurable", |a| set(a, "timeline_end", "ongoing")),
+            ("gcr.objectives", |a| set_list(a, "gcr_objectives", &[])),
+            ("gcr.pledge_id.format", |a| set(a, "gcr_pledge_id", "GRF-1547")),
+            ("gcr.participation", |a| set(a, "refugee_participation", "")),
+        ];
+        for (rule, mutate) in cases {
+            let mut a = complete();
+            mutate(&mut a);
+            let ids = fired(&a, None);
+            assert!(ids.contains(&rule.to_string()), "{rule} did not fire: {ids:?}");
+        }
+    }
+
+    #[test]
+    fn conditional_rules_respect_their_conditions() {
+        // Planning: no achievements or people reached are required.
+        let mut a = complete();
+        set(&mut a, "implementation_stage", "planning");
+        set(&mut a, "achievement.1", "");
+        set(&mut a, "beneficiaries_total", "");
+        set(&mut a, "beneficiaries_qualifier", "");
+        for i in 1..=2 {
+            set(&mut a, &format!("breakdown.{i}.count"), "");
+        }
+        let ids = fired(&a, None);
+        assert!(
+            !ids.iter()
+                .any(|r| r == "base.achievements.required" || r == "base.beneficiaries.required"),
+            "{ids:?}"
+        );
+        // In progress without people reached: required.
+        let mut b = complete();
+        set(&mut b, "beneficiaries_total", "");
+        assert!(fired(&b, None).contains(&"base.beneficiaries.required".to_string()));
+    }
+
+    #[test]
+    fn results_scope_and_quantity_warnings() {
+        let mut a = complete();
+        for k in ["results_summary", "achievement.1", "beneficiaries_total"] {
+            set(&mut a, k, "");
+        }
+        assert!(fired(&a, None).contains(&"base.results.active".to_string()));
+
+        let mut gcm = complete();
+        set(&mut gcm, "compact_scope", "GCM");
+        set_list(&mut gcm, "beneficiary_groups", &["refugees"]);
+        let ids = fired(&gcm, None);
+        assert!(ids.contains(&"base.scope.groups".to_string()), "{ids:?}");
+        assert!(ids.contains(&"gcm.groups.migrants".to_string()), "{ids:?}");
+        assert!(
+            !ids.iter().any(|r| r.starts_with("gcr.")),
+            "GCM pledges skip the UNHCR profile"
+        );
+
+        let mut gcr = complete();
+        set(&mut gcr, "compact_scope", "GCR");
+        set_list(&mut gcr, "beneficiary_groups", &["refugees"]);
+        for k in [
+            "beneficiaries_total",
+            "beneficiaries_qualifier",
+            "funding.1.amount",
+            "funding.1.currency",
+            "funding.1.source",
+            "metric.1.value",
+            "breakdown.1.count",
+            "breakdown.2.count",
+        ] {
+            set(&mut gcr, k, "");
+        }
+        assert!(fired(&gcr, None).contains(&"gcr.quantifiable".to_string()));
+    }
+
+    #[test]
+    fn changes_against_the_previous_update_are_flagged() {
+        let previous = complete();
+        let mut now = complete();
+        set(&mut now, "beneficiaries_total", "12000");
+        set(&mut now, "breakdown.2.count", "9000");
+        set(&mut now, "implementation_stage", "fulfilled");
+        set(&mut now, "timeline_end", "2025");
+        let findings = evaluate(&now, &ctx(Some(&previous)));
+        let change = findings
+            .iter()
+            .find(|f| f.rule_id == "base.figures.change")
+            .expect("a change warning");
+        assert_eq!(
+            change.message,
+            "People reached went from 5000 to 12000 (140% change). Please explain."
+        );
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule_id == "base.stage.changed" && f.severity == Severity::Info)
+        );
+        assert!(!fired(&complete(), Some(&previous)).contains(&"base.figures.change".to_string()));
+    }
+
+    #[test]
+    fn idp_only_pledges_use_the_base_profile_only() {
+        let mut a = complete();
+        set(&mut a, "compact_scope", "IDP_ONLY");
+        set_list(&mut a, "beneficiary_groups", &["idps"]);
+        set(&mut a, "description", "");
+        let ids = fired(&a, None);
+        assert!(ids.iter().all(|r| r.starts_with("base.")), "{ids:?}");
+    }
+
+    #[test]
+    fn messages_are_in_the_officers_language_and_findings_say_their_source() {
+        let mut a = complete();
+        set(&mut a, "breakdown.2.count", "1999");
+        let ctx = Context {
+            locale: Locale::Fr,
+            ..ctx(None)
+        };
+        let f = evaluate(&a, &ctx)
+            .into_iter()
+            .find(|f| f.rule_id == "base.breakdown.sum")
+            .unwrap();
+        assert_eq!(
+            f.message,
+            "La ventilation totalise 4999 mais le total est 5000. Ajoutez une ligne « autre » ou expliquez."
+        );
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.source.contains("INF"));
+        assert_eq!(f.field, "beneficiaries_total");
+    }
+
+    #[test]
+    fn warnings_need_a_justification_and_errors_block() {
+        let mut a = complete();
+        set(&mut a, "breakdown.2.count", "1999");
+        let findings = evaluate(&a, &ctx(None));
+        assert!(!submittable(&findings, &a));
+        set(
+            &mut a,
+            "justification.base.breakdown.sum",
+            "Ten children were counted in both groups.",
+        );
+        assert!(submittable(&findings, &a));
+        set(&mut a, "lessons_learned", "");
+        let findings = evaluate(&a, &ctx(None));
+        assert!(!submittable(&findings, &a));
+    }
+
+    #[test]
+    fn a_profile_with_a_bad_rule_is_refused_at_load() {
+        let text = r#"
+            id = "x"
+            version = "1"
+            title = "x"
+            scopes = ["GCM"]
+            [[rules]]
+            id = "x.1"
+            kind = "pattern"
+            field = "nickname"
+            severity = "error"
+            requirement = "r"
+            source = "s"
+            message = { en = "e", fr = "f", es = "s", pt = "p" }
+        "#;
+        assert!(
+            parse_profile("x.toml", text)
+                .unwrap_err()
+                .contains("unknown field `nickname`")
+        );
+    }
+}

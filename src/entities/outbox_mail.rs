@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "outbox_mail")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub dedup_key: String,
+    pub kind: String,
+    pub update_request_id: Option<i32>,
+    pub contact_id: Option<i32>,
+    pub recipient: String,
+    pub recipient_name: Option<String>,
+    pub locale: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: Option<String>,
+    pub message_id: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    pub lease_until: Option<DateTimeUtc>,
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "update_request")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub campaign_id: i32,
+    pub pledge_id: i32,
+    pub state: String,
+    pub out_of_un_scope: bool,
+    pub deadline_override: Option<Date>,
+    pub assigned_reviewer_id: Option<i32>,
+    pub submitted_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
