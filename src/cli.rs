@@ -40,6 +40,31 @@ pub enum Command {
     /// Manage secretariat accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Manage update campaigns.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Open a campaign: one update request per active pledge (or per --pledge), a personal link
+    /// per active contact, and an invitation e-mail per link, queued for `serve` to deliver.
+    Open {
+        /// The campaign's name, e.g. "2026 IMRF updates".
+        #[arg(long)]
+        name: String,
+        /// Last day to submit (YYYY-MM-DD), end of day in each officer's time zone.
+        #[arg(long, value_parser = parse_date)]
+        deadline: chrono::NaiveDate,
+        /// Only these pledges (repeatable); all active pledges when absent.
+        #[arg(long = "pledge", value_name = "REF")]
+        pledges: Vec<String>,
+    },
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date of the form YYYY-MM-DD"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +108,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Staff(StaffCommand::Add { email, name, role }) => {
             staff_add(settings, email, name, role).await
         }
+        Command::Campaign(CampaignCommand::Open {
+            name,
+            deadline,
+            pledges,
+        }) => campaign_open(settings, name, deadline, pledges).await,
     };
     match result {
         Ok(code) => code,
@@ -216,4 +246,41 @@ async fn staff_add(
     .await?;
     println!("{} {email} ({role})", if created { "created" } else { "updated" });
     Ok(ExitCode::SUCCESS)
+}
+
+async fn campaign_open(
+    settings: Settings,
+    name: String,
+    deadline: chrono::NaiveDate,
+    pledges: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let db = open(&settings).await?;
+    let spec = store::campaign::OpenCampaign {
+        name: &name,
+        deadline,
+        pledge_refs: &pledges,
+        base_url: &settings.server.base_url,
+        grace_days: settings.links.grace_days,
+    };
+    match store::campaign::open_campaign(&db, &spec, Clock::system().now()).await {
+        Ok(opened) => {
+            println!(
+                "opened campaign `{name}` (deadline {deadline}): {} update requests ({} out of UN scope), {} invitations queued",
+                opened.requests, opened.out_of_un_scope, opened.invitations
+            );
+            if !opened.without_contact.is_empty() {
+                println!(
+                    "no active contact, nobody invited for: {}",
+                    opened.without_contact.join(", ")
+                );
+            }
+            println!("`pledgeflow serve` delivers the invitations.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(store::campaign::CampaignError::Invalid(message)) => {
+            eprintln!("error: {message}; nothing was created");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -16,6 +16,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub mail: MailSettings,
+    pub links: LinkSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
 }
@@ -49,6 +50,15 @@ pub struct MailSettings {
     pub file_dir: String,
     pub smtp_url: Secret,
     pub from: String,
+    pub poll_interval_ms: u64,
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSettings {
+    pub grace_days: i64,
+    pub session_hours: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

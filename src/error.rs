@@ -11,7 +11,10 @@ use crate::views;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     BadRequest,
+    Forbidden,
     NotFound,
+    Conflict,
+    Unprocessable,
     Unavailable,
     Internal,
 }
@@ -44,6 +47,18 @@ impl AppError {
         AppError::new(ErrorKind::NotFound, message)
     }
 
+    pub fn forbidden(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::Forbidden, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::Conflict, message)
+    }
+
+    pub fn unprocessable(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::Unprocessable, message)
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> AppError {
         AppError {
             cause: Some(cause.to_string()),
@@ -59,7 +74,10 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self.kind {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -144,7 +162,10 @@ impl IntoResponse for ApiError {
 pub fn generic_message(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::BadRequest => "The request could not be understood.",
+        ErrorKind::Forbidden => "You are not allowed to do this.",
         ErrorKind::NotFound => "Nothing was found at this address.",
+        ErrorKind::Conflict => "This conflicts with the current state; reload and try again.",
+        ErrorKind::Unprocessable => "Some values could not be accepted.",
         ErrorKind::Unavailable => "The database is unreachable right now; please try again in a minute.",
         ErrorKind::Internal => "Something went wrong on our side; it has been logged.",
     }

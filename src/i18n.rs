@@ -42,6 +42,16 @@ impl Messages {
     pub fn lang(&self) -> &'static str {
         self.locale.as_str()
     }
+
+    /// A date as people of this language write it: "15 January 2027", "15 de enero de 2027".
+    pub fn date(&self, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let month = self.get(&format!("month.{}", date.month())).to_string();
+        self.fill(
+            "date.pattern",
+            &[("day", &date.day()), ("month", &month), ("year", &date.year())],
+        )
+    }
 }
 
 pub fn messages(locale: Locale) -> &'static Messages {
@@ -110,6 +120,14 @@ mod tests {
     fn placeholders_are_filled() {
         let text = messages(Locale::Fr).fill("register.page", &[("page", &2), ("pages", &5)]);
         assert_eq!(text, "Page 2 sur 5");
+    }
+
+    #[test]
+    fn dates_follow_the_language() {
+        let d = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        assert_eq!(messages(Locale::En).date(d), "15 January 2027");
+        assert_eq!(messages(Locale::Es).date(d), "15 de enero de 2027");
+        assert_eq!(messages(Locale::Fr).date(d), "15 janvier 2027");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::mail::Mailer;
-use crate::{demo, store, telemetry};
+use crate::{demo, jobs, store, telemetry};
 
 pub struct Application {
     listener: TcpListener,
@@ -54,6 +54,10 @@ impl Application {
             clock,
             mailer,
             metrics: telemetry::metrics_handle(),
+            link_limiter: Arc::new(http::limits::FailureLimiter::new(
+                20,
+                chrono::Duration::minutes(10),
+            )),
         };
         Ok(Application { listener, state })
     }
@@ -64,12 +68,30 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Serves and runs the mail worker until `shutdown` resolves; requests in flight and the
+    /// mail being sent are finished first.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "serving");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mail = &self.state.settings.mail;
+        let worker = tokio::spawn(jobs::worker::run(
+            self.state.db.clone(),
+            self.state.mailer.clone(),
+            self.state.clock.clone(),
+            std::time::Duration::from_millis(mail.poll_interval_ms.max(50)),
+            mail.max_attempts,
+            stopped,
+        ));
         let router = http::router(self.state.clone());
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        let _ = stop.send(true);
+        let _ = worker.await;
+        served?;
         self.state.db.close_by_ref().await.ok();
         tracing::info!("stopped");
         Ok(())

@@ -2,7 +2,10 @@
 mod api;
 mod assets;
 mod extract;
+mod form_body;
 mod health;
+pub mod limits;
+pub mod officer;
 mod register;
 
 use std::sync::Arc;
@@ -13,7 +16,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -35,6 +38,8 @@ pub struct AppState {
     pub clock: Clock,
     pub mailer: Mailer,
     pub metrics: PrometheusHandle,
+    /// Failed personal-link attempts per client address.
+    pub link_limiter: Arc<limits::FailureLimiter>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -51,6 +56,12 @@ pub fn router(state: AppState) -> Router {
         .route("/register", get(register::pledges_page))
         .route("/register/organizations", get(register::organizations_page))
         .route("/register/pledges/{reference}", get(register::pledge_page))
+        .route("/u/{token}", get(officer::open_link))
+        .route(
+            "/updates/{id}",
+            get(officer::show_update).post(officer::post_update),
+        )
+        .route("/updates/{id}/draft", post(officer::autosave))
         .route("/api/v1/pledges", get(api::list_pledges))
         .route("/api/v1/pledges/{reference}", get(api::get_pledge))
         .fallback(not_found)

@@ -1,5 +1,7 @@
 //! One mailer, three transports: SMTP (lettre), a folder of `.eml` files (the default for
 //! `cargo run`) and memory (tests). Only the jobs layer sends; handlers write to the outbox.
+pub mod messages;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 

@@ -1,9 +1,14 @@
 //! Persistence, by aggregate. Functions take `&impl ConnectionTrait` so they work inside or
 //! outside a transaction; they decide nothing that `domain` can decide.
 pub mod audit;
+pub mod campaign;
+pub mod drafts;
+pub mod links;
+pub mod outbox;
 pub mod reference;
 pub mod register;
 pub mod register_query;
+pub mod requests;
 pub mod staff;
 
 use std::time::Duration;

@@ -1,4 +1,5 @@
 //! askama page structs, mirroring `http/`. Every value is escaped by askama's HTML escaper.
+pub mod officer;
 pub mod register;
 
 use askama::Template;
@@ -52,8 +53,10 @@ struct ErrorPage<'a> {
 pub fn error_page(error: &AppError) -> String {
     let t = messages(error.locale);
     let heading = match error.kind {
-        ErrorKind::BadRequest => t.get("error.bad_request"),
+        ErrorKind::BadRequest | ErrorKind::Unprocessable => t.get("error.bad_request"),
+        ErrorKind::Forbidden => t.get("error.forbidden"),
         ErrorKind::NotFound => t.get("error.not_found"),
+        ErrorKind::Conflict => t.get("error.conflict"),
         ErrorKind::Unavailable => t.get("error.unavailable"),
         ErrorKind::Internal => t.get("error.internal"),
     };

@@ -80,6 +80,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    pub mailer: Mailer,
     pub database: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -98,6 +99,8 @@ pub fn test_settings(database_url: &str, demo: bool) -> Settings {
     settings.database.url = Secret::new(database_url);
     settings.database.max_connections = 5;
     settings.demo.load = demo;
+    settings.mail.poll_interval_ms = 50;
+    settings.mail.from = "Local Coalition Secretariat <pledges@example.org>".into();
     settings
 }
 
@@ -114,7 +117,7 @@ async fn spawn_with(demo: bool) -> TestApp {
     let database = TestDatabase::fresh().await;
     let mailer = Mailer::memory("Secretariat <pledges@example.org>");
     let settings = test_settings(&database.url, demo);
-    let app = Application::build(settings, Clock::system(), Some(mailer))
+    let app = Application::build(settings, Clock::system(), Some(mailer.clone()))
         .await
         .expect("app builds");
     let address = format!("http://{}", app.local_addr());
@@ -131,6 +134,7 @@ async fn spawn_with(demo: bool) -> TestApp {
         address,
         client,
         db,
+        mailer,
         database,
         shutdown: Some(tx),
     }
@@ -185,4 +189,131 @@ pub fn temp_file(dir: &tempfile::TempDir, name: &str, contents: &str) -> PathBuf
     let path = dir.path().join(name);
     std::fs::write(&path, contents).unwrap();
     path
+}
+
+impl TestApp {
+    /// Loads a register through the real import path.
+    pub async fn seed_register(&self, csv: &str) {
+        let parsed =
+            pledgeflow::domain::register::parse_register(csv.as_bytes()).expect("a valid test register");
+        pledgeflow::store::register::apply_register(
+            &self.db,
+            &parsed,
+            chrono::Utc::now(),
+            pledgeflow::store::audit::Actor::System,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn open_campaign(
+        &self,
+        name: &str,
+        refs: &[&str],
+    ) -> pledgeflow::store::campaign::CampaignOpened {
+        let refs: Vec<String> = refs.iter().map(|r| r.to_string()).collect();
+        let spec = pledgeflow::store::campaign::OpenCampaign {
+            name,
+            deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 15).unwrap(),
+            pledge_refs: &refs,
+            base_url: &self.address,
+            grace_days: 30,
+        };
+        pledgeflow::store::campaign::open_campaign(&self.db, &spec, chrono::Utc::now())
+            .await
+            .expect("campaign opens")
+    }
+
+    /// Waits (up to 10 s) until the mail worker has sent at least `n` messages.
+    pub async fn wait_for_mails(&self, n: usize) -> Vec<pledgeflow::mail::OutgoingMail> {
+        let started = std::time::Instant::now();
+        loop {
+            let sent = self.mailer.sent();
+            if sent.len() >= n {
+                return sent;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "only {} of {n} mails were sent",
+                sent.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Follows a personal link and returns the session cookie ("pf_officer=…") and where it led.
+    pub async fn open_link(&self, token: &str) -> (String, String) {
+        let response = self.get(&format!("/u/{token}")).await;
+        assert_eq!(response.status().as_u16(), 303, "the link opens");
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        (cookie, location)
+    }
+
+    pub async fn get_with(&self, path: &str, cookie: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    pub async fn post_form(&self, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, path))
+            .header("cookie", cookie)
+            .form(pairs)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        cookie: &str,
+        csrf: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .header("cookie", cookie)
+            .header("x-csrf-token", csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// The personal-link token in a mail's text.
+pub fn link_token(mail: &pledgeflow::mail::OutgoingMail) -> String {
+    let start = mail.text.find("/u/").expect("a personal link") + 3;
+    mail.text[start..start + 64].to_string()
+}
+
+/// The CSRF token and draft version of a rendered form.
+pub fn form_tokens(html: &str) -> (String, String) {
+    let value_of = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = html
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {name} in the form"))
+            + marker.len();
+        html[start..].split('"').next().unwrap().to_string()
+    };
+    (value_of("_csrf"), value_of("_version"))
 }

@@ -70,6 +70,8 @@ fn smtp_mailer(port: u16) -> Mailer {
         file_dir: String::new(),
         smtp_url: Secret::new(format!("smtp://127.0.0.1:{port}")),
         from: "Local Coalition Secretariat <pledges@example.org>".into(),
+        poll_interval_ms: 1000,
+        max_attempts: 8,
     })
     .unwrap()
 }

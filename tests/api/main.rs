@@ -5,4 +5,5 @@ mod cli;
 mod health;
 mod import;
 mod mail;
+mod officer;
 mod register;

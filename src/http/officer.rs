@@ -1,0 +1,592 @@
+//! The officer's side: the personal link, the update form (works without JavaScript), the
+//! JSON autosave behind it, and submission.
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{AppState, PageLocale, form_body};
+use crate::domain::answers::{Answers, FieldError, Kind, Value, check_posted, find_field};
+use crate::domain::pledge::{CompactScope, Locale};
+use crate::domain::request::RequestState;
+use crate::domain::requirements::{self, Context, Finding, evaluate, profiles_for, submittable};
+use crate::error::AppError;
+use crate::i18n::messages;
+use crate::mail::messages::{Confirmation, confirmation};
+use crate::store::drafts::{self, Draft, SaveError, Submission};
+use crate::store::links::{self, LinkProblem, OfficerAccess};
+use crate::store::requests::{RequestContext, request_context};
+use crate::views::officer::{self as views, FormState, PageContext, field_error_text, field_label};
+
+pub const SESSION_COOKIE: &str = "pf_officer";
+
+/// The officer behind the session cookie, or why there is none.
+pub struct Officer(Result<OfficerAccess, LinkProblem>);
+
+impl FromRequestParts<AppState> for Officer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let cookie = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.split(';').find_map(|kv| {
+                    kv.trim()
+                        .strip_prefix(&format!("{SESSION_COOKIE}="))
+                        .map(String::from)
+                })
+            });
+        let Some(token) = cookie else {
+            return Ok(Officer(Err(LinkProblem::Unknown)));
+        };
+        Ok(Officer(
+            links::find_session(&state.db, &token, state.clock.now()).await?,
+        ))
+    }
+}
+
+fn secretariat_address(state: &AppState) -> String {
+    let from = &state.settings.mail.from;
+    from.rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>').to_string())
+        .unwrap_or_else(|| from.clone())
+}
+
+fn problem(state: &AppState, locale: Locale, status: StatusCode, key: &str) -> Response {
+    let mut response = (
+        status,
+        Html(views::problem_page(locale, key, &secretariat_address(state))),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn link_problem(state: &AppState, locale: Locale, p: LinkProblem) -> Response {
+    match p {
+        LinkProblem::Unknown => problem(state, locale, StatusCode::NOT_FOUND, "link.unknown"),
+        LinkProblem::Expired => problem(state, locale, StatusCode::GONE, "link.expired"),
+        LinkProblem::Revoked => problem(state, locale, StatusCode::GONE, "link.revoked"),
+        LinkProblem::Withdrawn => problem(state, locale, StatusCode::GONE, "link.withdrawn"),
+    }
+}
+
+/// `GET /u/{token}`: trades the token for a session cookie and sends the browser on, so the
+/// token never stays in the address bar, the history or a Referer header.
+pub async fn open_link(
+    State(state): State<AppState>,
+    PageLocale(locale): PageLocale,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let client = peer.ip().to_string();
+    if let Some(wait) = state.link_limiter.blocked_for(&client, now) {
+        let mut response = problem(&state, locale, StatusCode::TOO_MANY_REQUESTS, "link.too_many");
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(response);
+    }
+    let well_formed = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    let opened = if well_formed {
+        links::open_session(&state.db, &token, state.settings.links.session_hours, now).await?
+    } else {
+        Err(LinkProblem::Unknown)
+    };
+    match opened {
+        Ok((session_token, access)) => {
+            let secure = if state.settings.server.base_url.starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                state.settings.links.session_hours * 3600
+            );
+            let mut response = Redirect::to(&format!("/updates/{}", access.request.id)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+            );
+            headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        Err(p) => {
+            state.link_limiter.record_failure(&client, now);
+            Ok(link_problem(&state, locale, p))
+        }
+    }
+}
+
+/// The access, if it is for request `id`; otherwise the page to show instead. A session for
+/// another request gets the same answer as no session: nothing tells whether `id` exists.
+fn access_for(
+    state: &AppState,
+    locale: Locale,
+    officer: Officer,
+    id: i32,
+) -> Result<OfficerAccess, Box<Response>> {
+    match officer.0 {
+        Ok(access) if access.request.id == id => Ok(access),
+        Ok(_) | Err(LinkProblem::Unknown) => Err(Box::new(problem(
+            state,
+            locale,
+            StatusCode::NOT_FOUND,
+            "session.ended",
+        ))),
+        Err(p) => Err(Box::new(link_problem(state, locale, p))),
+    }
+}
+
+fn page_context(ctx: &RequestContext, locale: Locale, access: &OfficerAccess) -> PageContext {
+    PageContext {
+        locale,
+        pledge_title: ctx.pledge.title.clone(),
+        reference: ctx.pledge.reference.clone(),
+        organization: ctx.organization.name.clone(),
+        deadline: ctx.deadline(),
+        state: ctx.request.state.clone(),
+        request_id: ctx.request.id,
+        csrf: access.csrf_token.clone(),
+    }
+}
+
+/// The findings of the answers, with the profiles that apply.
+async fn findings(
+    state: &AppState,
+    ctx: &RequestContext,
+    answers: &Answers,
+    locale: Locale,
+) -> Result<Vec<Finding>, AppError> {
+    let previous = drafts::last_approved_answers(&state.db, &ctx.request).await?;
+    let register_scope = CompactScope::parse(&ctx.pledge.compact_scope).unwrap_or(CompactScope::Mirror);
+    let context = Context {
+        register_scope,
+        previous: previous.as_ref(),
+        today: state.clock.now().date_naive(),
+        locale,
+    };
+    Ok(evaluate(answers, &context))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    saved: Option<String>,
+    submitted: Option<String>,
+}
+
+pub async fn show_update(
+    State(state): State<AppState>,
+    PageLocale(locale): PageLocale,
+    officer: Officer,
+    Path(id): Path<i32>,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    let access = match access_for(&state, locale, officer, id) {
+        Ok(a) => a,
+        Err(page) => return Ok(*page),
+    };
+    let ctx = request_context(&state.db, access.request.clone()).await?;
+    let page = page_context(&ctx, locale, &access);
+    let request_state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    if !request_state.awaits_officer() {
+        let revision = drafts::latest_revision(&state.db, id)
+            .await?
+            .ok_or_else(|| AppError::internal("a submitted update without revision"))?;
+        let answers = drafts::revision_answers(&revision)?;
+        let html = views::submitted_page(
+            &page,
+            revision.number,
+            revision.submitted_at.date_naive(),
+            &answers,
+            query.submitted.is_some(),
+        );
+        return Ok(no_store(Html(html).into_response()));
+    }
+    let draft = drafts::current_draft(&state.db, &ctx.request).await?;
+    let found = findings(&state, &ctx, &draft.answers, locale).await?;
+    let notice = query.saved.is_some().then(|| messages(locale).get("form.saved"));
+    let state_view = FormState {
+        findings: &found,
+        field_errors: &[],
+        conflicts: &[],
+    };
+    Ok(no_store(
+        Html(views::form_page(
+            &page,
+            draft.version,
+            &draft.answers,
+            &state_view,
+            notice,
+        ))
+        .into_response(),
+    ))
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Turns posted form pairs into answers: checkbox groups become lists, other fields keep
+/// their last value. Keys starting with `_` are the form's own (CSRF, version, action).
+fn answers_from_form(grouped: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Value> {
+    grouped
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .map(|(k, values)| {
+            let multi = find_field(k).is_some_and(|f| matches!(f.kind, Kind::Multi(_) | Kind::MultiRef(_)));
+            let value = if multi {
+                Value::Many(values.iter().filter(|v| !v.is_empty()).cloned().collect())
+            } else {
+                Value::One(values.last().cloned().unwrap_or_default())
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+/// `POST /updates/{id}`: the whole form, to save (`_action=save`) or submit (`_action=submit`).
+pub async fn post_update(
+    State(state): State<AppState>,
+    PageLocale(locale): PageLocale,
+    officer: Officer,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let access = match access_for(&state, locale, officer, id) {
+        Ok(a) => a,
+        Err(page) => return Ok(*page),
+    };
+    let ctx = request_context(&state.db, access.request.clone()).await?;
+    let page = page_context(&ctx, locale, &access);
+    let current = drafts::current_draft(&state.db, &ctx.request).await?;
+    let render = |status: StatusCode,
+                  answers: &Answers,
+                  findings: &[Finding],
+                  errors: &[FieldError],
+                  conflicts,
+                  version: i32| {
+        let view = FormState {
+            findings,
+            field_errors: errors,
+            conflicts,
+        };
+        (
+            status,
+            no_store(Html(views::form_page(&page, version, answers, &view, None)).into_response()),
+        )
+            .into_response()
+    };
+
+    let pairs = match form_body::parse(&body) {
+        Ok(p) => p,
+        Err(field) => {
+            let error = FieldError {
+                field: field.clone(),
+                code: "not_utf8",
+                detail: String::new(),
+            };
+            return Ok(render(
+                StatusCode::BAD_REQUEST,
+                &current.answers,
+                &[],
+                &[error],
+                &[],
+                current.version,
+            ));
+        }
+    };
+    let grouped = form_body::group(pairs);
+    let last = |k: &str| {
+        grouped
+            .get(k)
+            .and_then(|v| v.last())
+            .map(String::as_str)
+            .unwrap_or_default()
+    };
+    if !crate::tokens::same(last("_csrf"), &access.csrf_token) {
+        return Ok(problem(&state, locale, StatusCode::FORBIDDEN, "csrf"));
+    }
+    let base_version: i32 = last("_version").parse().map_err(|_| {
+        AppError::bad_request("the form lacks its version; reload the page").in_locale(locale)
+    })?;
+    let submitting = last("_action") == "submit";
+    let raw = answers_from_form(&grouped);
+    // What the officer sees if we must show the form again: their own input, every word.
+    let mut shown = current.answers.clone();
+    shown.apply(&Answers(raw.clone()));
+
+    let posted = match check_posted(raw, &requirements::is_rule) {
+        Ok(p) => p,
+        Err(errors) => {
+            return Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &shown,
+                &[],
+                &errors,
+                &[],
+                base_version,
+            ));
+        }
+    };
+    let now = state.clock.now();
+    let draft = match drafts::save_draft(&state.db, id, base_version, &posted, access.contact.id, now).await {
+        Ok(d) => d,
+        Err(SaveError::Conflict { conflicts, current }) => {
+            // Keep the officer's values in the form, show the other person's beside them, and
+            // base the next save on the newest version.
+            let mut mine = current.answers.clone();
+            mine.apply(&posted);
+            return Ok(render(
+                StatusCode::CONFLICT,
+                &mine,
+                &[],
+                &[],
+                &conflicts,
+                current.version,
+            ));
+        }
+        Err(SaveError::NotAllowed(e)) => return Err(AppError::conflict(e.to_string()).in_locale(locale)),
+        Err(SaveError::UnknownVersion(v)) => {
+            return Err(AppError::bad_request(format!(
+                "version {v} of this draft does not exist; reload the page"
+            ))
+            .in_locale(locale));
+        }
+        Err(SaveError::Db(e)) => return Err(AppError::from(e).in_locale(locale)),
+    };
+    if !submitting {
+        return Ok(Redirect::to(&format!("/updates/{id}?saved=1")).into_response());
+    }
+    let found = findings(&state, &ctx, &draft.answers, locale).await?;
+    if !submittable(&found, &draft.answers) {
+        return Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &draft.answers,
+            &found,
+            &[],
+            &[],
+            draft.version,
+        ));
+    }
+    submit(&state, &ctx, &access, &draft, &found, locale).await?;
+    Ok(Redirect::to(&format!("/updates/{id}?submitted=1")).into_response())
+}
+
+async fn submit(
+    state: &AppState,
+    ctx: &RequestContext,
+    access: &OfficerAccess,
+    draft: &Draft,
+    found: &[Finding],
+    locale: Locale,
+) -> Result<drafts::Submitted, AppError> {
+    let scope = draft.answers.scope().unwrap_or(CompactScope::Mirror);
+    let versions = requirements::profile_versions(&profiles_for(scope));
+    let t = messages(locale);
+    let summary: Vec<(String, String)> = views::answer_sections(t, &draft.answers)
+        .into_iter()
+        .flat_map(|s| s.lines.into_iter().map(|l| (l.label, l.value)))
+        .collect();
+    let today = state.clock.now().date_naive();
+    let contact = &access.contact;
+    let make_mail = |number: i32| {
+        let rendered = confirmation(
+            locale,
+            &Confirmation {
+                recipient_name: &contact.name,
+                pledge_title: &ctx.pledge.title,
+                reference: &ctx.pledge.reference,
+                submitted_on: today,
+                revision: number,
+                summary: summary.clone(),
+            },
+        );
+        (
+            contact.email.clone(),
+            contact.name.clone(),
+            locale.as_str().to_string(),
+            rendered,
+        )
+    };
+    let submission = Submission {
+        request_id: ctx.request.id,
+        draft_version: draft.version,
+        findings: found,
+        profile_versions: &versions,
+        contact_id: contact.id,
+        confirmation: &make_mail,
+    };
+    drafts::submit(&state.db, &submission, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            SaveError::NotAllowed(e) => AppError::conflict(e.to_string()).in_locale(locale),
+            SaveError::Db(e) => AppError::from(e).in_locale(locale),
+            other => AppError::internal(other),
+        })
+}
+
+/// The autosave body: `{"version": 3, "answers": {"results_summary": "…", "sdgs": ["1","4"]}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutosaveBody {
+    version: i32,
+    answers: serde_json::Map<String, serde_json::Value>,
+}
+
+fn json_error(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// `POST /updates/{id}/draft` (JSON): saves what the form holds and answers with the new
+/// version and the findings, or the conflicts, or the values that cannot be saved.
+pub async fn autosave(
+    State(state): State<AppState>,
+    PageLocale(locale): PageLocale,
+    officer: Officer,
+    Path(id): Path<i32>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let access = match officer.0 {
+        Ok(a) if a.request.id == id => a,
+        _ => {
+            return Ok(json_error(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({ "error": "no update here for this session; open your personal link again" }),
+            ));
+        }
+    };
+    let csrf = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !crate::tokens::same(csrf, &access.csrf_token) {
+        return Ok(json_error(
+            StatusCode::FORBIDDEN,
+            serde_json::json!({ "error": "missing or wrong x-csrf-token header; reload the page" }),
+        ));
+    }
+    let parsed: AutosaveBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok(json_error(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({ "error": format!("the body is not a valid autosave document: {e}") }),
+            ));
+        }
+    };
+    let t = messages(locale);
+    let mut raw = BTreeMap::new();
+    let mut type_errors = Vec::new();
+    for (key, value) in parsed.answers {
+        match value {
+            serde_json::Value::String(s) => {
+                raw.insert(key, Value::One(s));
+            }
+            serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => {
+                raw.insert(
+                    key,
+                    Value::Many(
+                        items
+                            .into_iter()
+                            .filter_map(|i| i.as_str().map(String::from))
+                            .collect(),
+                    ),
+                );
+            }
+            _ => type_errors.push(FieldError {
+                field: key,
+                code: "wrong_type",
+                detail: String::new(),
+            }),
+        }
+    }
+    let checked = if type_errors.is_empty() {
+        check_posted(raw, &requirements::is_rule)
+    } else {
+        Err(type_errors)
+    };
+    let posted = match checked {
+        Ok(p) => p,
+        Err(errors) => {
+            let list: Vec<_> = errors
+                .iter()
+                .map(|e| serde_json::json!({ "field": e.field, "code": e.code, "label": field_label(t, &e.field), "message": field_error_text(t, e) }))
+                .collect();
+            return Ok(json_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                serde_json::json!({ "error": "some values cannot be saved", "errors": list }),
+            ));
+        }
+    };
+    let ctx = request_context(&state.db, access.request.clone()).await?;
+    match drafts::save_draft(
+        &state.db,
+        id,
+        parsed.version,
+        &posted,
+        access.contact.id,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(draft) => {
+            let found = findings(&state, &ctx, &draft.answers, locale).await?;
+            Ok(Json(serde_json::json!({
+                "version": draft.version,
+                "saved_at": draft.saved_at,
+                "submittable": submittable(&found, &draft.answers),
+                "findings": found,
+            }))
+            .into_response())
+        }
+        Err(SaveError::Conflict { conflicts, current }) => {
+            let list: Vec<_> = conflicts
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "field": c.field,
+                        "label": field_label(t, &c.field),
+                        "theirs": c.theirs.as_ref().map(|v| views::display_value(t, &c.field, v)),
+                        "yours": c.yours.as_ref().map(|v| views::display_value(t, &c.field, v)),
+                    })
+                })
+                .collect();
+            Ok(json_error(
+                StatusCode::CONFLICT,
+                serde_json::json!({ "error": "someone else changed the same fields", "version": current.version, "conflicts": list }),
+            ))
+        }
+        Err(SaveError::NotAllowed(e)) => Ok(json_error(
+            StatusCode::CONFLICT,
+            serde_json::json!({ "error": e.to_string() }),
+        )),
+        Err(SaveError::UnknownVersion(v)) => Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({ "error": format!("version {v} of this draft does not exist") }),
+        )),
+        Err(SaveError::Db(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,3 @@
+//! Background work: the mail worker (and, later, the reminder scheduler). Only this layer
+//! talks to the mailer.
+pub mod worker;

@@ -1,0 +1,111 @@
+//! The mail worker: claims due outbox rows with a lease, sends each outside any transaction,
+//! then records the outcome. A crash between send and record leaves the lease to expire, and
+//! the one mail is sent again with the same Message-ID.
+use std::time::Duration;
+
+use sea_orm::{DatabaseConnection, DbErr};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::domain::delivery::retry_delay;
+use crate::entities::outbox_mail;
+use crate::mail::{MailError, Mailer, OutgoingMail};
+use crate::store::outbox;
+
+const LEASE: Duration = Duration::from_secs(120);
+const BATCH: u64 = 20;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+fn outgoing(row: &outbox_mail::Model) -> OutgoingMail {
+    OutgoingMail {
+        to: row.recipient.clone(),
+        to_name: row.recipient_name.clone(),
+        subject: row.subject.clone(),
+        text: row.text_body.clone(),
+        html: row.html_body.clone(),
+        message_id: row.message_id.clone(),
+    }
+}
+
+fn jitter() -> f64 {
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    f64::from(byte[0]) / 255.0
+}
+
+/// Sends everything due now, batch after batch, and reports what happened.
+pub async fn deliver_due(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    clock: &Clock,
+    owner: &str,
+    max_attempts: i32,
+) -> Result<DeliveryReport, DbErr> {
+    let mut report = DeliveryReport::default();
+    loop {
+        let now = clock.now();
+        let lease_until = now + chrono::Duration::from_std(LEASE).expect("a small duration");
+        let batch = outbox::claim_due(db, owner, now, lease_until, BATCH).await?;
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        for row in batch {
+            match mailer.send(&outgoing(&row)).await {
+                Ok(_) => {
+                    outbox::mark_sent(db, &row, owner, clock.now()).await?;
+                    metrics::counter!("mail_sent_total", "kind" => row.kind.clone()).increment(1);
+                    report.sent += 1;
+                }
+                Err(MailError::Transient(e)) if row.attempts + 1 < max_attempts => {
+                    let delay = retry_delay(row.attempts + 1, jitter());
+                    let next = clock.now() + chrono::Duration::from_std(delay).expect("a bounded delay");
+                    tracing::warn!(mail = row.id, attempt = row.attempts + 1, error = %e, "mail delivery failed; will retry");
+                    outbox::mark_retry(db, row.id, owner, next, &e).await?;
+                    report.retried += 1;
+                }
+                Err(e) => {
+                    tracing::error!(mail = row.id, error = %e, "mail delivery failed for good");
+                    outbox::mark_failed(db, row.id, owner, &e.to_string()).await?;
+                    metrics::counter!("mail_failed_total", "kind" => row.kind.clone()).increment(1);
+                    report.failed += 1;
+                }
+            }
+        }
+        if report.retried > 0 {
+            // Retries are due later; do not spin on them in this pass.
+            return Ok(report);
+        }
+    }
+}
+
+/// Runs `deliver_due` every `interval` until `stop` turns true.
+pub async fn run(
+    db: DatabaseConnection,
+    mailer: Mailer,
+    clock: Clock,
+    interval: Duration,
+    max_attempts: i32,
+    mut stop: watch::Receiver<bool>,
+) {
+    let owner = format!("worker-{}", uuid::Uuid::new_v4().simple());
+    loop {
+        if let Err(e) = deliver_due(&db, &mailer, &clock, &owner, max_attempts).await {
+            tracing::warn!(error = %e, "mail worker pass failed; will try again");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            tracing::info!("mail worker stopped");
+            return;
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The typed messages the service sends, rendered in the recipient's language.
+//! Texts live in locales/*.toml (`email.*`); layouts in templates/emails/.
+use askama::Template;
+use chrono::NaiveDate;
+
+use crate::domain::pledge::Locale;
+use crate::i18n::messages;
+
+/// Subject and both bodies of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub struct Invitation<'a> {
+    pub recipient_name: &'a str,
+    pub pledge_title: &'a str,
+    pub reference: &'a str,
+    pub link: &'a str,
+    pub deadline: NaiveDate,
+    pub out_of_un_scope: bool,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation.txt")]
+struct InvitationText<'a> {
+    greeting: String,
+    intro: String,
+    link_label: &'a str,
+    link: &'a str,
+    deadline: String,
+    sittings: &'a str,
+    out_of_scope: Option<&'a str>,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation.html")]
+struct InvitationHtml<'a> {
+    lang: &'a str,
+    greeting: String,
+    intro: String,
+    link_label: &'a str,
+    link: &'a str,
+    deadline: String,
+    sittings: &'a str,
+    out_of_scope: Option<&'a str>,
+    signature: &'a str,
+}
+
+fn render(t: &impl Template) -> String {
+    t.render()
+        .expect("e-mail templates render: their fields are plain strings")
+}
+
+pub fn invitation(locale: Locale, m: &Invitation) -> Rendered {
+    let t = messages(locale);
+    let greeting = t.fill("email.greeting", &[("name", &m.recipient_name)]);
+    let intro = t.fill(
+        "email.invitation.intro",
+        &[("title", &m.pledge_title), ("reference", &m.reference)],
+    );
+    let deadline = t.fill("email.invitation.deadline", &[("deadline", &t.date(m.deadline))]);
+    let out_of_scope = m.out_of_un_scope.then(|| t.get("email.invitation.out_of_scope"));
+    Rendered {
+        subject: t.fill("email.invitation.subject", &[("title", &m.pledge_title)]),
+        text: render(&InvitationText {
+            greeting: greeting.clone(),
+            intro: intro.clone(),
+            link_label: t.get("email.invitation.link"),
+            link: m.link,
+            deadline: deadline.clone(),
+            sittings: t.get("email.invitation.sittings"),
+            out_of_scope,
+            signature: t.get("email.signature"),
+        }),
+        html: render(&InvitationHtml {
+            lang: t.lang(),
+            greeting,
+            intro,
+            link_label: t.get("email.invitation.link"),
+            link: m.link,
+            deadline,
+            sittings: t.get("email.invitation.sittings"),
+            out_of_scope,
+            signature: t.get("email.signature"),
+        }),
+    }
+}
+
+pub struct Confirmation<'a> {
+    pub recipient_name: &'a str,
+    pub pledge_title: &'a str,
+    pub reference: &'a str,
+    pub submitted_on: NaiveDate,
+    pub revision: i32,
+    /// (field label, answer) in form order.
+    pub summary: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "emails/confirmation.txt")]
+struct ConfirmationText<'a> {
+    greeting: String,
+    intro: String,
+    summary_label: &'a str,
+    summary: &'a [(String, String)],
+    next: &'a str,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/confirmation.html")]
+struct ConfirmationHtml<'a> {
+    lang: &'a str,
+    greeting: String,
+    intro: String,
+    summary_label: &'a str,
+    summary: &'a [(String, String)],
+    next: &'a str,
+    signature: &'a str,
+}
+
+pub fn confirmation(locale: Locale, m: &Confirmation) -> Rendered {
+    let t = messages(locale);
+    let greeting = t.fill("email.greeting", &[("name", &m.recipient_name)]);
+    let intro = t.fill(
+        "email.confirmation.intro",
+        &[
+            ("title", &m.pledge_title),
+            ("reference", &m.reference),
+            ("date", &t.date(m.submitted_on)),
+            ("number", &m.revision),
+        ],
+    );
+    Rendered {
+        subject: t.fill("email.confirmation.subject", &[("title", &m.pledge_title)]),
+        text: render(&ConfirmationText {
+            greeting: greeting.clone(),
+            intro: intro.clone(),
+            summary_label: t.get("email.confirmation.summary"),
+            summary: &m.summary,
+            next: t.get("email.confirmation.next"),
+            signature: t.get("email.signature"),
+        }),
+        html: render(&ConfirmationHtml {
+            lang: t.lang(),
+            greeting,
+            intro,
+            summary_label: t.get("email.confirmation.summary"),
+            summary: &m.summary,
+            next: t.get("email.confirmation.next"),
+            signature: t.get("email.signature"),
+        }),
+    }
+}

@@ -1,0 +1,240 @@
+//! Opening a campaign: one update request per active pledge, one personal link per active
+//! contact of the lead organization, and an invitation per link — all in one transaction,
+//! so either everyone is invited or nobody is.
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
+    NotSet, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::audit::{self, Actor};
+use super::outbox::{self, NewMail};
+use crate::domain::pledge::{CompactScope, Locale};
+use crate::domain::request::RequestState;
+use crate::domain::requirements::{embedded_profiles, profile_versions};
+use crate::entities::{access_link, campaign, contact, pledge, update_request};
+use crate::mail::messages::{self, Invitation};
+use crate::tokens;
+
+pub struct OpenCampaign<'a> {
+    pub name: &'a str,
+    pub deadline: NaiveDate,
+    /// Only these pledges; all active pledges when empty.
+    pub pledge_refs: &'a [String],
+    pub base_url: &'a str,
+    pub grace_days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignOpened {
+    pub campaign_id: i32,
+    pub requests: usize,
+    pub out_of_un_scope: usize,
+    pub invitations: usize,
+    /// Pledges whose organization has no active contact: requested, but nobody is invited.
+    pub without_contact: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Links stay valid through the deadline plus the grace period, to the end of that day in the
+/// westernmost time zone (UTC−12, i.e. noon UTC the day after).
+pub fn link_expiry(deadline: NaiveDate, grace_days: i64) -> DateTime<Utc> {
+    let last_day = deadline + Duration::days(grace_days.max(0) + 1);
+    last_day.and_hms_opt(12, 0, 0).expect("noon exists").and_utc()
+}
+
+pub async fn open_campaign(
+    db: &DatabaseConnection,
+    spec: &OpenCampaign<'_>,
+    now: DateTime<Utc>,
+) -> Result<CampaignOpened, CampaignError> {
+    let name = spec.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(CampaignError::Invalid(
+            "the campaign name must have 1 to 200 characters".into(),
+        ));
+    }
+    if spec.deadline < now.date_naive() {
+        return Err(CampaignError::Invalid(format!(
+            "the deadline {} is in the past",
+            spec.deadline
+        )));
+    }
+    if campaign::Entity::find()
+        .filter(campaign::Column::Name.eq(name))
+        .count(db)
+        .await?
+        > 0
+    {
+        return Err(CampaignError::Invalid(format!(
+            "a campaign named `{name}` already exists"
+        )));
+    }
+    let mut query = pledge::Entity::find()
+        .filter(pledge::Column::Status.eq("active"))
+        .order_by_asc(pledge::Column::Reference);
+    if !spec.pledge_refs.is_empty() {
+        query = query.filter(pledge::Column::Reference.is_in(spec.pledge_refs.iter().map(String::as_str)));
+    }
+    let pledges = query.all(db).await?;
+    let unknown: Vec<&str> = spec
+        .pledge_refs
+        .iter()
+        .map(String::as_str)
+        .filter(|r| !pledges.iter().any(|p| p.reference == *r))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(CampaignError::Invalid(format!(
+            "no active pledge with reference {}",
+            unknown.join(", ")
+        )));
+    }
+    if pledges.is_empty() {
+        return Err(CampaignError::Invalid(
+            "the register has no active pledge to ask for an update".into(),
+        ));
+    }
+
+    let versions = profile_versions(&embedded_profiles().iter().collect::<Vec<_>>());
+    let txn = db.begin().await?;
+    let created = campaign::ActiveModel {
+        id: NotSet,
+        name: Set(name.into()),
+        opens_at: Set(now),
+        deadline: Set(spec.deadline),
+        state: Set("open".into()),
+        profile_versions: Set(serde_json::to_string(&versions).expect("a map serialises")),
+        reminder_policy: Set(r#"{"steps":["-14d","-7d","-2d","+3d","+10d escalate"]}"#.into()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+
+    let mut opened = CampaignOpened {
+        campaign_id: created.id,
+        requests: 0,
+        out_of_un_scope: 0,
+        invitations: 0,
+        without_contact: vec![],
+    };
+    let expires_at = link_expiry(spec.deadline, spec.grace_days);
+    for p in &pledges {
+        let out_of_un_scope = CompactScope::parse(&p.compact_scope) == Ok(CompactScope::IdpOnly);
+        let request = update_request::ActiveModel {
+            id: NotSet,
+            campaign_id: Set(created.id),
+            pledge_id: Set(p.id),
+            state: Set(RequestState::Issued.as_str().into()),
+            out_of_un_scope: Set(out_of_un_scope),
+            deadline_override: Set(None),
+            assigned_reviewer_id: Set(None),
+            submitted_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        opened.requests += 1;
+        opened.out_of_un_scope += usize::from(out_of_un_scope);
+        audit::record(
+            &txn,
+            now,
+            Actor::System,
+            "request.issued",
+            "update_request",
+            Some(request.id.to_string()),
+            serde_json::json!({ "campaign": name, "pledge": p.reference }),
+        )
+        .await?;
+
+        let contacts = contact::Entity::find()
+            .filter(
+                Condition::all()
+                    .add(contact::Column::OrganizationId.eq(p.organization_id))
+                    .add(contact::Column::Active.eq(true))
+                    .add(contact::Column::BouncedAt.is_null()),
+            )
+            .order_by_asc(contact::Column::Id)
+            .all(&txn)
+            .await?;
+        if contacts.is_empty() {
+            opened.without_contact.push(p.reference.clone());
+        }
+        for c in &contacts {
+            let token = issue_link(&txn, request.id, c.id, expires_at, now).await?;
+            let locale = Locale::parse(&c.locale).unwrap_or_default();
+            let link = format!("{}/u/{token}", spec.base_url.trim_end_matches('/'));
+            let rendered = messages::invitation(
+                locale,
+                &Invitation {
+                    recipient_name: &c.name,
+                    pledge_title: &p.title,
+                    reference: &p.reference,
+                    link: &link,
+                    deadline: spec.deadline,
+                    out_of_un_scope,
+                },
+            );
+            let queued = outbox::enqueue(
+                &txn,
+                NewMail {
+                    dedup_key: format!("invitation:{}:{}", request.id, c.id),
+                    kind: "invitation",
+                    update_request_id: Some(request.id),
+                    contact_id: Some(c.id),
+                    recipient: &c.email,
+                    recipient_name: Some(&c.name),
+                    locale: locale.as_str(),
+                    rendered,
+                    not_before: now,
+                },
+                now,
+            )
+            .await?;
+            opened.invitations += usize::from(queued);
+        }
+    }
+    audit::record(
+        &txn,
+        now,
+        Actor::System,
+        "campaign.opened",
+        "campaign",
+        Some(created.id.to_string()),
+        serde_json::json!({ "name": name, "deadline": spec.deadline, "requests": opened.requests, "invitations": opened.invitations }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(opened)
+}
+
+/// Creates a personal link and returns its token (the only time it exists in clear).
+pub async fn issue_link(
+    db: &impl sea_orm::ConnectionTrait,
+    update_request_id: i32,
+    contact_id: i32,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let token = tokens::new_token();
+    access_link::ActiveModel {
+        id: NotSet,
+        update_request_id: Set(update_request_id),
+        contact_id: Set(contact_id),
+        token_hash: Set(tokens::hash(&token)),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}

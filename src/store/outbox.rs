@@ -1,0 +1,180 @@
+//! The mail outbox: rows written in the transaction that causes the mail, claimed by workers
+//! with a lease, marked sent or failed after the send.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, NotSet, Statement, Value};
+
+use crate::entities::outbox_mail;
+use crate::mail::messages::Rendered;
+
+pub struct NewMail<'a> {
+    /// Unique reason for this mail, e.g. `invitation:12:7`; a second enqueue is a no-op.
+    pub dedup_key: String,
+    pub kind: &'a str,
+    pub update_request_id: Option<i32>,
+    pub contact_id: Option<i32>,
+    pub recipient: &'a str,
+    pub recipient_name: Option<&'a str>,
+    pub locale: &'a str,
+    pub rendered: Rendered,
+    pub not_before: DateTime<Utc>,
+}
+
+/// Queues a mail; returns false when a mail with the same dedup key already exists.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    mail: NewMail<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let inserted = outbox_mail::Entity::insert(outbox_mail::ActiveModel {
+        id: NotSet,
+        dedup_key: Set(mail.dedup_key),
+        kind: Set(mail.kind.into()),
+        update_request_id: Set(mail.update_request_id),
+        contact_id: Set(mail.contact_id),
+        recipient: Set(mail.recipient.into()),
+        recipient_name: Set(mail.recipient_name.map(String::from)),
+        locale: Set(mail.locale.into()),
+        subject: Set(mail.rendered.subject),
+        text_body: Set(mail.rendered.text),
+        html_body: Set(Some(mail.rendered.html)),
+        message_id: Set(crate::mail::new_message_id()),
+        state: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(mail.not_before),
+        lease_until: Set(None),
+        lease_owner: Set(None),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(outbox_mail::Column::DedupKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(inserted > 0)
+}
+
+/// Leases up to `limit` due mails to `owner` until `lease_until`. On PostgreSQL rows locked by
+/// another worker are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has a single writer.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outbox_mail::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let (sql, values): (&str, Vec<Value>) = match backend {
+        DbBackend::Postgres => (
+            "UPDATE outbox_mail SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+               SELECT id FROM outbox_mail WHERE state = 'pending' AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING *",
+            vec![
+                owner.into(),
+                lease_until.into(),
+                now.into(),
+                (limit as i64).into(),
+            ],
+        ),
+        _ => (
+            "UPDATE outbox_mail SET lease_owner = ?, lease_until = ? WHERE id IN (\
+               SELECT id FROM outbox_mail WHERE state = 'pending' AND next_attempt_at <= ? \
+               AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) \
+             RETURNING *",
+            vec![
+                owner.into(),
+                lease_until.into(),
+                now.into(),
+                now.into(),
+                (limit as i64).into(),
+            ],
+        ),
+    };
+    let mut rows = outbox_mail::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Runs an UPDATE that only applies while `owner` still holds the lease.
+async fn update_leased(
+    db: &impl ConnectionTrait,
+    id: i32,
+    owner: &str,
+    set_sql: &str,
+    mut values: Vec<Value>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let n = values.len();
+    let mut sql = format!(
+        "UPDATE outbox_mail SET {set_sql}, lease_owner = NULL, lease_until = NULL WHERE id = {{{}}} AND lease_owner = {{{}}}",
+        n + 1,
+        n + 2
+    );
+    values.push(id.into());
+    values.push(owner.into());
+    for i in 1..=values.len() {
+        let placeholder = if backend == DbBackend::Postgres {
+            format!("${i}")
+        } else {
+            "?".to_string()
+        };
+        sql = sql.replacen(&format!("{{{i}}}"), &placeholder, 1);
+    }
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map(|_| ())
+}
+
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    mail: &outbox_mail::Model,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let text = crate::tokens::redact_links(&mail.text_body);
+    let html = mail.html_body.as_deref().map(crate::tokens::redact_links);
+    update_leased(
+        db,
+        mail.id,
+        owner,
+        "state = 'sent', sent_at = {1}, attempts = attempts + 1, last_error = NULL, text_body = {2}, html_body = {3}",
+        vec![now.into(), text.into(), html.into()],
+    )
+    .await
+}
+
+pub async fn mark_retry(
+    db: &impl ConnectionTrait,
+    id: i32,
+    owner: &str,
+    next_attempt_at: DateTime<Utc>,
+    error: &str,
+) -> Result<(), DbErr> {
+    update_leased(
+        db,
+        id,
+        owner,
+        "attempts = attempts + 1, next_attempt_at = {1}, last_error = {2}",
+        vec![next_attempt_at.into(), error.into()],
+    )
+    .await
+}
+
+pub async fn mark_failed(db: &impl ConnectionTrait, id: i32, owner: &str, error: &str) -> Result<(), DbErr> {
+    update_leased(
+        db,
+        id,
+        owner,
+        "state = 'failed', attempts = attempts + 1, last_error = {1}",
+        vec![error.into()],
+    )
+    .await
+}

@@ -1,0 +1,467 @@
+//! The officer's pages: the update form, the submitted view, and the link problem pages.
+use askama::Template;
+
+use super::{LanguageLink, language_links, render};
+use crate::domain::answers::{Answers, Field, FieldError, Kind, Section, Value, fields};
+use crate::domain::diff::Conflict;
+use crate::domain::pledge::Locale;
+use crate::domain::reference::Scheme;
+use crate::domain::requirements::{Finding, Severity};
+use crate::i18n::{Messages, messages};
+
+/// A field's label: "Key achievement 2", "Outcome metric 1: value".
+pub fn field_label(t: &Messages, key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    match parts.as_slice() {
+        [group, n] if n.parse::<u32>().is_ok() => t.fill(
+            "form.row",
+            &[("label", &t.get(&format!("field.{group}"))), ("n", n)],
+        ),
+        [group, n, column] if n.parse::<u32>().is_ok() => {
+            let columns: Vec<&Field> = fields()
+                .iter()
+                .filter(|f| f.key.starts_with(&format!("{group}.{n}.")))
+                .collect();
+            let first = columns
+                .first()
+                .map(|f| f.key.rsplit('.').next().unwrap_or_default())
+                .unwrap_or_default();
+            let row = t.fill(
+                "form.row",
+                &[("label", &t.get(&format!("field.{group}.{first}"))), ("n", n)],
+            );
+            if *column == first {
+                row
+            } else {
+                format!("{row}: {}", t.get(&format!("field.{group}.{column}")))
+            }
+        }
+        _ => t.get(&format!("field.{key}")).to_string(),
+    }
+}
+
+/// The key without its row number: `metric.2.value` → `metric.value`.
+fn base_key(key: &str) -> String {
+    key.split('.')
+        .filter(|p| p.parse::<u32>().is_err())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Which `choice.<list>.<code>` labels a field uses.
+fn choice_list(key: &str) -> &'static str {
+    match base_key(key).as_str() {
+        "implementation_stage" => "stage",
+        "reporting_cycle" => "cycle",
+        "beneficiaries_qualifier" => "qualifier",
+        "breakdown.group" | "beneficiary_groups" => "group",
+        "funding.source" => "source",
+        "partner.kind" => "partner",
+        "challenges" => "challenge",
+        "national_engagement" => "national",
+        "compact_scope" => "scope",
+        _ => "yesno",
+    }
+}
+
+/// How an answer reads for people (choice labels instead of codes).
+pub fn display_value(t: &Messages, key: &str, value: &Value) -> String {
+    let Some(field) = crate::domain::answers::find_field(key) else {
+        return match value {
+            Value::One(s) => s.clone(),
+            Value::Many(v) => v.join(", "),
+        };
+    };
+    let label = |code: &str| option_label(t, key, field.kind, code);
+    match value {
+        Value::One(s) if field.kind == Kind::Check => {
+            if s == "true" {
+                "✓".into()
+            } else {
+                String::new()
+            }
+        }
+        Value::One(s) => match field.kind {
+            Kind::Choice(_) => label(s),
+            _ => s.clone(),
+        },
+        Value::Many(codes) => codes.iter().map(|c| label(c)).collect::<Vec<_>>().join("; "),
+    }
+}
+
+fn option_label(t: &Messages, key: &str, kind: Kind, code: &str) -> String {
+    match kind {
+        Kind::MultiRef(Scheme::BeneficiaryGroup) => t.get(&format!("choice.group.{code}")).into(),
+        Kind::MultiRef(scheme) => {
+            let label = scheme.label(code).unwrap_or(code);
+            if code.chars().all(|c| c.is_ascii_digit()) {
+                format!("{code}. {label}")
+            } else {
+                label.into()
+            }
+        }
+        _ => t.get(&format!("choice.{}.{code}", choice_list(key))).into(),
+    }
+}
+
+pub struct OptionView {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct MessageView {
+    pub severity: &'static str,
+    pub text: String,
+}
+
+pub struct FieldView {
+    pub key: String,
+    pub id: String,
+    pub label: String,
+    pub hint: Option<String>,
+    /// text | textarea | select | checkboxes | checkbox
+    pub control: &'static str,
+    pub input_mode: &'static str,
+    pub value: String,
+    pub options: Vec<OptionView>,
+    pub messages: Vec<MessageView>,
+    pub invalid: bool,
+    pub conflict_theirs: Option<String>,
+}
+
+impl FieldView {
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if self.hint.is_some() {
+            ids.push(format!("{}-hint", self.id));
+        }
+        ids.push(format!("{}-msg", self.id));
+        ids.join(" ")
+    }
+}
+
+pub struct SectionView {
+    pub key: &'static str,
+    pub title: String,
+    pub fields: Vec<FieldView>,
+}
+
+pub struct SummaryItem {
+    pub anchor: String,
+    pub label: String,
+    pub message: String,
+}
+
+pub struct WarningView {
+    pub rule_id: String,
+    pub anchor: String,
+    pub label: String,
+    pub message: String,
+    pub requirement: String,
+    pub justification: String,
+}
+
+pub fn field_id(key: &str) -> String {
+    format!("f-{}", key.replace('.', "-"))
+}
+
+/// What the form shows besides the answers.
+pub struct FormState<'a> {
+    pub findings: &'a [Finding],
+    pub field_errors: &'a [FieldError],
+    pub conflicts: &'a [Conflict],
+}
+
+pub fn field_error_text(t: &Messages, e: &FieldError) -> String {
+    t.fill(&format!("fielderror.{}", e.code), &[("detail", &e.detail)])
+}
+
+fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> FieldView {
+    let key = f.key.as_str();
+    let hint_key = format!("hint.{}", base_key(key));
+    let hint = (t.get(&hint_key) != hint_key).then(|| t.get(&hint_key).to_string());
+    let selected: Vec<String> = match answers.0.get(key) {
+        Some(Value::Many(v)) => v.clone(),
+        Some(Value::One(s)) if !s.is_empty() => vec![s.clone()],
+        _ => vec![],
+    };
+    let options = |codes: Vec<&str>| -> Vec<OptionView> {
+        codes
+            .into_iter()
+            .map(|code| OptionView {
+                value: code.into(),
+                label: option_label(t, key, f.kind, code),
+                selected: selected.iter().any(|s| s == code),
+            })
+            .collect()
+    };
+    let (control, opts, input_mode) = match f.kind {
+        Kind::Text(_) | Kind::Point | Kind::EndPoint | Kind::Currency => ("text", vec![], "text"),
+        Kind::Count | Kind::Year => ("text", vec![], "numeric"),
+        Kind::Amount => ("text", vec![], "decimal"),
+        Kind::LongText(_) => ("textarea", vec![], "text"),
+        Kind::Choice(list) => ("select", options(list.to_vec()), "text"),
+        Kind::Multi(list) => ("checkboxes", options(list.to_vec()), "text"),
+        Kind::MultiRef(scheme) => (
+            "checkboxes",
+            options(scheme.items().iter().map(|(c, _)| *c).collect()),
+            "text",
+        ),
+        Kind::Check => ("checkbox", vec![], "text"),
+    };
+    let mut messages: Vec<MessageView> = state
+        .field_errors
+        .iter()
+        .filter(|e| e.field == key)
+        .map(|e| MessageView {
+            severity: "error",
+            text: field_error_text(t, e),
+        })
+        .collect();
+    let invalid = !messages.is_empty();
+    messages.extend(
+        state
+            .findings
+            .iter()
+            .filter(|x| x.field == key)
+            .map(|x| MessageView {
+                severity: x.severity.as_str(),
+                text: x.message.clone(),
+            }),
+    );
+    let conflict_theirs = state.conflicts.iter().find(|c| c.field == key).map(|c| {
+        c.theirs
+            .as_ref()
+            .map(|v| display_value(t, key, v))
+            .unwrap_or_default()
+    });
+    FieldView {
+        key: key.into(),
+        id: field_id(key),
+        label: field_label(t, key),
+        hint,
+        control,
+        input_mode,
+        value: match answers.0.get(key) {
+            Some(Value::One(s)) => s.clone(),
+            _ => String::new(),
+        },
+        options: opts,
+        invalid: invalid
+            || state
+                .findings
+                .iter()
+                .any(|x| x.field == key && x.severity == Severity::Error),
+        messages,
+        conflict_theirs,
+    }
+}
+
+pub fn sections(t: &Messages, answers: &Answers, state: &FormState) -> Vec<SectionView> {
+    Section::ALL
+        .iter()
+        .map(|section| SectionView {
+            key: section.key(),
+            title: t.get(&format!("section.{}", section.key())).into(),
+            fields: fields()
+                .iter()
+                .filter(|f| f.section == *section)
+                .map(|f| field_view(t, f, answers, state))
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "officer/form.html")]
+pub struct FormPage {
+    pub t: &'static Messages,
+    pub languages: Vec<LanguageLink>,
+    pub title: String,
+    pub pledge_title: String,
+    pub reference: String,
+    pub organization: String,
+    pub deadline: String,
+    pub state_label: String,
+    pub action: String,
+    pub draft_url: String,
+    pub csrf: String,
+    pub version: i32,
+    pub notice: Option<String>,
+    pub sections: Vec<SectionView>,
+    pub errors: Vec<SummaryItem>,
+    pub warnings: Vec<WarningView>,
+    pub invalid: bool,
+    pub conflict: bool,
+}
+
+pub struct PageContext {
+    pub locale: Locale,
+    pub pledge_title: String,
+    pub reference: String,
+    pub organization: String,
+    pub deadline: chrono::NaiveDate,
+    pub state: String,
+    pub request_id: i32,
+    pub csrf: String,
+}
+
+pub fn form_page(
+    ctx: &PageContext,
+    version: i32,
+    answers: &Answers,
+    state: &FormState,
+    notice: Option<&str>,
+) -> String {
+    let t = messages(ctx.locale);
+    let mut errors: Vec<SummaryItem> = state
+        .field_errors
+        .iter()
+        .map(|e| SummaryItem {
+            anchor: field_id(&e.field),
+            label: field_label(t, &e.field),
+            message: field_error_text(t, e),
+        })
+        .collect();
+    errors.extend(
+        state
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| SummaryItem {
+                anchor: field_id(&f.field),
+                label: field_label(t, &f.field),
+                message: f.message.clone(),
+            }),
+    );
+    let warnings = state
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .map(|f| WarningView {
+            rule_id: f.rule_id.clone(),
+            anchor: field_id(&f.field),
+            label: field_label(t, &f.field),
+            message: f.message.clone(),
+            requirement: f.requirement.clone(),
+            justification: answers.text(&format!("justification.{}", f.rule_id)).to_string(),
+        })
+        .collect();
+    render(&FormPage {
+        t,
+        languages: language_links(ctx.locale),
+        title: t.get("form.title").into(),
+        pledge_title: ctx.pledge_title.clone(),
+        reference: ctx.reference.clone(),
+        organization: ctx.organization.clone(),
+        deadline: t.fill("form.deadline", &[("deadline", &t.date(ctx.deadline))]),
+        state_label: t.get(&format!("state.{}", ctx.state)).into(),
+        action: format!("/updates/{}", ctx.request_id),
+        draft_url: format!("/updates/{}/draft", ctx.request_id),
+        csrf: ctx.csrf.clone(),
+        version,
+        notice: notice.map(String::from),
+        sections: sections(t, answers, state),
+        errors,
+        warnings,
+        invalid: !state.field_errors.is_empty(),
+        conflict: !state.conflicts.is_empty(),
+    })
+}
+
+pub struct AnswerLine {
+    pub label: String,
+    pub value: String,
+}
+
+pub struct AnswerSection {
+    pub title: String,
+    pub lines: Vec<AnswerLine>,
+}
+
+/// The answered fields, by section, as people read them.
+pub fn answer_sections(t: &Messages, answers: &Answers) -> Vec<AnswerSection> {
+    Section::ALL
+        .iter()
+        .map(|section| AnswerSection {
+            title: t.get(&format!("section.{}", section.key())).into(),
+            lines: fields()
+                .iter()
+                .filter(|f| f.section == *section)
+                .filter_map(|f| {
+                    answers.get(&f.key).map(|v| AnswerLine {
+                        label: field_label(t, &f.key),
+                        value: display_value(t, &f.key, v),
+                    })
+                })
+                .filter(|line| !line.value.is_empty())
+                .collect(),
+        })
+        .filter(|s| !s.lines.is_empty())
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "officer/submitted.html")]
+struct SubmittedPage {
+    t: &'static Messages,
+    languages: Vec<LanguageLink>,
+    title: String,
+    pledge_title: String,
+    reference: String,
+    organization: String,
+    state_label: String,
+    revision: String,
+    notice: bool,
+    sections: Vec<AnswerSection>,
+}
+
+pub fn submitted_page(
+    ctx: &PageContext,
+    revision_number: i32,
+    submitted_on: chrono::NaiveDate,
+    answers: &Answers,
+    notice: bool,
+) -> String {
+    let t = messages(ctx.locale);
+    render(&SubmittedPage {
+        t,
+        languages: language_links(ctx.locale),
+        title: t.get("form.submitted_title").into(),
+        pledge_title: ctx.pledge_title.clone(),
+        reference: ctx.reference.clone(),
+        organization: ctx.organization.clone(),
+        state_label: t.get(&format!("state.{}", ctx.state)).into(),
+        revision: t.fill(
+            "form.revision",
+            &[("number", &revision_number), ("date", &t.date(submitted_on))],
+        ),
+        notice,
+        sections: answer_sections(t, answers),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "officer/problem.html")]
+struct ProblemPage<'a> {
+    t: &'static Messages,
+    languages: Vec<LanguageLink>,
+    title: String,
+    text: String,
+    help: String,
+    status: &'a str,
+}
+
+/// A friendly page for a link or session problem: `key` is e.g. `link.expired`.
+pub fn problem_page(locale: Locale, key: &str, contact_email: &str) -> String {
+    let t = messages(locale);
+    render(&ProblemPage {
+        t,
+        languages: language_links(locale),
+        title: t.get(&format!("{key}.title")).into(),
+        text: t.get(&format!("{key}.text")).into(),
+        help: t.fill("link.help", &[("email", &contact_email)]),
+        status: key,
+    })
+}

@@ -1,0 +1,794 @@
+//! The officer's journey over HTTP: personal links, the form, autosave, submission.
+use pledgeflow::entities::{access_link, draft_version, outbox_mail, revision, update_request};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use crate::helpers::{TestApp, form_tokens, link_token, spawn_app};
+
+const REGISTER: &str = "reference,title,organization,organization_kind,country,country_code,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,gcr_objectives,pledge_year,timeline_start,timeline_end,contact_name,contact_email,contact_locale
+CLA-2025-0001,Welcome centre for newcomers,Arua,lrg,Uganda,UG,sub_saharan_africa,Africa/Kampala,en,MIRROR,migrants;refugees,1,23,1,2025,2023,2027,Jane Officer,jane@arua.example.org,en
+CLA-2025-0002,Accès aux services,Montréal,lrg,Canada,CA,north_america,America/Toronto,fr,GCM,migrants,4,15,,2025,2022,ongoing,Marie Agente,marie@montreal.example.org,fr
+CLA-2025-0003,Market access for refugees,Arua,lrg,Uganda,UG,sub_saharan_africa,Africa/Kampala,en,MIRROR,migrants;refugees,5,16,2,2025,2023,2026,Joe Officer,joe@arua.example.org,en";
+
+struct Journey {
+    app: TestApp,
+    /// (request id, token) per (pledge reference, recipient).
+    links: Vec<(String, String, String)>,
+}
+
+impl Journey {
+    async fn start() -> Journey {
+        let app = spawn_app().await;
+        app.seed_register(REGISTER).await;
+        let opened = app.open_campaign("Test round", &[]).await;
+        assert_eq!(
+            (opened.requests, opened.invitations),
+            (3, 5),
+            "Arua's two contacts get both Arua pledges"
+        );
+        let mails = app.wait_for_mails(5).await;
+        let links = mails
+            .iter()
+            .map(|m| {
+                let reference = ["CLA-2025-0001", "CLA-2025-0002", "CLA-2025-0003"]
+                    .into_iter()
+                    .find(|r| m.text.contains(r))
+                    .unwrap();
+                (reference.to_string(), m.to.clone(), link_token(m))
+            })
+            .collect();
+        Journey { app, links }
+    }
+
+    fn token(&self, reference: &str, recipient: &str) -> String {
+        self.links
+            .iter()
+            .find(|(r, to, _)| r == reference && to == recipient)
+            .map(|(_, _, t)| t.clone())
+            .unwrap()
+    }
+
+    /// (cookie, request path, csrf, version) for an officer's form.
+    async fn officer(&self, reference: &str, recipient: &str) -> (String, String, String, String) {
+        let (cookie, path) = self.app.open_link(&self.token(reference, recipient)).await;
+        let (status, html) = self.app.get_with(&path, &cookie).await;
+        assert_eq!(status, 200, "{html}");
+        let (csrf, version) = form_tokens(&html);
+        (cookie, path, csrf, version)
+    }
+
+    async fn request_state(&self, path: &str) -> String {
+        let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+        update_request::Entity::find_by_id(id)
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+    }
+}
+
+fn complete_answers() -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&str, String)> = [
+        ("implementation_stage", "in_progress"),
+        ("stage_narrative", "Running in three districts."),
+        ("compact_scope", "MIRROR"),
+        ("beneficiary_groups", "migrants"),
+        ("beneficiary_groups", "refugees"),
+        ("timeline_start", "2023"),
+        ("timeline_end", "2027-06-30"),
+        ("results_summary", "A welcome centre opened and serves newcomers."),
+        ("achievement.1", "Welcome centre opened"),
+        ("beneficiaries_total", "5,000"),
+        ("beneficiaries_qualifier", "approx"),
+        ("breakdown.1.group", "migrants"),
+        ("breakdown.1.count", "3000"),
+        ("breakdown.2.group", "refugees"),
+        ("breakdown.2.count", "2000"),
+        ("funding.1.amount", "600000"),
+        ("funding.1.currency", "usd"),
+        ("funding.1.source", "donor"),
+        ("priorities", "1"),
+        ("gcm_objectives", "23"),
+        ("gcr_objectives", "1"),
+        ("gcr_focus_areas", "responsibility_sharing"),
+        ("challenges", "funding_gaps"),
+        (
+            "lessons_learned",
+            "Work with refugee-led organizations from day one.",
+        ),
+        ("national_engagement", "ad_hoc"),
+        ("consent_to_publish", "true"),
+        (
+            "refugee_participation",
+            "Refugee-led organizations co-designed the services.",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect();
+    pairs.push((
+        "description",
+        "The city runs a one-stop welcome centre. ".repeat(10),
+    ));
+    pairs
+}
+
+fn form<'a>(
+    csrf: &'a str,
+    version: &'a str,
+    action: &'a str,
+    answers: &'a [(&'a str, String)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![("_csrf", csrf), ("_version", version), ("_action", action)];
+    pairs.extend(answers.iter().map(|(k, v)| (*k, v.as_str())));
+    pairs
+}
+
+#[tokio::test]
+async fn a_link_becomes_a_session_and_the_token_leaves_the_address_bar() {
+    let j = Journey::start().await;
+    let token = j.token("CLA-2025-0001", "jane@arua.example.org");
+    let response = j.app.get(&format!("/u/{token}")).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let headers = response.headers();
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!headers["location"].to_str().unwrap().contains(&token));
+    let stored = access_link::Entity::find().all(&j.app.db).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|l| l.token_hash.len() == 64 && l.token_hash != token),
+        "only hashes are stored"
+    );
+    let sent = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::State.eq("sent"))
+        .all(&j.app.db)
+        .await
+        .unwrap();
+    assert!(
+        sent.iter().all(|m| !m.text_body.contains(&token)),
+        "sent mail keeps no working link"
+    );
+
+    let (_, path, _, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let (status, html) = j.app.get_with(&path, cookie.split(';').next().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Welcome centre for newcomers") && html.contains("name=\"_csrf\""));
+}
+
+#[tokio::test]
+async fn unknown_expired_and_revoked_links_get_a_friendly_page() {
+    let j = Journey::start().await;
+    let (status, page) = j.app.get_text(&format!("/u/{}", "ab".repeat(32))).await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("This link does not work") && page.contains("pledges@example.org"),
+        "{page}"
+    );
+    assert_eq!(j.app.get_text("/u/not-a-token").await.0, 404);
+
+    // Expiry: the link and the sessions opened from it stop working.
+    let token = j.token("CLA-2025-0001", "jane@arua.example.org");
+    let (cookie, path) = j.app.open_link(&token).await;
+    let link = access_link::Entity::find()
+        .filter(access_link::Column::TokenHash.eq(pledgeflow::tokens::hash(&token)))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut expired: access_link::ActiveModel = link.into();
+    expired.expires_at = Set(chrono::Utc::now() - chrono::Duration::hours(1));
+    expired.update(&j.app.db).await.unwrap();
+    let (status, page) = j.app.get_text(&format!("/u/{token}")).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("This link has expired"));
+    assert_eq!(j.app.get_with(&path, &cookie).await.0, 410);
+
+    // Revocation, in French for a French officer's browser.
+    let token = j.token("CLA-2025-0002", "marie@montreal.example.org");
+    let (cookie, path) = j.app.open_link(&token).await;
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let contact = access_link::Entity::find()
+        .filter(access_link::Column::UpdateRequestId.eq(id))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .contact_id;
+    pledgeflow::store::links::revoke_links(&j.app.db, id, contact, chrono::Utc::now())
+        .await
+        .unwrap();
+    let (status, page) = j.app.get_text(&format!("/u/{token}?lang=fr")).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("Ce lien a été remplacé"), "{page}");
+    assert_eq!(
+        j.app.get_with(&path, &cookie).await.0,
+        410,
+        "an open session ends with its link"
+    );
+}
+
+#[tokio::test]
+async fn resending_rotates_the_link() {
+    let j = Journey::start().await;
+    let old = j.token("CLA-2025-0001", "jane@arua.example.org");
+    let link = access_link::Entity::find()
+        .filter(access_link::Column::TokenHash.eq(pledgeflow::tokens::hash(&old)))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let new = pledgeflow::store::links::rotate_link(
+        &j.app.db,
+        link.update_request_id,
+        link.contact_id,
+        link.expires_at,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_ne!(old, new);
+    assert_eq!(j.app.get_text(&format!("/u/{old}")).await.0, 410);
+    j.app.open_link(&new).await;
+}
+
+#[tokio::test]
+async fn guessing_tokens_is_rate_limited() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        assert_eq!(app.get_text(&format!("/u/{:064x}", i)).await.0, 404);
+    }
+    let response = app.get(&format!("/u/{:064x}", 99)).await;
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(
+        response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn an_officer_cannot_reach_another_request() {
+    let j = Journey::start().await;
+    let (cookie, own, csrf, version) = j.officer("CLA-2025-0002", "marie@montreal.example.org").await;
+    let (_, other, _, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    assert_ne!(own, other);
+    let draft = format!("{other}/draft");
+    assert_eq!(j.app.get_with(&other, &cookie).await.0, 404);
+    assert_eq!(
+        j.app
+            .post_form(
+                &other,
+                &cookie,
+                &[("_csrf", &csrf), ("_version", &version), ("results_summary", "x")]
+            )
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        j.app
+            .post_json(
+                &draft,
+                &cookie,
+                &csrf,
+                &json!({"version": 0, "answers": {"results_summary": "x"}})
+            )
+            .await
+            .0,
+        404
+    );
+    assert_eq!(j.app.get_with("/updates/999999", &cookie).await.0, 404);
+    // Without any session, every officer route is closed.
+    assert_eq!(j.app.get_text(&own).await.0, 404);
+    assert_eq!(
+        j.app
+            .post_json(
+                &format!("{own}/draft"),
+                "",
+                "",
+                &json!({"version": 0, "answers": {}})
+            )
+            .await
+            .0,
+        404
+    );
+    let id: i32 = other.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(
+        draft_version::Entity::find()
+            .filter(draft_version::Column::UpdateRequestId.eq(id))
+            .count(&j.app.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn autosave_keeps_versions_and_merges_edits_to_different_fields() {
+    let j = Journey::start().await;
+    let (jane, path, jane_csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let (joe, _, joe_csrf, _) = j.officer("CLA-2025-0001", "joe@arua.example.org").await;
+    let draft = format!("{path}/draft");
+    let (status, body) = j
+        .app
+        .post_json(
+            &draft,
+            &jane,
+            &jane_csrf,
+            &json!({"version": 0, "answers": {"results_summary": "Jane's results"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], 1);
+    assert!(
+        body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "base.stage.required")
+    );
+    assert_eq!(j.request_state(&path).await, "draft");
+    // Joe still works from version 0 and changes another field: merged.
+    let (status, body) = j
+        .app
+        .post_json(
+            &draft,
+            &joe,
+            &joe_csrf,
+            &json!({"version": 0, "answers": {"lessons_learned": "Joe's lesson", "results_summary": ""}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], 2);
+    let (_, html) = j.app.get_with(&path, &jane).await;
+    assert!(
+        html.contains("Jane&#39;s results") && html.contains("Joe&#39;s lesson"),
+        "both edits kept"
+    );
+}
+
+#[tokio::test]
+async fn the_same_field_changed_by_two_officers_is_a_409_with_both_values() {
+    let j = Journey::start().await;
+    let (jane, path, jane_csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let (joe, _, joe_csrf, _) = j.officer("CLA-2025-0001", "joe@arua.example.org").await;
+    let draft = format!("{path}/draft");
+    j.app
+        .post_json(
+            &draft,
+            &jane,
+            &jane_csrf,
+            &json!({"version": 0, "answers": {"results_summary": "Jane's text"}}),
+        )
+        .await;
+    let (status, body) = j
+        .app
+        .post_json(
+            &draft,
+            &joe,
+            &joe_csrf,
+            &json!({"version": 0, "answers": {"results_summary": "Joe's text"}}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["version"], 1);
+    assert_eq!(body["conflicts"][0]["field"], "results_summary");
+    assert_eq!(body["conflicts"][0]["theirs"], "Jane's text");
+    assert_eq!(body["conflicts"][0]["yours"], "Joe's text");
+    // The no-JavaScript form shows the same conflict, keeping Joe's words in the field.
+    let (_, html) = j.app.get_with(&path, &joe).await;
+    let (csrf, _) = form_tokens(&html);
+    let response = j
+        .app
+        .post_form(
+            &path,
+            &joe,
+            &[
+                ("_csrf", &csrf),
+                ("_version", "0"),
+                ("_action", "save"),
+                ("results_summary", "Joe again"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 409);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(">Joe again</textarea>") && page.contains("Jane&#39;s text"),
+        "{page}"
+    );
+    // Jane's text is what is stored.
+    let (_, html) = j.app.get_with(&path, &jane).await;
+    assert!(html.contains("Jane&#39;s text") && !html.contains("Joe again"));
+}
+
+#[tokio::test]
+async fn the_form_saves_without_javascript_and_checks_csrf() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let response = j
+        .app
+        .post_form(
+            &path,
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("_version", &version),
+                ("_action", "save"),
+                ("results_summary", "Saved the old way"),
+                ("sdgs", ""),
+                ("sdgs", "4"),
+                ("sdgs", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], format!("{path}?saved=1"));
+    let (_, html) = j.app.get_with(&format!("{path}?saved=1"), &cookie).await;
+    assert!(html.contains("Your draft is saved.") && html.contains(">Saved the old way</textarea>"));
+    assert!(html.contains("value=\"10\" checked"));
+    for bad_csrf in ["", "0".repeat(64).as_str()] {
+        let response = j
+            .app
+            .post_form(
+                &path,
+                &cookie,
+                &[("_csrf", bad_csrf), ("_version", "1"), ("results_summary", "x")],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 403);
+    }
+    let (status, _) = j
+        .app
+        .post_json(
+            &format!("{path}/draft"),
+            &cookie,
+            "wrong",
+            &json!({"version": 1, "answers": {}}),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_precise_4xx_and_the_draft_stays_intact() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let draft = format!("{path}/draft");
+    let (status, body) = j
+        .app
+        .post_json(
+            &draft,
+            &cookie,
+            &csrf,
+            &json!({"version": 0, "answers": {"results_summary": "Keep me", "lessons_learned": "And me"}}),
+        )
+        .await;
+    assert_eq!((status, body["version"].as_i64()), (200, Some(1)));
+    let big = "x".repeat(1_048_576);
+    for (answers, field, message) in [
+        (
+            json!({"beneficiaries_total": "lots"}),
+            "beneficiaries_total",
+            "“lots” is not a whole number of 0 or more",
+        ),
+        (
+            json!({"beneficiaries_total": "-5"}),
+            "beneficiaries_total",
+            "“-5” is not a whole number",
+        ),
+        (
+            json!({"beneficiaries_total": 5000}),
+            "beneficiaries_total",
+            "must be a text",
+        ),
+        (
+            json!({"funding.1.currency": "XYZ"}),
+            "funding.1.currency",
+            "is not a currency code",
+        ),
+        (
+            json!({"funding.1.amount": "1e400"}),
+            "funding.1.amount",
+            "is not a number of 0 or more",
+        ),
+        (
+            json!({"metric.1.year": "3000"}),
+            "metric.1.year",
+            "is not a year between 1990 and 2100",
+        ),
+        (json!({"sdgs": ["18"]}), "sdgs", "“18” is not one of the choices"),
+        (
+            json!({"implementation_stage": "finished"}),
+            "implementation_stage",
+            "is not one of the choices",
+        ),
+        (
+            json!({"results_summary": big}),
+            "results_summary",
+            "is longer than 10000 characters",
+        ),
+        (
+            json!({"favourite_colour": "blue"}),
+            "favourite_colour",
+            "is not a field of this form",
+        ),
+        (
+            json!({"justification.no.such.rule": "x"}),
+            "justification.no.such.rule",
+            "is not a field",
+        ),
+    ] {
+        let (status, body) = j
+            .app
+            .post_json(&draft, &cookie, &csrf, &json!({"version": 1, "answers": answers}))
+            .await;
+        assert_eq!(status, 422, "{field}: {body}");
+        assert_eq!(body["errors"][0]["field"], field);
+        assert!(
+            body["errors"][0]["message"].as_str().unwrap().contains(message),
+            "{field}: {body}"
+        );
+    }
+    for raw in [
+        "not json",
+        "{\"version\": 1}",
+        "{\"version\": \"one\", \"answers\": {}}",
+        "{\"version\": 1, \"answers\": {}, \"extra\": 1}",
+    ] {
+        let response = j
+            .app
+            .client
+            .post(format!("{}{draft}", j.app.address))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{raw}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("the body is not a valid autosave document"),
+            "{body}"
+        );
+    }
+    // The form: the typed value comes back with its message, 422, nothing saved.
+    let response = j
+        .app
+        .post_form(
+            &path,
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("_version", "1"),
+                ("_action", "save"),
+                ("beneficiaries_total", "about 40"),
+                ("challenges_text", "Typed but not lost"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("value=\"about 40\"") && page.contains(">Typed but not lost</textarea>"),
+        "typed values are shown again"
+    );
+    assert!(
+        page.contains("href=\"#f-beneficiaries_total\""),
+        "the error summary links to the field"
+    );
+    // Invalid UTF-8 in a form body.
+    let response = j
+        .app
+        .client
+        .post(format!("{}{path}", j.app.address))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("_csrf={csrf}&_version=1&results_summary=%FF%FE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("is not valid text (UTF-8)")
+    );
+    // After all that, version 1 is still the draft, unchanged.
+    let versions = draft_version::Entity::find().all(&j.app.db).await.unwrap();
+    assert_eq!(versions.len(), 1);
+    assert!(versions[0].answers.contains("Keep me") && versions[0].answers.contains("And me"));
+}
+
+#[tokio::test]
+async fn submission_is_refused_with_errors_and_needs_justified_warnings() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    // Errors: refused, shown next to the fields and in the summary.
+    let response = j
+        .app
+        .post_form(
+            &path,
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("_version", &version),
+                ("_action", "submit"),
+                ("results_summary", "Only this"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Before you can submit") && page.contains("Choose the stage your pledge has reached.")
+    );
+    assert_eq!(j.request_state(&path).await, "draft");
+    assert_eq!(revision::Entity::find().count(&j.app.db).await.unwrap(), 0);
+
+    // A warning (breakdown does not add up): refused until justified.
+    let mut answers = complete_answers();
+    answers.retain(|(k, _)| *k != "breakdown.2.count");
+    answers.push(("breakdown.2.count", "1990".into()));
+    let (_, html) = j.app.get_with(&path, &cookie).await;
+    let (_, version) = form_tokens(&html);
+    let response = j
+        .app
+        .post_form(&path, &cookie, &form(&csrf, &version, "submit", &answers))
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Please confirm these points")
+            && page.contains("name=\"justification.base.breakdown.sum\""),
+        "{page}"
+    );
+    let (_, version) = form_tokens(&page);
+    answers.push((
+        "justification.base.breakdown.sum",
+        "Ten children were counted twice.".into(),
+    ));
+    let response = j
+        .app
+        .post_form(&path, &cookie, &form(&csrf, &version, "submit", &answers))
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{}",
+        response.text().await.unwrap()
+    );
+    assert_eq!(j.request_state(&path).await, "submitted");
+    let revisions = revision::Entity::find().all(&j.app.db).await.unwrap();
+    assert_eq!(revisions.len(), 1);
+    assert!(
+        revisions[0].findings.contains("base.breakdown.sum")
+            && revisions[0].profile_versions.contains("unhcr-gcr")
+    );
+    assert!(revisions[0].answers.contains("Ten children were counted twice."));
+
+    // After submission: a read-only view, and the form no longer accepts edits.
+    let (_, view) = j.app.get_with(&format!("{path}?submitted=1"), &cookie).await;
+    assert!(
+        view.contains("Your update was submitted")
+            && view.contains("Submitted, awaiting review")
+            && !view.contains("<textarea")
+    );
+    let (status, body) = j
+        .app
+        .post_json(
+            &format!("{path}/draft"),
+            &cookie,
+            &csrf,
+            &json!({"version": 0, "answers": {"results_summary": "late edit"}}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "this update is submitted; it cannot be edited now");
+
+    // The confirmation mail summarises what was submitted.
+    let mails = j.app.wait_for_mails(6).await;
+    let confirmation = mails
+        .iter()
+        .find(|m| m.subject.starts_with("Update received"))
+        .expect("a confirmation");
+    assert_eq!(confirmation.to, "jane@arua.example.org");
+    assert!(
+        confirmation.text.contains("People reached in total: 5,000")
+            && confirmation.text.contains("revision 1"),
+        "{}",
+        confirmation.text
+    );
+}
+
+#[tokio::test]
+async fn a_double_submit_makes_one_revision_and_one_confirmation() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let answers = complete_answers();
+    let pairs = form(&csrf, &version, "submit", &answers);
+    let (a, b) = tokio::join!(
+        j.app.post_form(&path, &cookie, &pairs),
+        j.app.post_form(&path, &cookie, &pairs)
+    );
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert!(statuses.contains(&303), "{statuses:?}");
+    let retried = j.app.post_form(&path, &cookie, &pairs).await;
+    assert_eq!(
+        retried.status().as_u16(),
+        303,
+        "a retried POST lands on the submitted view"
+    );
+    assert_eq!(revision::Entity::find().count(&j.app.db).await.unwrap(), 1);
+    let confirmations = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::Kind.eq("confirmation"))
+        .count(&j.app.db)
+        .await
+        .unwrap();
+    assert_eq!(confirmations, 1);
+}
+
+#[tokio::test]
+async fn the_form_speaks_the_officers_language_and_can_switch() {
+    let j = Journey::start().await;
+    let (cookie, path) = j
+        .app
+        .open_link(&j.token("CLA-2025-0002", "marie@montreal.example.org"))
+        .await;
+    let mails = j.app.mailer.sent();
+    let invitation = mails
+        .iter()
+        .find(|m| m.to == "marie@montreal.example.org")
+        .unwrap();
+    assert!(
+        invitation
+            .subject
+            .starts_with("Mise à jour de votre engagement demandée")
+    );
+    let page = j
+        .app
+        .client
+        .get(format!("{}{path}?lang=fr", j.app.address))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Mise à jour de votre engagement")
+            && page.contains("Choisissez l&#39;étape atteinte par votre engagement."),
+        "{page}"
+    );
+    let page = j
+        .app
+        .client
+        .get(format!("{}{path}?lang=es", j.app.address))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Actualización de su compromiso"));
+}
