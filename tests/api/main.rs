@@ -2,6 +2,7 @@
 mod helpers;
 
 mod cli;
+mod emails;
 mod health;
 mod import;
 mod mail;

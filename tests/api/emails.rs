@@ -1,0 +1,89 @@
+//! Snapshot tests of the e-mails: the rendered text and HTML are compared with the files in
+//! tests/snapshots/. After an intended change, regenerate them with UPDATE_SNAPSHOTS=1 and
+//! review the diff.
+use chrono::NaiveDate;
+use pledgeflow::domain::pledge::Locale;
+use pledgeflow::mail::messages::{Confirmation, Invitation, Rendered, confirmation, invitation};
+
+use crate::helpers::{link_token, spawn_app};
+
+fn snapshot(name: &str, rendered: &Rendered) {
+    let actual = format!(
+        "Subject: {}\n\n{}\n----- html -----\n{}",
+        rendered.subject, rendered.text, rendered.html
+    );
+    let path = format!("{}/tests/snapshots/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
+    assert_eq!(actual, expected, "{name} differs from its snapshot");
+}
+
+fn sample_invitation(link: &str, deadline: NaiveDate) -> Invitation<'_> {
+    Invitation {
+        recipient_name: "Marie Agente",
+        pledge_title: "Accès aux services pour tous",
+        reference: "CLA-2025-0002",
+        link,
+        deadline,
+        out_of_un_scope: false,
+    }
+}
+
+#[test]
+fn invitation_snapshots_in_four_languages() {
+    let link = "https://pledges.example.org/u/TOKEN";
+    let deadline = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+    for locale in [Locale::En, Locale::Fr, Locale::Es, Locale::Pt] {
+        snapshot(
+            &format!("invitation.{locale}"),
+            &invitation(locale, &sample_invitation(link, deadline)),
+        );
+    }
+    let idp = Invitation {
+        out_of_un_scope: true,
+        ..sample_invitation(link, deadline)
+    };
+    snapshot("invitation.idp_only.en", &invitation(Locale::En, &idp));
+}
+
+#[test]
+fn confirmation_snapshots_in_two_languages() {
+    for locale in [Locale::En, Locale::Es] {
+        let mail = Confirmation {
+            recipient_name: "Jane Officer",
+            pledge_title: "Welcome centre <for> newcomers",
+            reference: "CLA-2025-0001",
+            submitted_on: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+            revision: 2,
+            summary: vec![
+                ("Stage of implementation".into(), "In progress".into()),
+                ("People reached in total".into(), "5,000".into()),
+            ],
+        };
+        snapshot(&format!("confirmation.{locale}"), &confirmation(locale, &mail));
+    }
+}
+
+/// The invitation a campaign really sends is the snapshot, token apart.
+#[tokio::test]
+async fn the_sent_invitation_matches_the_snapshot() {
+    let app = spawn_app().await;
+    app.seed_register(
+        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,pledge_year,contact_name,contact_email\n\
+         CLA-2025-0002,Accès aux services pour tous,Montréal,lrg,Canada,north_america,America/Toronto,fr,GCM,migrants,4,15,2025,Marie Agente,marie@montreal.example.org",
+    )
+    .await;
+    app.open_campaign("Snapshot round", &[]).await;
+    let sent = app.wait_for_mails(1).await;
+    let token = link_token(&sent[0]);
+    let link = format!("{}/u/{token}", app.address);
+    let deadline = NaiveDate::from_ymd_opt(2099, 1, 15).unwrap();
+    let expected = invitation(Locale::Fr, &sample_invitation(&link, deadline));
+    assert_eq!(sent[0].subject, expected.subject);
+    assert_eq!(sent[0].text, expected.text);
+    assert_eq!(sent[0].html.as_deref(), Some(expected.html.as_str()));
+    assert!(sent[0].text.contains("15 janvier 2099"));
+}
