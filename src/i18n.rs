@@ -43,6 +43,37 @@ impl Messages {
         self.locale.as_str()
     }
 
+    /// A form field's label: "Key achievement 2", "Outcome metric 1: value".
+    pub fn field_label(&self, key: &str) -> String {
+        use crate::domain::answers::fields;
+        let t = self;
+        let parts: Vec<&str> = key.split('.').collect();
+        match parts.as_slice() {
+            [group, n] if n.parse::<u32>().is_ok() => t.fill(
+                "form.row",
+                &[("label", &t.get(&format!("field.{group}"))), ("n", n)],
+            ),
+            [group, n, column] if n.parse::<u32>().is_ok() => {
+                let prefix = format!("{group}.{n}.");
+                let first = fields()
+                    .iter()
+                    .find(|f| f.key.starts_with(&prefix))
+                    .and_then(|f| f.key.rsplit('.').next())
+                    .unwrap_or_default();
+                let row = t.fill(
+                    "form.row",
+                    &[("label", &t.get(&format!("field.{group}.{first}"))), ("n", n)],
+                );
+                if *column == first {
+                    row
+                } else {
+                    format!("{row}: {}", t.get(&format!("field.{group}.{column}")))
+                }
+            }
+            _ => t.get(&format!("field.{key}")).to_string(),
+        }
+    }
+
     /// A date as people of this language write it: "15 January 2027", "15 de enero de 2027".
     pub fn date(&self, date: chrono::NaiveDate) -> String {
         use chrono::Datelike;

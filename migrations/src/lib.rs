@@ -18,6 +18,7 @@ mod m20261129_000012_create_officer_session;
 mod m20261129_000013_create_outbox_mail;
 mod m20261129_000014_create_draft;
 mod m20261129_000015_create_revision;
+mod m20261129_000016_create_change_request;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_create_outbox_mail::Migration),
             Box::new(m20261129_000014_create_draft::Migration),
             Box::new(m20261129_000015_create_revision::Migration),
+            Box::new(m20261129_000016_create_change_request::Migration),
         ]
     }
 }

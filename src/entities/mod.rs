@@ -2,6 +2,7 @@
 pub mod access_link;
 pub mod audit_event;
 pub mod campaign;
+pub mod change_request;
 pub mod contact;
 pub mod draft_version;
 pub mod officer_session;

@@ -224,10 +224,12 @@ pub async fn show_update(
     let draft = drafts::current_draft(&state.db, &ctx.request).await?;
     let found = findings(&state, &ctx, &draft.answers, locale).await?;
     let notice = query.saved.is_some().then(|| messages(locale).get("form.saved"));
+    let requests = change_requests(&state, id).await?;
     let state_view = FormState {
         findings: &found,
         field_errors: &[],
         conflicts: &[],
+        change_requests: &requests,
     };
     Ok(no_store(
         Html(views::form_page(
@@ -239,6 +241,17 @@ pub async fn show_update(
         ))
         .into_response(),
     ))
+}
+
+async fn change_requests(
+    state: &AppState,
+    request_id: i32,
+) -> Result<Vec<(Option<String>, String)>, AppError> {
+    Ok(crate::store::review::open_change_requests(&state.db, request_id)
+        .await?
+        .into_iter()
+        .map(|c| (c.field, c.message))
+        .collect())
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -281,6 +294,7 @@ pub async fn post_update(
     let ctx = request_context(&state.db, access.request.clone()).await?;
     let page = page_context(&ctx, locale, &access);
     let current = drafts::current_draft(&state.db, &ctx.request).await?;
+    let requests = change_requests(&state, id).await?;
     let render = |status: StatusCode,
                   answers: &Answers,
                   findings: &[Finding],
@@ -291,6 +305,7 @@ pub async fn post_update(
             findings,
             field_errors: errors,
             conflicts,
+            change_requests: &requests,
         };
         (
             status,

@@ -156,3 +156,64 @@ pub fn confirmation(locale: Locale, m: &Confirmation) -> Rendered {
         }),
     }
 }
+
+pub struct ChangesRequested<'a> {
+    pub recipient_name: &'a str,
+    pub pledge_title: &'a str,
+    pub reference: &'a str,
+    pub link: &'a str,
+    /// (field label or "General", the reviewer's comment).
+    pub items: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "emails/changes.txt")]
+struct ChangesText<'a> {
+    greeting: String,
+    intro: String,
+    items: &'a [(String, String)],
+    link_label: &'a str,
+    link: &'a str,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/changes.html")]
+struct ChangesHtml<'a> {
+    lang: &'a str,
+    greeting: String,
+    intro: String,
+    items: &'a [(String, String)],
+    button: &'a str,
+    link: &'a str,
+    signature: &'a str,
+}
+
+pub fn changes_requested(locale: Locale, m: &ChangesRequested) -> Rendered {
+    let t = messages(locale);
+    let greeting = t.fill("email.greeting", &[("name", &m.recipient_name)]);
+    let intro = t.fill(
+        "email.changes.intro",
+        &[("title", &m.pledge_title), ("reference", &m.reference)],
+    );
+    Rendered {
+        subject: t.fill("email.changes.subject", &[("title", &m.pledge_title)]),
+        text: render(&ChangesText {
+            greeting: greeting.clone(),
+            intro: intro.clone(),
+            items: &m.items,
+            link_label: t.get("email.changes.link"),
+            link: m.link,
+            signature: t.get("email.signature"),
+        }),
+        html: render(&ChangesHtml {
+            lang: t.lang(),
+            greeting,
+            intro,
+            items: &m.items,
+            button: t.get("email.invitation.button"),
+            link: m.link,
+            signature: t.get("email.signature"),
+        }),
+    }
+}

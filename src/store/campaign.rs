@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    NotSet, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    NotSet, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::audit::{self, Actor};
@@ -103,7 +103,7 @@ pub async fn open_campaign(
     }
 
     let versions = profile_versions(&embedded_profiles().iter().collect::<Vec<_>>());
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     let created = campaign::ActiveModel {
         id: NotSet,
         name: Set(name.into()),

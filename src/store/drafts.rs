@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    NotSet, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    NotSet, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::audit::{self, Actor};
@@ -13,7 +13,9 @@ use crate::domain::answers::{Answers, Value};
 use crate::domain::diff::{Conflict, merge};
 use crate::domain::request::{RequestEvent, RequestState, TransitionError, transition};
 use crate::domain::requirements::Finding;
-use crate::entities::{draft_version, pledge, pledge_classification, revision, update_request};
+use crate::entities::{
+    change_request, draft_version, pledge, pledge_classification, revision, update_request,
+};
 use crate::mail::messages::Rendered;
 
 /// The draft as the officer sees it: version 0 is the prefill, never stored.
@@ -194,7 +196,7 @@ async fn try_save(
     contact_id: i32,
     now: DateTime<Utc>,
 ) -> Result<Draft, SaveError> {
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     let request = update_request::Entity::find_by_id(request_id)
         .one(&txn)
         .await?
@@ -293,7 +295,7 @@ pub async fn submit(
     s: &Submission<'_>,
     now: DateTime<Utc>,
 ) -> Result<Submitted, SaveError> {
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     if let Some(existing) = revision::Entity::find()
         .filter(revision::Column::UpdateRequestId.eq(s.request_id))
         .filter(revision::Column::DraftVersion.eq(s.draft_version))
@@ -334,6 +336,15 @@ pub async fn submit(
     .insert(&txn)
     .await?;
     set_state(&txn, request.clone(), next, now).await?;
+    change_request::Entity::update_many()
+        .col_expr(
+            change_request::Column::ResolvedInRevisionId,
+            sea_orm::sea_query::Expr::value(created.id),
+        )
+        .filter(change_request::Column::UpdateRequestId.eq(request.id))
+        .filter(change_request::Column::ResolvedInRevisionId.is_null())
+        .exec(&txn)
+        .await?;
     audit::record(&txn, now, Actor::Contact(s.contact_id), "request.submitted", "update_request", Some(request.id.to_string()), serde_json::json!({ "revision": number, "draft_version": s.draft_version, "findings": s.findings.len() })).await?;
     let (recipient, name, locale, rendered) = (s.confirmation)(number);
     outbox::enqueue(

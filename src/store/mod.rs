@@ -9,13 +9,17 @@ pub mod reference;
 pub mod register;
 pub mod register_query;
 pub mod requests;
+pub mod review;
 pub mod staff;
 
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::DatabaseSettings;
 
@@ -60,6 +64,18 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await?;
     reference::sync_reference_items(db).await
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at BEGIN
+/// (IMMEDIATE): a deferred transaction that reads first cannot upgrade once another writer
+/// (the mail worker, say) has committed, and fails with "database is locked" instead of
+/// waiting. PostgreSQL ignores the mode.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// A cheap round trip, for readiness checks.

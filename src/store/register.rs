@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    NotSet, QueryFilter, TransactionTrait,
+    NotSet, QueryFilter,
 };
 use serde::Serialize;
 
@@ -35,7 +35,7 @@ pub async fn apply_register(
     actor: Actor,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ImportSummary, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     let mut summary = ImportSummary::default();
 
     let mut org_ids: HashMap<String, i32> = HashMap::new();

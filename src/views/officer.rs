@@ -9,35 +9,9 @@ use crate::domain::reference::Scheme;
 use crate::domain::requirements::{Finding, Severity};
 use crate::i18n::{Messages, messages};
 
-/// A field's label: "Key achievement 2", "Outcome metric 1: value".
+/// A field's label in the page's language (see `Messages::field_label`).
 pub fn field_label(t: &Messages, key: &str) -> String {
-    let parts: Vec<&str> = key.split('.').collect();
-    match parts.as_slice() {
-        [group, n] if n.parse::<u32>().is_ok() => t.fill(
-            "form.row",
-            &[("label", &t.get(&format!("field.{group}"))), ("n", n)],
-        ),
-        [group, n, column] if n.parse::<u32>().is_ok() => {
-            let columns: Vec<&Field> = fields()
-                .iter()
-                .filter(|f| f.key.starts_with(&format!("{group}.{n}.")))
-                .collect();
-            let first = columns
-                .first()
-                .map(|f| f.key.rsplit('.').next().unwrap_or_default())
-                .unwrap_or_default();
-            let row = t.fill(
-                "form.row",
-                &[("label", &t.get(&format!("field.{group}.{first}"))), ("n", n)],
-            );
-            if *column == first {
-                row
-            } else {
-                format!("{row}: {}", t.get(&format!("field.{group}.{column}")))
-            }
-        }
-        _ => t.get(&format!("field.{key}")).to_string(),
-    }
+    t.field_label(key)
 }
 
 /// The key without its row number: `metric.2.value` → `metric.value`.
@@ -127,6 +101,8 @@ pub struct FieldView {
     pub options: Vec<OptionView>,
     pub messages: Vec<MessageView>,
     pub invalid: bool,
+    /// The reviewer asked for a change here.
+    pub highlighted: bool,
     pub conflict_theirs: Option<String>,
 }
 
@@ -171,6 +147,8 @@ pub struct FormState<'a> {
     pub findings: &'a [Finding],
     pub field_errors: &'a [FieldError],
     pub conflicts: &'a [Conflict],
+    /// The reviewer's open change requests: (field key or None for general, comment).
+    pub change_requests: &'a [(Option<String>, String)],
 }
 
 pub fn field_error_text(t: &Messages, e: &FieldError) -> String {
@@ -220,6 +198,17 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
         })
         .collect();
     let invalid = !messages.is_empty();
+    let requested: Vec<MessageView> = state
+        .change_requests
+        .iter()
+        .filter(|(field, _)| field.as_deref() == Some(key))
+        .map(|(_, comment)| MessageView {
+            severity: "request",
+            text: format!("{} {comment}", t.get("form.reviewer_says")),
+        })
+        .collect();
+    let highlighted = !requested.is_empty();
+    messages.extend(requested);
     messages.extend(
         state
             .findings
@@ -253,6 +242,7 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
                 .findings
                 .iter()
                 .any(|x| x.field == key && x.severity == Severity::Error),
+        highlighted,
         messages,
         conflict_theirs,
     }
@@ -292,6 +282,7 @@ pub struct FormPage {
     pub sections: Vec<SectionView>,
     pub errors: Vec<SummaryItem>,
     pub warnings: Vec<WarningView>,
+    pub requests: Vec<SummaryItem>,
     pub invalid: bool,
     pub conflict: bool,
 }
@@ -365,6 +356,18 @@ pub fn form_page(
         sections: sections(t, answers, state),
         errors,
         warnings,
+        requests: state
+            .change_requests
+            .iter()
+            .map(|(field, comment)| SummaryItem {
+                anchor: field.as_deref().map(field_id).unwrap_or_default(),
+                label: field
+                    .as_deref()
+                    .map(|f| field_label(t, f))
+                    .unwrap_or_else(|| t.get("form.general_comment").into()),
+                message: comment.clone(),
+            })
+            .collect(),
         invalid: !state.field_errors.is_empty(),
         conflict: !state.conflicts.is_empty(),
     })

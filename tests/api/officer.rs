@@ -792,3 +792,174 @@ async fn the_form_speaks_the_officers_language_and_can_switch() {
         .unwrap();
     assert!(page.contains("Actualización de su compromiso"));
 }
+
+#[tokio::test]
+async fn requested_changes_reopen_the_form_with_the_fields_highlighted() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let answers = complete_answers();
+    assert_eq!(
+        j.app
+            .post_form(&path, &cookie, &form(&csrf, &version, "submit", &answers))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let items = [
+        pledgeflow::store::review::ChangeItem {
+            field: Some("beneficiaries_total".into()),
+            message: "Is 5,000 households or people?".into(),
+        },
+        pledgeflow::store::review::ChangeItem {
+            field: Some("lessons_learned".into()),
+            message: "Please add one concrete lesson.".into(),
+        },
+        pledgeflow::store::review::ChangeItem {
+            field: None,
+            message: "Thank you, nearly there.".into(),
+        },
+    ];
+    pledgeflow::store::review::request_changes(
+        &j.app.db,
+        id,
+        None,
+        &items,
+        &j.app.address,
+        30,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(j.request_state(&path).await, "changes_requested");
+
+    // Jane and Joe each get the comments and a fresh link; the old link is rotated out.
+    let mails = j.app.wait_for_mails(5 + 1 + 2).await;
+    let to_jane = mails
+        .iter()
+        .find(|m| m.to == "jane@arua.example.org" && m.subject.starts_with("Changes requested"))
+        .unwrap();
+    assert!(
+        to_jane
+            .text
+            .contains("People reached in total: Is 5,000 households or people?")
+            && to_jane.text.contains("General: Thank you"),
+        "{}",
+        to_jane.text
+    );
+    assert_eq!(
+        j.app
+            .get_text(&format!(
+                "/u/{}",
+                j.token("CLA-2025-0001", "jane@arua.example.org")
+            ))
+            .await
+            .0,
+        410
+    );
+    let (cookie, path) = j.app.open_link(&link_token(to_jane)).await;
+    let (status, html) = j.app.get_with(&path, &cookie).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("The secretariat asked for changes") && html.contains("href=\"#f-lessons_learned\"")
+    );
+    assert!(
+        html.contains("requested\" data-field=\"beneficiaries_total\"")
+            && html.contains("Reviewer: Please add one concrete lesson."),
+        "{html}"
+    );
+    assert!(
+        html.contains("Welcome centre opened"),
+        "the submitted answers are there to revise"
+    );
+
+    // Revise and submit again: revision 2, the requests are resolved.
+    let (csrf, version) = form_tokens(&html);
+    let mut revised = complete_answers();
+    revised.retain(|(k, _)| *k != "lessons_learned");
+    revised.push((
+        "lessons_learned",
+        "Hire two refugee community liaisons before opening.".into(),
+    ));
+    assert_eq!(
+        j.app
+            .post_form(&path, &cookie, &form(&csrf, &version, "submit", &revised))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(j.request_state(&path).await, "submitted");
+    assert_eq!(
+        revision::Entity::find()
+            .filter(revision::Column::UpdateRequestId.eq(id))
+            .count(&j.app.db)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        pledgeflow::store::review::open_change_requests(&j.app.db, id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_next_campaign_starts_from_the_last_approved_update() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let answers = complete_answers();
+    j.app
+        .post_form(&path, &cookie, &form(&csrf, &version, "submit", &answers))
+        .await;
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+    pledgeflow::store::review::approve(&j.app.db, id, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(j.request_state(&path).await, "approved");
+
+    j.app.open_campaign("Next round", &["CLA-2025-0001"]).await;
+    let mails = j.app.wait_for_mails(5 + 1 + 2).await;
+    let invitation = mails
+        .iter()
+        .rev()
+        .find(|m| m.to == "jane@arua.example.org" && m.subject.starts_with("Pledge update requested"))
+        .unwrap();
+    let (cookie, next_path) = j.app.open_link(&link_token(invitation)).await;
+    assert_ne!(next_path, path);
+    let (_, html) = j.app.get_with(&next_path, &cookie).await;
+    assert!(
+        html.contains(">A welcome centre opened and serves newcomers.</textarea>"),
+        "results carried forward"
+    );
+    assert!(
+        !html.contains("name=\"consent_to_publish\" value=\"true\" checked"),
+        "consent is asked again"
+    );
+
+    // A big jump against the approved figure is flagged for an explanation.
+    let (csrf, _) = form_tokens(&html);
+    let (status, body) = j
+        .app
+        .post_json(
+            &format!("{next_path}/draft"),
+            &cookie,
+            &csrf,
+            &json!({"version": 0, "answers": {"beneficiaries_total": "20000"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let change = body["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "base.figures.change")
+        .expect("a change warning");
+    assert_eq!(
+        change["message"],
+        "People reached went from 5000 to 20000 (300% change). Please explain."
+    );
+}

@@ -1,0 +1,191 @@
+//! The secretariat's actions on a submitted update.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
+    NotSet, QueryFilter, QueryOrder,
+};
+
+use super::audit::{self, Actor};
+use super::campaign::link_expiry;
+use super::drafts::SaveError;
+use super::links;
+use super::outbox::{self, NewMail};
+use super::requests::request_context;
+use crate::domain::pledge::Locale;
+use crate::domain::request::{RequestEvent, RequestState, transition};
+use crate::entities::{change_request, contact, update_request};
+use crate::i18n::messages;
+use crate::mail::messages::{ChangesRequested, changes_requested};
+
+/// One requested change: a field key (or `None` for a general comment) and the comment.
+pub struct ChangeItem {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// Sends a submitted update back to its officers with comments anchored to fields. Each
+/// active contact gets an e-mail with the comments and a fresh personal link (the old link
+/// is rotated out), all in one transaction with the state change.
+pub async fn request_changes(
+    db: &DatabaseConnection,
+    request_id: i32,
+    staff_id: Option<i32>,
+    items: &[ChangeItem],
+    base_url: &str,
+    grace_days: i64,
+    now: DateTime<Utc>,
+) -> Result<(), SaveError> {
+    let txn = super::write_txn(db).await?;
+    let request = update_request::Entity::find_by_id(request_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
+    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    let next = transition(state, RequestEvent::RequestChanges)?;
+    let revision = super::drafts::latest_revision(&txn, request_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("revision of update request {request_id}")))?;
+    for item in items {
+        change_request::ActiveModel {
+            id: NotSet,
+            update_request_id: Set(request_id),
+            revision_id: Set(revision.id),
+            field: Set(item.field.clone()),
+            message: Set(item.message.clone()),
+            created_by_staff_id: Set(staff_id),
+            resolved_in_revision_id: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let mut active: update_request::ActiveModel = request.clone().into();
+    active.state = Set(next.as_str().into());
+    active.updated_at = Set(now);
+    let request = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        staff_id.map(Actor::Staff).unwrap_or(Actor::System),
+        "request.changes_requested",
+        "update_request",
+        Some(request_id.to_string()),
+        serde_json::json!({ "revision": revision.number, "fields": items.iter().map(|i| i.field.clone()).collect::<Vec<_>>() }),
+    )
+    .await?;
+
+    let ctx = request_context(&txn, request).await?;
+    let contacts = contact::Entity::find()
+        .filter(
+            Condition::all()
+                .add(contact::Column::OrganizationId.eq(ctx.pledge.organization_id))
+                .add(contact::Column::Active.eq(true))
+                .add(contact::Column::BouncedAt.is_null()),
+        )
+        .order_by_asc(contact::Column::Id)
+        .all(&txn)
+        .await?;
+    let expires_at = link_expiry(ctx.deadline(), grace_days);
+    for c in contacts {
+        let locale = Locale::parse(&c.locale).unwrap_or_default();
+        let t = messages(locale);
+        let token = links::rotate_link(&txn, request_id, c.id, expires_at, now).await?;
+        let link = format!("{}/u/{token}", base_url.trim_end_matches('/'));
+        let rendered = changes_requested(
+            locale,
+            &ChangesRequested {
+                recipient_name: &c.name,
+                pledge_title: &ctx.pledge.title,
+                reference: &ctx.pledge.reference,
+                link: &link,
+                items: items
+                    .iter()
+                    .map(|i| {
+                        let label = i
+                            .field
+                            .as_deref()
+                            .map(|f| t.field_label(f))
+                            .unwrap_or_else(|| t.get("form.general_comment").into());
+                        (label, i.message.clone())
+                    })
+                    .collect(),
+            },
+        );
+        outbox::enqueue(
+            &txn,
+            NewMail {
+                dedup_key: format!("changes:{}:{}:{}", request_id, revision.number, c.id),
+                kind: "changes_requested",
+                update_request_id: Some(request_id),
+                contact_id: Some(c.id),
+                recipient: &c.email,
+                recipient_name: Some(&c.name),
+                locale: locale.as_str(),
+                rendered,
+                not_before: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Change requests the officer has not answered with a new revision yet.
+pub async fn open_change_requests(
+    db: &impl sea_orm::ConnectionTrait,
+    request_id: i32,
+) -> Result<Vec<change_request::Model>, DbErr> {
+    change_request::Entity::find()
+        .filter(change_request::Column::UpdateRequestId.eq(request_id))
+        .filter(change_request::Column::ResolvedInRevisionId.is_null())
+        .order_by_asc(change_request::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Approves a submitted update: refused while an interview is open or without the officer's
+/// consent to publish (checked on the revision being approved).
+pub async fn approve(
+    db: &DatabaseConnection,
+    request_id: i32,
+    staff_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(), SaveError> {
+    let txn = super::write_txn(db).await?;
+    let request = update_request::Entity::find_by_id(request_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
+    let revision = super::drafts::latest_revision(&txn, request_id).await?;
+    let consent_given = match &revision {
+        Some(r) => super::drafts::revision_answers(r)?.checked("consent_to_publish"),
+        None => false,
+    };
+    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    // Interviews arrive with the secretariat workspace; until then none can be open.
+    let next = transition(
+        state,
+        RequestEvent::Approve {
+            open_interview: false,
+            consent_given,
+        },
+    )?;
+    let mut active: update_request::ActiveModel = request.into();
+    active.state = Set(next.as_str().into());
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        staff_id.map(Actor::Staff).unwrap_or(Actor::System),
+        "request.approved",
+        "update_request",
+        Some(request_id.to_string()),
+        serde_json::json!({ "revision": revision.map(|r| r.number) }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
