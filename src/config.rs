@@ -17,6 +17,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub mail: MailSettings,
     pub links: LinkSettings,
+    pub attachments: AttachmentSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
 }
@@ -59,6 +60,12 @@ pub struct MailSettings {
 pub struct LinkSettings {
     pub grace_days: i64,
     pub session_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentSettings {
+    pub dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

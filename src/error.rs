@@ -14,6 +14,7 @@ pub enum ErrorKind {
     Forbidden,
     NotFound,
     Conflict,
+    PayloadTooLarge,
     Unprocessable,
     Unavailable,
     Internal,
@@ -55,6 +56,10 @@ impl AppError {
         AppError::new(ErrorKind::Conflict, message)
     }
 
+    pub fn too_large(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::PayloadTooLarge, message)
+    }
+
     pub fn unprocessable(message: impl Into<String>) -> AppError {
         AppError::new(ErrorKind::Unprocessable, message)
     }
@@ -77,6 +82,7 @@ impl AppError {
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -165,6 +171,7 @@ pub fn generic_message(kind: ErrorKind) -> &'static str {
         ErrorKind::Forbidden => "You are not allowed to do this.",
         ErrorKind::NotFound => "Nothing was found at this address.",
         ErrorKind::Conflict => "This conflicts with the current state; reload and try again.",
+        ErrorKind::PayloadTooLarge => "The request is larger than the service accepts.",
         ErrorKind::Unprocessable => "Some values could not be accepted.",
         ErrorKind::Unavailable => "The database is unreachable right now; please try again in a minute.",
         ErrorKind::Internal => "Something went wrong on our side; it has been logged.",

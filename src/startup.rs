@@ -48,6 +48,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+        let files = crate::files::FileStore::new(&settings.attachments.dir);
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -58,6 +59,7 @@ impl Application {
                 20,
                 chrono::Duration::minutes(10),
             )),
+            files,
         };
         Ok(Application { listener, state })
     }

@@ -15,7 +15,11 @@ pub fn new_token() -> String {
 
 /// What the database keeps instead of the token.
 pub fn hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    sha256_hex(token.as_bytes())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// Compares two strings in time independent of where they differ (CSRF tokens).

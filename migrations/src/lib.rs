@@ -19,6 +19,7 @@ mod m20261129_000013_create_outbox_mail;
 mod m20261129_000014_create_draft;
 mod m20261129_000015_create_revision;
 mod m20261129_000016_create_change_request;
+mod m20261129_000017_create_attachment;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_create_draft::Migration),
             Box::new(m20261129_000015_create_revision::Migration),
             Box::new(m20261129_000016_create_change_request::Migration),
+            Box::new(m20261129_000017_create_attachment::Migration),
         ]
     }
 }

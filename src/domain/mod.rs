@@ -1,6 +1,7 @@
 //! The pure core: states, rules and vocabularies. Nothing here does IO or reads the clock;
 //! callers pass `now` in. Nothing here imports from `store`, `http`, `mail` or `jobs`.
 pub mod answers;
+pub mod attachments;
 pub mod delivery;
 pub mod diff;
 pub mod pledge;

@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table. Relations are expressed as explicit joins in `store`.
 pub mod access_link;
+pub mod attachment;
 pub mod audit_event;
 pub mod campaign;
 pub mod change_request;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
@@ -40,6 +41,7 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Failed personal-link attempts per client address.
     pub link_limiter: Arc<limits::FailureLimiter>,
+    pub files: crate::files::FileStore,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -47,7 +49,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:;
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.server.max_body_bytes;
-    Router::new()
+    let pages_and_api = Router::new()
         .route("/", get(|| async { Redirect::to("/register") }))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -62,12 +64,28 @@ pub fn router(state: AppState) -> Router {
             get(officer::show_update).post(officer::post_update),
         )
         .route("/updates/{id}/draft", post(officer::autosave))
+        .route(
+            "/updates/{id}/attachments/{attachment}",
+            get(officer::download_attachment),
+        )
+        .route(
+            "/updates/{id}/attachments/{attachment}/delete",
+            post(officer::delete_attachment),
+        )
         .route("/api/v1/pledges", get(api::list_pledges))
         .route("/api/v1/pledges/{reference}", get(api::get_pledge))
+        .layer(RequestBodyLimitLayer::new(max_body));
+    // Uploads get a larger limit of their own.
+    let uploads = Router::new()
+        .route("/updates/{id}/attachments", post(officer::upload_attachment))
+        .layer(DefaultBodyLimit::max(officer::UPLOAD_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(officer::UPLOAD_BODY_LIMIT));
+    pages_and_api
+        .merge(uploads)
         .fallback(not_found)
+        .layer(middleware::from_fn(explain_too_large))
         .layer(middleware::from_fn(extract::remember_language))
         .layer(middleware::from_fn(record_metrics))
-        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -95,6 +113,28 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// The body-limit layer answers a bare 413; say in the user's language what the limit is.
+async fn explain_too_large(locale: PageLocale, request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.to_str().unwrap_or_default().starts_with("text/plain"));
+    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || !plain {
+        return response;
+    }
+    let t = crate::i18n::messages(locale.0);
+    let mb = (officer::UPLOAD_BODY_LIMIT / 1024 / 1024).to_string();
+    let message = t.fill("attach.error.body_too_large", &[("detail", &mb)]);
+    let error = AppError::too_large(message).in_locale(locale.0);
+    if is_api {
+        ApiError(error).into_response()
+    } else {
+        error.into_response()
+    }
 }
 
 /// Counts requests and their latency by route template (never by raw path: ids would

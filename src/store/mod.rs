@@ -1,5 +1,6 @@
 //! Persistence, by aggregate. Functions take `&impl ConnectionTrait` so they work inside or
 //! outside a transaction; they decide nothing that `domain` can decide.
+pub mod attachments;
 pub mod audit;
 pub mod campaign;
 pub mod drafts;

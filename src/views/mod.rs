@@ -53,7 +53,9 @@ struct ErrorPage<'a> {
 pub fn error_page(error: &AppError) -> String {
     let t = messages(error.locale);
     let heading = match error.kind {
-        ErrorKind::BadRequest | ErrorKind::Unprocessable => t.get("error.bad_request"),
+        ErrorKind::BadRequest | ErrorKind::Unprocessable | ErrorKind::PayloadTooLarge => {
+            t.get("error.bad_request")
+        }
         ErrorKind::Forbidden => t.get("error.forbidden"),
         ErrorKind::NotFound => t.get("error.not_found"),
         ErrorKind::Conflict => t.get("error.conflict"),

@@ -149,6 +149,26 @@ pub struct FormState<'a> {
     pub conflicts: &'a [Conflict],
     /// The reviewer's open change requests: (field key or None for general, comment).
     pub change_requests: &'a [(Option<String>, String)],
+    pub attachments: &'a [crate::entities::attachment::Model],
+    /// Why the last upload was refused, in the page's language.
+    pub upload_error: Option<String>,
+}
+
+pub struct AttachmentView {
+    pub filename: String,
+    pub size: String,
+    pub caption: String,
+    pub credit: String,
+    pub href: String,
+    pub delete_url: String,
+}
+
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / 1024.0 / 1024.0),
+        b if b >= 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} B"),
+    }
 }
 
 pub fn field_error_text(t: &Messages, e: &FieldError) -> String {
@@ -285,6 +305,11 @@ pub struct FormPage {
     pub requests: Vec<SummaryItem>,
     pub invalid: bool,
     pub conflict: bool,
+    pub attachments: Vec<AttachmentView>,
+    pub upload_url: String,
+    pub upload_error: Option<String>,
+    pub attach_hint: String,
+    pub accept: String,
 }
 
 pub struct PageContext {
@@ -369,6 +394,32 @@ pub fn form_page(
             })
             .collect(),
         invalid: !state.field_errors.is_empty(),
+        attachments: state
+            .attachments
+            .iter()
+            .map(|a| AttachmentView {
+                filename: a.filename.clone(),
+                size: human_size(a.size_bytes),
+                caption: a.caption.clone(),
+                credit: a.credit.clone(),
+                href: format!("/updates/{}/attachments/{}", ctx.request_id, a.id),
+                delete_url: format!("/updates/{}/attachments/{}/delete", ctx.request_id, a.id),
+            })
+            .collect(),
+        upload_url: format!("/updates/{}/attachments", ctx.request_id),
+        upload_error: state.upload_error.clone(),
+        attach_hint: t.fill(
+            "attach.hint",
+            &[(
+                "types",
+                &crate::domain::attachments::allowed_extensions().join(", "),
+            )],
+        ),
+        accept: crate::domain::attachments::allowed_extensions()
+            .iter()
+            .map(|e| format!(".{e}"))
+            .collect::<Vec<_>>()
+            .join(","),
         conflict: !state.conflicts.is_empty(),
     })
 }

@@ -82,6 +82,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub mailer: Mailer,
     pub database: TestDatabase,
+    /// The attachment store's folder, private to this test.
+    pub files_dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -116,7 +118,9 @@ pub async fn spawn_app_with_demo() -> TestApp {
 async fn spawn_with(demo: bool) -> TestApp {
     let database = TestDatabase::fresh().await;
     let mailer = Mailer::memory("Secretariat <pledges@example.org>");
-    let settings = test_settings(&database.url, demo);
+    let mut settings = test_settings(&database.url, demo);
+    let files_dir = tempfile::tempdir().expect("temp dir");
+    settings.attachments.dir = files_dir.path().display().to_string();
     let app = Application::build(settings, Clock::system(), Some(mailer.clone()))
         .await
         .expect("app builds");
@@ -136,6 +140,7 @@ async fn spawn_with(demo: bool) -> TestApp {
         db,
         mailer,
         database,
+        files_dir,
         shutdown: Some(tx),
     }
 }

@@ -963,3 +963,277 @@ async fn the_next_campaign_starts_from_the_last_approved_update() {
         "People reached went from 5000 to 20000 (300% change). Please explain."
     );
 }
+
+mod attachments {
+    use super::*;
+    use reqwest::multipart::{Form, Part};
+
+    async fn upload(
+        j: &Journey,
+        cookie: &str,
+        path: &str,
+        csrf: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        caption: &str,
+    ) -> (u16, String) {
+        let form = Form::new()
+            .text("_csrf", csrf.to_string())
+            .part("file", Part::bytes(bytes).file_name(name.to_string()))
+            .text("caption", caption.to_string())
+            .text("credit", "City of Arua".to_string());
+        let response = j
+            .app
+            .client
+            .post(format!("{}{path}/attachments", j.app.address))
+            .header("cookie", cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    fn pdf(size: usize) -> Vec<u8> {
+        let mut bytes = b"%PDF-1.7\n".to_vec();
+        bytes.resize(size, b'x');
+        bytes
+    }
+
+    #[tokio::test]
+    async fn files_are_attached_listed_downloaded_and_removed() {
+        let j = Journey::start().await;
+        let (cookie, path, csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+        let (status, _) = upload(
+            &j,
+            &cookie,
+            &path,
+            &csrf,
+            "Rapport annuel 2025.pdf",
+            pdf(2048),
+            "Annual report",
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, html) = j.app.get_with(&format!("{path}?uploaded=1"), &cookie).await;
+        assert!(
+            html.contains("The file is attached.")
+                && html.contains("Rapport annuel 2025.pdf</a> (2 KB) — Annual report · © City of Arua"),
+            "{html}"
+        );
+        let href = html
+            .split("href=\"")
+            .find(|s| s.starts_with(&format!("{path}/attachments/")))
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let response = j
+            .app
+            .client
+            .get(format!("{}{href}", j.app.address))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        assert!(
+            response.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment; filename=\"Rapport annuel 2025.pdf\"")
+        );
+        assert_eq!(response.bytes().await.unwrap().to_vec(), pdf(2048));
+        // Another officer's session cannot fetch it.
+        let (other, _, _, _) = j.officer("CLA-2025-0002", "marie@montreal.example.org").await;
+        assert_eq!(j.app.get_with(&href, &other).await.0, 404);
+        // Removal needs the CSRF token, then deletes row and file.
+        assert_eq!(
+            j.app
+                .post_form(&format!("{href}/delete"), &cookie, &[("_csrf", "wrong")])
+                .await
+                .status()
+                .as_u16(),
+            403
+        );
+        assert_eq!(
+            j.app
+                .post_form(&format!("{href}/delete"), &cookie, &[("_csrf", &csrf)])
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+        assert_eq!(j.app.get_with(&href, &cookie).await.0, 404);
+        assert_eq!(
+            std::fs::read_dir(j.app.files_dir.path()).unwrap().count(),
+            0,
+            "the bytes are gone too"
+        );
+    }
+
+    #[tokio::test]
+    async fn uploads_outside_the_limits_are_refused_precisely_and_nothing_is_kept() {
+        let j = Journey::start().await;
+        let (cookie, path, csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+        let (status, page) = upload(
+            &j,
+            &cookie,
+            &path,
+            &csrf,
+            "setup.exe",
+            b"MZ\x90\x00".to_vec(),
+            "Installer",
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(
+            page.contains("This type of file is not accepted. Accepted: pdf, txt"),
+            "{page}"
+        );
+        let (status, page) = upload(
+            &j,
+            &cookie,
+            &path,
+            &csrf,
+            "report.pdf",
+            b"MZ not a pdf".to_vec(),
+            "Report",
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(page.contains("is not a real .pdf file"));
+        let (status, page) = upload(&j, &cookie, &path, &csrf, "report.pdf", pdf(100), " ").await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Give the file a caption."));
+        // 25 MB in all: 13 MB fits, a second 13 MB does not.
+        assert_eq!(
+            upload(&j, &cookie, &path, &csrf, "big.pdf", pdf(13 * 1024 * 1024), "Big")
+                .await
+                .0,
+            303
+        );
+        let (status, page) = upload(
+            &j,
+            &cookie,
+            &path,
+            &csrf,
+            "big2.pdf",
+            pdf(13 * 1024 * 1024),
+            "Big 2",
+        )
+        .await;
+        assert_eq!(status, 413);
+        assert!(page.contains("may take 25 MB in all"), "{page}");
+        // A request over the upload limit is refused before it is read, with an explanation.
+        let (status, page) = upload(
+            &j,
+            &cookie,
+            &path,
+            &csrf,
+            "huge.pdf",
+            pdf(27 * 1024 * 1024),
+            "Huge",
+        )
+        .await;
+        assert_eq!(status, 413);
+        assert!(page.contains("larger than the service accepts (26 MB)"), "{page}");
+        // Five files at most.
+        for i in 0..4 {
+            assert_eq!(
+                upload(
+                    &j,
+                    &cookie,
+                    &path,
+                    &csrf,
+                    &format!("n{i}.txt"),
+                    b"note".to_vec(),
+                    "Note"
+                )
+                .await
+                .0,
+                303
+            );
+        }
+        let (status, page) = upload(&j, &cookie, &path, &csrf, "n5.txt", b"note".to_vec(), "Note").await;
+        assert_eq!(status, 422);
+        assert!(page.contains("at most 5 files"));
+        assert_eq!(
+            std::fs::read_dir(j.app.files_dir.path()).unwrap().count(),
+            5,
+            "refused files never reach the store"
+        );
+        // Invalid UTF-8 in a text part, and a missing CSRF token.
+        let form = Form::new()
+            .text("_csrf", csrf.clone())
+            .part("caption", Part::bytes(vec![0xFF, 0xFE]))
+            .part("file", Part::bytes(b"x".to_vec()).file_name("a.txt"));
+        let response = j
+            .app
+            .client
+            .post(format!("{}{path}/attachments", j.app.address))
+            .header("cookie", &cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("The Caption is not valid text (UTF-8).")
+        );
+        let form = Form::new()
+            .part("file", Part::bytes(b"x".to_vec()).file_name("a.txt"))
+            .text("caption", "c")
+            .text("credit", "c");
+        let response = j
+            .app
+            .client
+            .post(format!("{}{path}/attachments", j.app.address))
+            .header("cookie", &cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+    }
+
+    #[tokio::test]
+    async fn a_failing_file_store_is_a_clear_error_and_the_draft_is_intact() {
+        let j = Journey::start().await;
+        let (cookie, path, csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+        let (status, _) = j
+            .app
+            .post_json(
+                &format!("{path}/draft"),
+                &cookie,
+                &csrf,
+                &json!({"version": 0, "answers": {"results_summary": "Still here"}}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        // Make the store unwritable: its folder becomes a plain file.
+        let dir = j.app.files_dir.path().to_path_buf();
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::write(&dir, b"not a folder").unwrap();
+        let (status, page) = upload(&j, &cookie, &path, &csrf, "report.pdf", pdf(100), "Report").await;
+        assert_eq!(status, 503);
+        assert!(
+            page.contains("The file could not be stored right now; nothing was changed.")
+                && page.contains(">Still here</textarea>")
+        );
+        std::fs::remove_file(&dir).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        assert_eq!(
+            upload(&j, &cookie, &path, &csrf, "report.pdf", pdf(100), "Report")
+                .await
+                .0,
+            303
+        );
+    }
+}
