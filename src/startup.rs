@@ -60,6 +60,14 @@ impl Application {
                 chrono::Duration::minutes(10),
             )),
             files,
+            login_address_limiter: Arc::new(http::limits::FailureLimiter::new(
+                20,
+                chrono::Duration::minutes(15),
+            )),
+            login_account_limiter: Arc::new(http::limits::FailureLimiter::new(
+                5,
+                chrono::Duration::minutes(15),
+            )),
         };
         Ok(Application { listener, state })
     }

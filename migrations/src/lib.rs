@@ -20,6 +20,8 @@ mod m20261129_000014_create_draft;
 mod m20261129_000015_create_revision;
 mod m20261129_000016_create_change_request;
 mod m20261129_000017_create_attachment;
+mod m20261129_000018_create_staff_session;
+mod m20261129_000019_create_api_token;
 
 pub struct Migrator;
 
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_create_revision::Migration),
             Box::new(m20261129_000016_create_change_request::Migration),
             Box::new(m20261129_000017_create_attachment::Migration),
+            Box::new(m20261129_000018_create_staff_session::Migration),
+            Box::new(m20261129_000019_create_api_token::Migration),
         ]
     }
 }

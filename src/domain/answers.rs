@@ -81,6 +81,14 @@ pub const NATIONAL_ENGAGEMENT: &[&str] = &["none", "ad_hoc", "institutionalized"
 pub const YES_NO: &[&str] = &["yes", "no"];
 pub const YES_NO_UNKNOWN: &[&str] = &["yes", "no", "unknown"];
 pub const SCOPES: &[&str] = &["GCM", "GCR", "MIRROR", "IDP_ONLY"];
+pub const STRUCTURES: &[&str] = &[
+    "individual",
+    "common",
+    "in_partnership",
+    "matching",
+    "joint_city_to_city",
+    "joint_local_national",
+];
 
 /// Active ISO 4217 currency codes.
 pub const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG";
@@ -111,6 +119,9 @@ pub enum Kind {
     EndPoint,
     /// An ISO 4217 code.
     Currency,
+    /// Uploaded files: shown in their own part of the page, never typed into the form. It is a
+    /// field so that rules about attachments have a place to report.
+    Files,
 }
 
 /// The sections of the form, in order.
@@ -191,6 +202,8 @@ pub fn fields() -> &'static [Field] {
             field("timeline_end", S::Pledge, EndPoint),
             field("description", S::Pledge, LongText(10_000)),
             field("gcr_pledge_id", S::Pledge, Text(16)),
+            field("pledge_structure", S::Pledge, Choice(STRUCTURES)),
+            field("matched_pledge_ref", S::Pledge, Text(300)),
             field("results_summary", S::Results, LongText(10_000)),
         ];
         for i in 1..=ACHIEVEMENT_ROWS {
@@ -256,6 +269,7 @@ pub fn fields() -> &'static [Field] {
             field("national_reporting_known", S::National, Choice(YES_NO_UNKNOWN)),
             field("consent_to_publish", S::Publication, Check),
             field("interview_availability", S::Publication, LongText(1_000)),
+            field("attachments", S::Publication, Files),
         ]);
         f
     })
@@ -353,7 +367,7 @@ pub fn check_value(
         }
         return Ok(Value::One(text));
     }
-    let Some(field) = find_field(key) else {
+    let Some(field) = find_field(key).filter(|f| f.kind != Kind::Files) else {
         return Err(FieldError::new(key, "unknown_field", key));
     };
     match (field.kind, value) {
@@ -435,6 +449,7 @@ fn check_text(key: &str, kind: Kind, text: String) -> Result<String, FieldError>
             }
         }
         Kind::Multi(_) | Kind::MultiRef(_) => Err(FieldError::new(key, "not_a_list", "")),
+        Kind::Files => Err(FieldError::new(key, "unknown_field", key)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The pure core: states, rules and vocabularies. Nothing here does IO or reads the clock;
 //! callers pass `now` in. Nothing here imports from `store`, `http`, `mail` or `jobs`.
+pub mod access;
 pub mod answers;
 pub mod attachments;
 pub mod delivery;

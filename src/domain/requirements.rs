@@ -150,6 +150,7 @@ const NAMED_CHECKS: &[&str] = &[
     "measurable_time_bound",
     "quantifiable",
     "stage_changed",
+    "gcm_single_attachment",
 ];
 
 /// Parses and checks a profile: every rule's field exists and its kind has its parameters.
@@ -240,6 +241,8 @@ pub struct Context<'a> {
     pub previous: Option<&'a Answers>,
     pub today: NaiveDate,
     pub locale: Locale,
+    /// Files attached to the update.
+    pub attachments: usize,
 }
 
 impl Context<'_> {
@@ -546,6 +549,9 @@ fn named_check(check: &str, a: &Answers, ctx: &Context) -> Option<Values> {
             (!has_numbers || open_ended).then(Vec::new)
         }
         "quantifiable" => (!has_numbers).then(Vec::new),
+        "gcm_single_attachment" => {
+            (ctx.attachments > 1).then(|| vec![("count", ctx.attachments.to_string())])
+        }
         "stage_changed" => {
             let before = ctx.previous?.text("implementation_stage");
             (!before.is_empty() && !stage.is_empty() && before != stage)
@@ -633,6 +639,7 @@ mod tests {
             previous,
             today: today(),
             locale: Locale::En,
+            attachments: 0,
         }
     }
 
@@ -713,6 +720,7 @@ mod tests {
             ("gcr.objectives", |a| set_list(a, "gcr_objectives", &[])),
             ("gcr.pledge_id.format", |a| set(a, "gcr_pledge_id", "GRF-1547")),
             ("gcr.participation", |a| set(a, "refugee_participation", "")),
+            ("base.matching.ref", |a| set(a, "pledge_structure", "matching")),
         ];
         for (rule, mutate) in cases {
             let mut a = complete();
@@ -805,6 +813,36 @@ mod tests {
                 .any(|f| f.rule_id == "base.stage.changed" && f.severity == Severity::Info)
         );
         assert!(!fired(&complete(), Some(&previous)).contains(&"base.figures.change".to_string()));
+    }
+
+    #[test]
+    fn a_gcm_pledge_carries_one_attachment() {
+        let two = Context {
+            attachments: 2,
+            ..ctx(None)
+        };
+        let findings = evaluate(&complete(), &two);
+        let f = findings
+            .iter()
+            .find(|f| f.rule_id == "gcm.attachments")
+            .expect("the GCM attachment rule");
+        assert_eq!((f.severity, f.field.as_str()), (Severity::Error, "attachments"));
+        let mut gcr = complete();
+        set(&mut gcr, "compact_scope", "GCR");
+        set_list(&mut gcr, "beneficiary_groups", &["refugees"]);
+        assert!(
+            !evaluate(&gcr, &two)
+                .iter()
+                .any(|f| f.rule_id == "gcm.attachments")
+        );
+        let mut matching = complete();
+        set(&mut matching, "pledge_structure", "matching");
+        set(
+            &mut matching,
+            "matched_pledge_ref",
+            "GRF-01547 Inclusion of refugees in national systems",
+        );
+        assert!(!fired(&matching, None).contains(&"base.matching.ref".to_string()));
     }
 
     #[test]

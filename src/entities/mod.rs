@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table. Relations are expressed as explicit joins in `store`.
 pub mod access_link;
+pub mod api_token;
 pub mod attachment;
 pub mod audit_event;
 pub mod campaign;
@@ -14,5 +15,6 @@ pub mod pledge_classification;
 pub mod pledge_organization;
 pub mod reference_item;
 pub mod revision;
+pub mod staff_session;
 pub mod staff_user;
 pub mod update_request;

@@ -5,11 +5,18 @@ use axum::response::IntoResponse;
 
 use crate::error::AppError;
 
-const FILES: &[(&str, &str, &str)] = &[(
-    "app.css",
-    "text/css; charset=utf-8",
-    include_str!("../../static/app.css"),
-)];
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    ),
+    (
+        "form.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/form.js"),
+    ),
+];
 
 pub async fn static_file(Path(file): Path<String>) -> Result<impl IntoResponse, AppError> {
     let (_, content_type, body) = FILES

@@ -7,6 +7,8 @@ mod health;
 pub mod limits;
 pub mod officer;
 mod register;
+mod review;
+pub mod staff;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -42,6 +44,9 @@ pub struct AppState {
     /// Failed personal-link attempts per client address.
     pub link_limiter: Arc<limits::FailureLimiter>,
     pub files: crate::files::FileStore,
+    /// Failed sign-ins per client address and per account.
+    pub login_address_limiter: Arc<limits::FailureLimiter>,
+    pub login_account_limiter: Arc<limits::FailureLimiter>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,6 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/static/{file}", get(assets::static_file))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/register", get(register::pledges_page))
         .route("/register/organizations", get(register::organizations_page))
         .route("/register/pledges/{reference}", get(register::pledge_page))
@@ -72,6 +81,14 @@ pub fn router(state: AppState) -> Router {
             "/updates/{id}/attachments/{attachment}/delete",
             post(officer::delete_attachment),
         )
+        .route("/login", get(staff::show_login).post(staff::login))
+        .route("/logout", post(staff::logout))
+        .route("/review", get(review::queue))
+        .route("/review/requests/{id}", get(review::request_page))
+        .route("/review/requests/{id}/changes", post(review::request_changes))
+        .route("/review/requests/{id}/approve", post(review::approve))
+        .route("/review/requests/{id}/publish", post(review::publish))
+        .route("/review/requests/{id}/withdraw", post(review::withdraw))
         .route("/api/v1/pledges", get(api::list_pledges))
         .route("/api/v1/pledges/{reference}", get(api::get_pledge))
         .layer(RequestBodyLimitLayer::new(max_body));

@@ -178,9 +178,13 @@ async fn findings(
 ) -> Result<Vec<Finding>, AppError> {
     let previous = drafts::last_approved_answers(&state.db, &ctx.request).await?;
     let register_scope = CompactScope::parse(&ctx.pledge.compact_scope).unwrap_or(CompactScope::Mirror);
+    let attachments = crate::store::attachments::list(&state.db, ctx.request.id)
+        .await?
+        .len();
     let context = Context {
         register_scope,
         previous: previous.as_ref(),
+        attachments,
         today: state.clock.now().date_naive(),
         locale,
     };
@@ -804,7 +808,7 @@ pub async fn upload_attachment(
         contact_id: access.contact.id,
     };
     match crate::store::attachments::add(&state.db, &new, state.clock.now()).await {
-        Ok(Ok(_)) => Ok(Redirect::to(&format!("/updates/{id}?uploaded=1#attachments")).into_response()),
+        Ok(Ok(_)) => Ok(Redirect::to(&format!("/updates/{id}?uploaded=1#f-attachments")).into_response()),
         Ok(Err(r)) => {
             let _ = state.files.remove(&key).await;
             let (status, message) = refusal(r);
@@ -906,5 +910,5 @@ pub async fn delete_attachment(
     {
         tracing::warn!(error = %e, key, "an attachment's file could not be deleted; it is orphaned");
     }
-    Ok(Redirect::to(&format!("/updates/{id}#attachments")).into_response())
+    Ok(Redirect::to(&format!("/updates/{id}#f-attachments")).into_response())
 }

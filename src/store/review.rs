@@ -189,3 +189,131 @@ pub async fn approve(
     txn.commit().await?;
     Ok(())
 }
+
+/// Moves an update along the state machine for a staff action that causes no mail
+/// (publish, withdraw), with its audit row, in one transaction.
+pub async fn staff_transition(
+    db: &DatabaseConnection,
+    request_id: i32,
+    event: RequestEvent,
+    action: &str,
+    staff_id: i32,
+    now: DateTime<Utc>,
+) -> Result<RequestState, SaveError> {
+    let txn = super::write_txn(db).await?;
+    let request = update_request::Entity::find_by_id(request_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
+    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    let next = transition(state, event)?;
+    let mut active: update_request::ActiveModel = request.into();
+    active.state = Set(next.as_str().into());
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        Actor::Staff(staff_id),
+        action,
+        "update_request",
+        Some(request_id.to_string()),
+        serde_json::json!({ "from": state.as_str(), "to": next.as_str() }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(next)
+}
+
+/// One line of the secretariat's lists.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub request_id: i32,
+    pub campaign: String,
+    pub reference: String,
+    pub title: String,
+    pub organization: String,
+    pub compact_scope: String,
+    pub state: String,
+    pub out_of_un_scope: bool,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every request, submitted ones first and oldest first (the review queue's order).
+pub async fn queue(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<QueueRow>, DbErr> {
+    use crate::entities::{campaign, organization, pledge};
+    use std::collections::HashMap;
+    let requests = update_request::Entity::find().all(db).await?;
+    let campaigns: HashMap<i32, campaign::Model> = campaign::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let orgs: HashMap<i32, organization::Model> = organization::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut rows: Vec<QueueRow> = requests
+        .into_iter()
+        .filter_map(|r| {
+            let p = pledges.get(&r.pledge_id)?;
+            Some(QueueRow {
+                request_id: r.id,
+                campaign: campaigns
+                    .get(&r.campaign_id)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
+                reference: p.reference.clone(),
+                title: p.title.clone(),
+                organization: orgs
+                    .get(&p.organization_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                compact_scope: p.compact_scope.clone(),
+                state: r.state,
+                out_of_un_scope: r.out_of_un_scope,
+                submitted_at: r.submitted_at,
+                updated_at: r.updated_at,
+            })
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.state != "submitted", r.submitted_at, r.reference.clone()));
+    Ok(rows)
+}
+
+/// The request's history, oldest first.
+pub async fn timeline(
+    db: &impl sea_orm::ConnectionTrait,
+    request_id: i32,
+) -> Result<Vec<crate::entities::audit_event::Model>, DbErr> {
+    use crate::entities::audit_event;
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Entity.eq("update_request"))
+        .filter(audit_event::Column::EntityId.eq(request_id.to_string()))
+        .order_by_asc(audit_event::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Every revision of a request, oldest first.
+pub async fn revisions(
+    db: &impl sea_orm::ConnectionTrait,
+    request_id: i32,
+) -> Result<Vec<crate::entities::revision::Model>, DbErr> {
+    use crate::entities::revision;
+    revision::Entity::find()
+        .filter(revision::Column::UpdateRequestId.eq(request_id))
+        .order_by_asc(revision::Column::Number)
+        .all(db)
+        .await
+}

@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use crate::domain::pledge::StaffRole;
-use crate::entities::staff_user;
+use crate::entities::{api_token, staff_session, staff_user};
 
 /// Creates the account, or updates name, role and password of an existing one (so a lost
 /// password is reset with the same command). Returns (id, created).
@@ -56,4 +56,119 @@ pub async fn find_staff(db: &impl ConnectionTrait, email: &str) -> Result<Option
         .filter(staff_user::Column::Email.eq(email))
         .one(db)
         .await
+}
+
+/// A signed-in member of the secretariat.
+#[derive(Debug, Clone)]
+pub struct StaffAccess {
+    pub user: staff_user::Model,
+    pub session_id: i32,
+    pub csrf_token: String,
+}
+
+/// Opens a session for `user`; returns the cookie value (shown once) and the access.
+pub async fn open_session(
+    db: &impl ConnectionTrait,
+    user: staff_user::Model,
+    hours: i64,
+    now: DateTime<Utc>,
+) -> Result<(String, StaffAccess), DbErr> {
+    let token = crate::tokens::new_token();
+    let csrf_token = crate::tokens::new_token();
+    let session = staff_session::ActiveModel {
+        id: NotSet,
+        session_hash: Set(crate::tokens::hash(&token)),
+        staff_user_id: Set(user.id),
+        csrf_token: Set(csrf_token.clone()),
+        expires_at: Set(now + chrono::Duration::hours(hours)),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok((
+        token,
+        StaffAccess {
+            user,
+            session_id: session.id,
+            csrf_token,
+        },
+    ))
+}
+
+/// The staff member behind a session cookie, while the session lasts and the account is active.
+pub async fn find_session(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StaffAccess>, DbErr> {
+    let Some(session) = staff_session::Entity::find()
+        .filter(staff_session::Column::SessionHash.eq(crate::tokens::hash(token)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if session.expires_at <= now {
+        return Ok(None);
+    }
+    let user = staff_user::Entity::find_by_id(session.staff_user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.active);
+    Ok(user.map(|user| StaffAccess {
+        user,
+        session_id: session.id,
+        csrf_token: session.csrf_token,
+    }))
+}
+
+pub async fn close_session(db: &impl ConnectionTrait, session_id: i32) -> Result<(), DbErr> {
+    staff_session::Entity::delete_by_id(session_id)
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Makes a new API token for the account; returns it (the only time it exists in clear).
+pub async fn create_api_token(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let token = format!("pf_{}", crate::tokens::new_token());
+    api_token::ActiveModel {
+        id: NotSet,
+        token_hash: Set(crate::tokens::hash(&token)),
+        staff_user_id: Set(user_id),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// The active account behind a bearer token.
+pub async fn find_by_api_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<staff_user::Model>, DbErr> {
+    let Some(row) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(crate::tokens::hash(token)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user_id = row.staff_user_id;
+    let mut used: api_token::ActiveModel = row.into();
+    used.last_used_at = Set(Some(now));
+    used.update(db).await?;
+    Ok(staff_user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.active))
 }

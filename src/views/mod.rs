@@ -1,6 +1,7 @@
 //! askama page structs, mirroring `http/`. Every value is escaped by askama's HTML escaper.
 pub mod officer;
 pub mod register;
+pub mod staff;
 
 use askama::Template;
 

@@ -34,6 +34,7 @@ fn choice_list(key: &str) -> &'static str {
         "challenges" => "challenge",
         "national_engagement" => "national",
         "compact_scope" => "scope",
+        "pledge_structure" => "structure",
         _ => "yesno",
     }
 }
@@ -207,6 +208,7 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
             "text",
         ),
         Kind::Check => ("checkbox", vec![], "text"),
+        Kind::Files => ("none", vec![], "text"),
     };
     let mut messages: Vec<MessageView> = state
         .field_errors
@@ -276,7 +278,7 @@ pub fn sections(t: &Messages, answers: &Answers, state: &FormState) -> Vec<Secti
             title: t.get(&format!("section.{}", section.key())).into(),
             fields: fields()
                 .iter()
-                .filter(|f| f.section == *section)
+                .filter(|f| f.section == *section && f.kind != Kind::Files)
                 .map(|f| field_view(t, f, answers, state))
                 .collect(),
         })
@@ -308,6 +310,8 @@ pub struct FormPage {
     pub attachments: Vec<AttachmentView>,
     pub upload_url: String,
     pub upload_error: Option<String>,
+    /// What the rules say about the attachments (e.g. the GCM's one-file limit).
+    pub attachment_findings: Vec<MessageView>,
     pub attach_hint: String,
     pub accept: String,
 }
@@ -408,6 +412,15 @@ pub fn form_page(
             .collect(),
         upload_url: format!("/updates/{}/attachments", ctx.request_id),
         upload_error: state.upload_error.clone(),
+        attachment_findings: state
+            .findings
+            .iter()
+            .filter(|f| f.field == "attachments")
+            .map(|f| MessageView {
+                severity: f.severity.as_str(),
+                text: f.message.clone(),
+            })
+            .collect(),
         attach_hint: t.fill(
             "attach.hint",
             &[(

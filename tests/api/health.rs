@@ -78,3 +78,23 @@ async fn unknown_paths_are_404_as_a_page_or_as_json() {
     assert_eq!(status, 404);
     assert_eq!(json["error"]["message"], "no API route /api/v1/nowhere");
 }
+
+#[tokio::test]
+async fn static_files_are_served_with_their_types() {
+    let app = spawn_app().await;
+    for (path, kind, marker) in [
+        ("/static/app.css", "text/css", ".field-row"),
+        ("/static/form.js", "text/javascript", "x-csrf-token"),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        assert!(response.text().await.unwrap().contains(marker), "{path}");
+    }
+    assert_eq!(app.get("/static/nothing.js").await.status().as_u16(), 404);
+}

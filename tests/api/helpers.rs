@@ -322,3 +322,81 @@ pub fn form_tokens(html: &str) -> (String, String) {
     };
     (value_of("_csrf"), value_of("_version"))
 }
+
+pub const STAFF_PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Creates `ROLE@secretariat.example.org` and signs in through the real login form.
+    /// Returns (cookie, csrf token for the staff forms).
+    pub async fn sign_in(&self, role: &str) -> (String, String) {
+        let email = format!("{role}@secretariat.example.org");
+        let hash = password_auth::generate_hash(STAFF_PASSWORD);
+        let role_value = pledgeflow::domain::pledge::StaffRole::parse(role).unwrap();
+        pledgeflow::store::staff::add_or_update_staff(
+            &self.db,
+            &email,
+            role,
+            role_value,
+            hash,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let response = self.login(&email, STAFF_PASSWORD).await;
+        assert_eq!(response.status().as_u16(), 303, "sign-in works");
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("pf_staff="))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let (_, html) = self.get_with("/review", &cookie).await;
+        let (csrf, _) = form_tokens_staff(&html);
+        (cookie, csrf)
+    }
+
+    /// Posts the login form with its CSRF pair, as a browser would.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/login").await;
+        let cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let html = page.text().await.unwrap();
+        let csrf = html
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        self.post_form(
+            "/login",
+            &cookie,
+            &[("_csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// The CSRF token in a staff page (the sign-out form carries it).
+pub fn form_tokens_staff(html: &str) -> (String, ()) {
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .expect("a staff form")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    (csrf, ())
+}

@@ -8,3 +8,4 @@ mod import;
 mod mail;
 mod officer;
 mod register;
+mod review;

@@ -10,14 +10,14 @@ CLA-2025-0001,Welcome centre for newcomers,Arua,lrg,Uganda,UG,sub_saharan_africa
 CLA-2025-0002,Accès aux services,Montréal,lrg,Canada,CA,north_america,America/Toronto,fr,GCM,migrants,4,15,,2025,2022,ongoing,Marie Agente,marie@montreal.example.org,fr
 CLA-2025-0003,Market access for refugees,Arua,lrg,Uganda,UG,sub_saharan_africa,Africa/Kampala,en,MIRROR,migrants;refugees,5,16,2,2025,2023,2026,Joe Officer,joe@arua.example.org,en";
 
-struct Journey {
-    app: TestApp,
+pub struct Journey {
+    pub app: TestApp,
     /// (request id, token) per (pledge reference, recipient).
-    links: Vec<(String, String, String)>,
+    pub links: Vec<(String, String, String)>,
 }
 
 impl Journey {
-    async fn start() -> Journey {
+    pub async fn start() -> Journey {
         let app = spawn_app().await;
         app.seed_register(REGISTER).await;
         let opened = app.open_campaign("Test round", &[]).await;
@@ -40,7 +40,7 @@ impl Journey {
         Journey { app, links }
     }
 
-    fn token(&self, reference: &str, recipient: &str) -> String {
+    pub fn token(&self, reference: &str, recipient: &str) -> String {
         self.links
             .iter()
             .find(|(r, to, _)| r == reference && to == recipient)
@@ -49,7 +49,7 @@ impl Journey {
     }
 
     /// (cookie, request path, csrf, version) for an officer's form.
-    async fn officer(&self, reference: &str, recipient: &str) -> (String, String, String, String) {
+    pub async fn officer(&self, reference: &str, recipient: &str) -> (String, String, String, String) {
         let (cookie, path) = self.app.open_link(&self.token(reference, recipient)).await;
         let (status, html) = self.app.get_with(&path, &cookie).await;
         assert_eq!(status, 200, "{html}");
@@ -57,7 +57,7 @@ impl Journey {
         (cookie, path, csrf, version)
     }
 
-    async fn request_state(&self, path: &str) -> String {
+    pub async fn request_state(&self, path: &str) -> String {
         let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
         update_request::Entity::find_by_id(id)
             .one(&self.app.db)
@@ -68,7 +68,7 @@ impl Journey {
     }
 }
 
-fn complete_answers() -> Vec<(&'static str, String)> {
+pub fn complete_answers() -> Vec<(&'static str, String)> {
     let mut pairs: Vec<(&str, String)> = [
         ("implementation_stage", "in_progress"),
         ("stage_narrative", "Running in three districts."),
@@ -114,7 +114,7 @@ fn complete_answers() -> Vec<(&'static str, String)> {
     pairs
 }
 
-fn form<'a>(
+pub fn form<'a>(
     csrf: &'a str,
     version: &'a str,
     action: &'a str,

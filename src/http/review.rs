@@ -1,0 +1,279 @@
+//! The secretariat's review: the queue, one update with its findings and diffs, and the
+//! actions on it. Every action checks the role, the CSRF token and the state machine.
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+
+use super::staff::{Staff, check_csrf};
+use super::{AppState, form_body};
+use crate::domain::access::{Permission, allows};
+use crate::domain::answers::find_field;
+use crate::domain::diff::diff;
+use crate::domain::pledge::StaffRole;
+use crate::domain::request::RequestEvent;
+use crate::domain::requirements::Finding;
+use crate::entities::update_request;
+use crate::error::AppError;
+use crate::store::drafts::{self, SaveError};
+use crate::store::requests::request_context;
+use crate::store::review::{self, ChangeItem};
+use crate::views::staff::{self as views, QueueLine, RequestView};
+
+pub async fn queue(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    let access = match staff.require(Permission::View) {
+        Ok(a) => a,
+        Err(r) => return Ok(*r),
+    };
+    let rows = review::queue(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| QueueLine {
+            id: r.request_id,
+            reference: r.reference,
+            title: r.title,
+            organization: r.organization,
+            scope: r.compact_scope,
+            out_of_un_scope: r.out_of_un_scope,
+            campaign: r.campaign,
+            state: r.state,
+            submitted: r
+                .submitted_at
+                .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(Html(views::queue_page(&access.user.email, &access.csrf_token, rows)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestQuery {
+    done: Option<String>,
+}
+
+pub async fn request_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Query(query): Query<RequestQuery>,
+) -> Result<Response, AppError> {
+    let access = match staff.require(Permission::View) {
+        Ok(a) => a,
+        Err(r) => return Ok(*r),
+    };
+    let request = update_request::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no update request {id}")))?;
+    let ctx = request_context(&state.db, request).await?;
+    let revisions = review::revisions(&state.db, id).await?;
+    let latest = revisions.last();
+    let answers = latest.map(drafts::revision_answers).transpose()?;
+    let findings: Vec<Finding> = match latest {
+        Some(r) => serde_json::from_str(&r.findings).map_err(AppError::internal)?,
+        None => vec![],
+    };
+    // Compare with the previous revision; for a first revision, with the last approved update.
+    let changes = match (answers.as_ref(), revisions.len()) {
+        (Some(now), n) if n >= 2 => {
+            let before = drafts::revision_answers(&revisions[n - 2])?;
+            Some(("previous revision", diff(&before, now)))
+        }
+        (Some(now), _) => drafts::last_approved_answers(&state.db, &ctx.request)
+            .await?
+            .map(|before| ("last approved update", diff(&before, now))),
+        _ => None,
+    };
+    let timeline = review::timeline(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                e.action,
+                e.actor_kind,
+            )
+        })
+        .collect();
+    let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
+    let notice = query.done.as_deref().map(|d| match d {
+        "changes" => "The update was sent back to the officers with your comments.",
+        "approved" => "The update is approved.",
+        "published" => "The update is published.",
+        "withdrawn" => "The request is withdrawn.",
+        _ => "Done.",
+    });
+    let html = views::request_page(RequestView {
+        user: &access.user.email,
+        csrf: &access.csrf_token,
+        id,
+        reference: &ctx.pledge.reference,
+        organization: &ctx.organization.name,
+        campaign: &ctx.campaign.name,
+        pledge_title: &ctx.pledge.title,
+        state: &ctx.request.state,
+        revision: latest.map(|r| (r.number, r.submitted_at.format("%Y-%m-%d").to_string())),
+        answers: answers.as_ref(),
+        findings: &findings,
+        changes,
+        can_review: allows(role, Permission::Review),
+        can_administer: allows(role, Permission::Administer),
+        timeline,
+        notice,
+    });
+    Ok(Html(html).into_response())
+}
+
+fn transition_error(e: SaveError) -> AppError {
+    match e {
+        SaveError::NotAllowed(e) => AppError::conflict(e.to_string()),
+        SaveError::Db(e) => e.into(),
+        other => AppError::internal(other),
+    }
+}
+
+/// A staff form that passed the role and CSRF checks: who sent it, and its fields.
+type StaffForm = (crate::store::staff::StaffAccess, BTreeMap<String, Vec<String>>);
+
+/// Reads a staff form: the role, the CSRF token, the fields. The inner Err is the page to
+/// answer instead (sign in, or not allowed).
+fn staff_form(
+    staff: Staff,
+    permission: Permission,
+    body: &Bytes,
+) -> Result<Result<StaffForm, Response>, AppError> {
+    let access = match staff.require(permission) {
+        Ok(a) => a,
+        Err(r) => return Ok(Err(*r)),
+    };
+    let grouped = form_body::group(
+        form_body::parse(body).map_err(|f| AppError::bad_request(format!("{f} is not valid UTF-8")))?,
+    );
+    check_csrf(&access, &grouped)?;
+    Ok(Ok((access, grouped)))
+}
+
+/// `POST /review/requests/{id}/changes`: `field.N` (a form field, or empty for a general
+/// comment) and `message.N`, N = 1, 2, 3…
+pub async fn request_changes(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (access, form) = match staff_form(staff, Permission::Review, &body)? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let value = |k: String| {
+        form.get(&k)
+            .and_then(|v| v.last())
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut items = Vec::new();
+    for n in 1..=20 {
+        let message = value(format!("message.{n}"));
+        let field = value(format!("field.{n}"));
+        if message.is_empty() {
+            continue;
+        }
+        if !field.is_empty() && find_field(&field).is_none() {
+            return Err(AppError::unprocessable(format!(
+                "`{field}` is not a field of the update form"
+            )));
+        }
+        if message.chars().count() > 2_000 {
+            return Err(AppError::unprocessable(format!(
+                "comment {n} is longer than 2,000 characters"
+            )));
+        }
+        items.push(ChangeItem {
+            field: Some(field).filter(|f| !f.is_empty()),
+            message,
+        });
+    }
+    if items.is_empty() {
+        return Err(AppError::unprocessable(
+            "write at least one comment saying what should change",
+        ));
+    }
+    let settings = &state.settings;
+    review::request_changes(
+        &state.db,
+        id,
+        Some(access.user.id),
+        &items,
+        &settings.server.base_url,
+        settings.links.grace_days,
+        state.clock.now(),
+    )
+    .await
+    .map_err(transition_error)?;
+    Ok(Redirect::to(&format!("/review/requests/{id}?done=changes")).into_response())
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (access, _) = match staff_form(staff, Permission::Review, &body)? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    review::approve(&state.db, id, Some(access.user.id), state.clock.now())
+        .await
+        .map_err(transition_error)?;
+    Ok(Redirect::to(&format!("/review/requests/{id}?done=approved")).into_response())
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (access, _) = match staff_form(staff, Permission::Publish, &body)? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    review::staff_transition(
+        &state.db,
+        id,
+        RequestEvent::Publish,
+        "request.published",
+        access.user.id,
+        state.clock.now(),
+    )
+    .await
+    .map_err(transition_error)?;
+    Ok(Redirect::to(&format!("/review/requests/{id}?done=published")).into_response())
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (access, _) = match staff_form(staff, Permission::Administer, &body)? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    review::staff_transition(
+        &state.db,
+        id,
+        RequestEvent::Withdraw,
+        "request.withdrawn",
+        access.user.id,
+        state.clock.now(),
+    )
+    .await
+    .map_err(transition_error)?;
+    Ok(Redirect::to(&format!("/review/requests/{id}?done=withdrawn")).into_response())
+}

@@ -1,0 +1,228 @@
+//! Secretariat sign-in: password login (argon2id), server-side sessions, CSRF on every form,
+//! failed attempts limited per account and per address.
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::{AppState, form_body};
+use crate::domain::access::{Permission, allows};
+use crate::domain::pledge::StaffRole;
+use crate::error::AppError;
+use crate::store::staff::{self, StaffAccess};
+use crate::views::staff as views;
+
+pub const SESSION_COOKIE: &str = "pf_staff";
+const LOGIN_CSRF_COOKIE: &str = "pf_login_csrf";
+const SESSION_HOURS: i64 = 8;
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.split(';')
+                .find_map(|kv| kv.trim().strip_prefix(&format!("{name}=")).map(String::from))
+        })
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.settings.server.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// The signed-in staff member, if any.
+pub struct Staff(pub Option<StaffAccess>);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(Staff(None));
+        };
+        Ok(Staff(
+            staff::find_session(&state.db, &token, state.clock.now()).await?,
+        ))
+    }
+}
+
+impl Staff {
+    /// The staff member if their role allows `permission`; otherwise the answer to give:
+    /// the sign-in page for nobody, a "not allowed" page for a role that falls short.
+    pub fn require(self, permission: Permission) -> Result<StaffAccess, Box<Response>> {
+        let Some(access) = self.0 else {
+            return Err(Box::new(Redirect::to("/login").into_response()));
+        };
+        let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
+        if allows(role, permission) {
+            Ok(access)
+        } else {
+            let message = format!(
+                "Your role ({role}) does not allow this. Ask an administrator of the secretariat if you need it."
+            );
+            Err(Box::new(AppError::forbidden(message).into_response()))
+        }
+    }
+}
+
+/// Checks the `_csrf` field of a staff form against the session.
+pub fn check_csrf(
+    access: &StaffAccess,
+    grouped: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<(), AppError> {
+    let sent = grouped
+        .get("_csrf")
+        .and_then(|v| v.last())
+        .map(String::as_str)
+        .unwrap_or_default();
+    if crate::tokens::same(sent, &access.csrf_token) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "This form has expired or did not come from this site. Reload the page and try again; nothing was changed.",
+        ))
+    }
+}
+
+fn login_page(status: StatusCode, error: Option<&str>, email: &str) -> Response {
+    let csrf = crate::tokens::new_token();
+    let mut response = (status, Html(views::login_page(&csrf, error, email))).into_response();
+    let value = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn show_login(staff: Staff) -> Response {
+    if staff.0.is_some() {
+        return Redirect::to("/review").into_response();
+    }
+    login_page(StatusCode::OK, None, "")
+}
+
+/// `POST /login` with `email`, `password` and `_csrf` (double-submitted in a cookie).
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let grouped = form_body::group(
+        form_body::parse(&body).map_err(|f| AppError::bad_request(format!("{f} is not valid UTF-8")))?,
+    );
+    let field = |k: &str| grouped.get(k).and_then(|v| v.last()).cloned().unwrap_or_default();
+    let email = field("email").trim().to_ascii_lowercase();
+    let expected_csrf = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected_csrf.is_empty() || !crate::tokens::same(&field("_csrf"), &expected_csrf) {
+        return Ok(login_page(
+            StatusCode::FORBIDDEN,
+            Some("The sign-in form expired. Please try again."),
+            &email,
+        ));
+    }
+    let keys = [format!("address:{}", peer.ip()), format!("account:{email}")];
+    let limited = [
+        (&keys[0], &state.login_address_limiter),
+        (&keys[1], &state.login_account_limiter),
+    ]
+    .iter()
+    .filter_map(|(key, limiter)| limiter.blocked_for(key, now))
+    .max();
+    if let Some(wait) = limited {
+        let mut response = login_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&format!(
+                "Too many failed attempts. Try again in {} minutes.",
+                (wait + 59) / 60
+            )),
+            &email,
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(response);
+    }
+    let user = staff::find_staff(&state.db, &email).await?.filter(|u| u.active);
+    let password = field("password");
+    // Verifying costs the same whether or not the account exists, so timing tells nothing.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_string());
+    let valid = tokio::task::spawn_blocking(move || {
+        password_auth::verify_password(password.as_bytes(), &hash).is_ok()
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let Some(user) = user.filter(|_| valid) else {
+        state.login_address_limiter.record_failure(&keys[0], now);
+        state.login_account_limiter.record_failure(&keys[1], now);
+        tracing::warn!(email, "failed sign-in");
+        return Ok(login_page(
+            StatusCode::UNAUTHORIZED,
+            Some("The e-mail address or the password is wrong."),
+            &email,
+        ));
+    };
+    let (token, access) = staff::open_session(&state.db, user, SESSION_HOURS, now).await?;
+    crate::store::audit::record(
+        &state.db,
+        now,
+        crate::store::audit::Actor::Staff(access.user.id),
+        "staff.signed_in",
+        "staff_user",
+        Some(access.user.id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    let mut response = Redirect::to("/review").into_response();
+    let session = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        secure(&state)
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&session).map_err(AppError::internal)?,
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("pf_login_csrf=; Path=/login; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+/// An argon2id hash of a random password, verified against when the account does not exist.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password_auth::generate_hash(crate::tokens::new_token()))
+}
+
+pub async fn logout(State(state): State<AppState>, staff: Staff, body: Bytes) -> Result<Response, AppError> {
+    let access = match staff.require(Permission::View) {
+        Ok(a) => a,
+        Err(response) => return Ok(*response),
+    };
+    let grouped = form_body::group(form_body::parse(&body).unwrap_or_default());
+    check_csrf(&access, &grouped)?;
+    staff::close_session(&state.db, access.session_id).await?;
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("pf_staff=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
+    );
+    Ok(response)
+}

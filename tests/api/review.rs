@@ -1,0 +1,338 @@
+//! The secretariat over HTTP: sign-in, the review cycle, who may do what.
+use pledgeflow::entities::{audit_event, update_request};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::{STAFF_PASSWORD, form_tokens, link_token, spawn_app};
+use crate::officer::{Journey, complete_answers, form};
+
+#[tokio::test]
+async fn staff_sign_in_with_csrf_and_wrong_passwords_are_refused() {
+    let app = spawn_app().await;
+    let (cookie, _) = app.sign_in("reviewer").await;
+    let (status, html) = app.get_with("/review", &cookie).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Review queue") && html.contains("reviewer@secretariat.example.org"));
+    let wrong = app
+        .login("reviewer@secretariat.example.org", "not the password")
+        .await;
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("The e-mail address or the password is wrong.")
+    );
+    let unknown = app.login("nobody@secretariat.example.org", STAFF_PASSWORD).await;
+    assert_eq!(unknown.status().as_u16(), 401);
+    // No CSRF pair: refused.
+    let response = app
+        .post_form(
+            "/login",
+            "",
+            &[
+                ("email", "reviewer@secretariat.example.org"),
+                ("password", STAFF_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    // Signing out ends the session.
+    let response = app
+        .post_form(
+            "/logout",
+            &cookie,
+            &[("_csrf", &crate::helpers::form_tokens_staff(&html).0)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let response = app
+        .client
+        .get(format!("{}/review", app.address))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_account() {
+    let app = spawn_app().await;
+    app.sign_in("admin").await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.login("admin@secretariat.example.org", "guess")
+                .await
+                .status()
+                .as_u16(),
+            401
+        );
+    }
+    let response = app.login("admin@secretariat.example.org", STAFF_PASSWORD).await;
+    assert_eq!(response.status().as_u16(), 429, "even the right password waits");
+    assert!(
+        response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many failed attempts")
+    );
+}
+
+#[tokio::test]
+async fn a_full_cycle_through_http_submit_changes_resubmit_approve_publish() {
+    let j = Journey::start().await;
+    let (officer, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let answers = complete_answers();
+    assert_eq!(
+        j.app
+            .post_form(&path, &officer, &form(&csrf, &version, "submit", &answers))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+
+    let (reviewer, staff_csrf) = j.app.sign_in("reviewer").await;
+    let (_, queue) = j.app.get_with("/review", &reviewer).await;
+    assert!(
+        queue.contains(&format!("/review/requests/{id}\">CLA-2025-0001"))
+            && queue.contains("1 submitted update(s)")
+    );
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &reviewer).await;
+    assert!(page.contains("revision 1") && page.contains("People reached in total"));
+
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/changes"),
+            &reviewer,
+            &[
+                ("_csrf", &staff_csrf),
+                ("field.1", "beneficiaries_total"),
+                ("message.1", "Households or people?"),
+                ("field.2", "lessons_learned"),
+                ("message.2", "One concrete lesson, please."),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(j.request_state(&path).await, "changes_requested");
+    let mails = j.app.wait_for_mails(5 + 1 + 2).await;
+    let to_jane = mails
+        .iter()
+        .rev()
+        .find(|m| m.to == "jane@arua.example.org" && m.subject.starts_with("Changes requested"))
+        .unwrap();
+    assert!(to_jane.text.contains("Households or people?") && to_jane.text.contains("One concrete lesson"));
+
+    // The officer revises through the new link and submits again.
+    let (officer, path) = j.app.open_link(&link_token(to_jane)).await;
+    let (_, html) = j.app.get_with(&path, &officer).await;
+    let (csrf, version) = form_tokens(&html);
+    let mut revised = complete_answers();
+    revised.retain(|(k, _)| *k != "lessons_learned");
+    revised.push(("lessons_learned", "Hire refugee liaisons first.".into()));
+    assert_eq!(
+        j.app
+            .post_form(&path, &officer, &form(&csrf, &version, "submit", &revised))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+
+    // The reviewer sees what changed, approves and publishes.
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &reviewer).await;
+    assert!(
+        page.contains("Changes since the previous revision") && page.contains("Hire refugee liaisons first."),
+        "{page}"
+    );
+    assert_eq!(
+        j.app
+            .post_form(
+                &format!("/review/requests/{id}/approve"),
+                &reviewer,
+                &[("_csrf", &staff_csrf)]
+            )
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        j.app
+            .post_form(
+                &format!("/review/requests/{id}/publish"),
+                &reviewer,
+                &[("_csrf", &staff_csrf)]
+            )
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(j.request_state(&path).await, "published");
+    let actions: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::EntityId.eq(id.to_string()))
+        .all(&j.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in [
+        "request.issued",
+        "request.submitted",
+        "request.changes_requested",
+        "request.approved",
+        "request.published",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    // An illegal transition is a 409 with a message.
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/approve"),
+            &reviewer,
+            &[("_csrf", &staff_csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 409);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("this update is published; it cannot be approved now")
+    );
+}
+
+#[tokio::test]
+async fn approval_needs_consent_to_publish() {
+    let j = Journey::start().await;
+    let (officer, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let mut answers = complete_answers();
+    answers.retain(|(k, _)| *k != "consent_to_publish");
+    assert_eq!(
+        j.app
+            .post_form(&path, &officer, &form(&csrf, &version, "submit", &answers))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let (reviewer, staff_csrf) = j.app.sign_in("reviewer").await;
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/approve"),
+            &reviewer,
+            &[("_csrf", &staff_csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 409);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("the officer has not given consent to publish")
+    );
+}
+
+/// Every secretariat route, tried as nobody, as an officer, and in each role.
+#[tokio::test]
+async fn authorization_matrix_and_csrf() {
+    let j = Journey::start().await;
+    let (officer, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    j.app
+        .post_form(
+            &path,
+            &officer,
+            &form(&csrf, &version, "submit", &complete_answers()),
+        )
+        .await;
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let viewer = j.app.sign_in("viewer").await;
+    let reviewer = j.app.sign_in("reviewer").await;
+    let admin = j.app.sign_in("admin").await;
+
+    // (method, path, [anonymous, officer, viewer, reviewer, admin]); 303 to /login = not signed in.
+    let review = format!("/review/requests/{id}");
+    let cases: Vec<(&str, String, [u16; 5])> = vec![
+        ("GET", "/review".into(), [303, 303, 200, 200, 200]),
+        ("GET", review.clone(), [303, 303, 200, 200, 200]),
+        ("POST", format!("{review}/changes"), [303, 303, 403, 422, 422]),
+        ("POST", format!("{review}/withdraw"), [303, 303, 403, 403, 303]),
+    ];
+    for (method, route, expected) in cases {
+        let sessions: [(&str, &str); 5] = [
+            ("", ""),
+            (&officer, &csrf),
+            (&viewer.0, &viewer.1),
+            (&reviewer.0, &reviewer.1),
+            (&admin.0, &admin.1),
+        ];
+        for ((cookie, token), want) in sessions.iter().zip(expected) {
+            let url = format!("{}{route}", j.app.address);
+            let response = if method == "GET" {
+                j.app
+                    .client
+                    .get(url)
+                    .header("cookie", *cookie)
+                    .send()
+                    .await
+                    .unwrap()
+            } else {
+                j.app
+                    .client
+                    .post(url)
+                    .header("cookie", *cookie)
+                    .form(&[("_csrf", *token)])
+                    .send()
+                    .await
+                    .unwrap()
+            };
+            assert_eq!(
+                response.status().as_u16(),
+                want,
+                "{method} {route} as {cookie:.12}"
+            );
+            if want == 403 {
+                assert!(response.text().await.unwrap().contains("does not allow this"));
+            }
+        }
+    }
+    // CSRF: missing or wrong → 403, and nothing happens.
+    for token in ["", "f00d"] {
+        let response = j
+            .app
+            .post_form(&format!("{review}/approve"), &reviewer.0, &[("_csrf", token)])
+            .await;
+        assert_eq!(response.status().as_u16(), 403, "csrf {token:?}");
+    }
+    let state = update_request::Entity::find_by_id(id)
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .state;
+    assert_eq!(state, "withdrawn", "only the admin's withdrawal took effect");
+}
