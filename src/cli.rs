@@ -43,6 +43,19 @@ pub enum Command {
     /// Manage update campaigns.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Export approved and published updates (written as they are read, page by page).
+    Export {
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// all, gcr (GCR and Mirror pledges, shaped like a UNHCR pledge update) or gcm (GCM and
+        /// Mirror pledges). IDP-only pledges never go to gcr or gcm.
+        #[arg(long, default_value = "all")]
+        target: String,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +92,8 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
+    /// Print a new API token for the account (shown once; only its hash is stored).
+    Token { email: String },
     /// Create a secretariat account, or reset its name, role and password. The password comes
     /// from PLEDGEFLOW_STAFF_PASSWORD, else a prompt (or one line of standard input).
     Add {
@@ -113,6 +128,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             deadline,
             pledges,
         }) => campaign_open(settings, name, deadline, pledges).await,
+        Command::Staff(StaffCommand::Token { email }) => staff_token(settings, email).await,
+        Command::Export { format, target, out } => export(settings, format, target, out).await,
     };
     match result {
         Ok(code) => code,
@@ -283,4 +300,66 @@ async fn campaign_open(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+async fn staff_token(settings: Settings, email: String) -> anyhow::Result<ExitCode> {
+    let db = open(&settings).await?;
+    let email = email.trim().to_ascii_lowercase();
+    let Some(user) = store::staff::find_staff(&db, &email).await?.filter(|u| u.active) else {
+        eprintln!("error: there is no active staff account {email}");
+        return Ok(ExitCode::FAILURE);
+    };
+    let now = Clock::system().now();
+    let token = store::staff::create_api_token(&db, user.id, now).await?;
+    store::audit::record(
+        &db,
+        now,
+        Actor::System,
+        "staff.api_token_created",
+        "staff_user",
+        Some(user.id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    println!("{token}");
+    eprintln!("Keep it secret: it is shown only this once. Send it as `Authorization: Bearer <token>`.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(
+    settings: Settings,
+    format: String,
+    target: String,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let format = match crate::exports::Format::parse(&format) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let target = match crate::domain::export::Target::parse(&target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let db = open(&settings).await?;
+    let mut sink: Box<dyn Write + Send> = match &out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let producer = tokio::spawn(async move { crate::exports::produce(&db, format, target, tx).await });
+    while let Some(chunk) = rx.recv().await {
+        sink.write_all(&chunk)?;
+    }
+    sink.flush()?;
+    let count = producer.await??;
+    eprintln!("exported {count} update(s)");
+    Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod exports;
 pub mod files;
 pub mod http;
 pub mod i18n;

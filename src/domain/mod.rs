@@ -5,6 +5,7 @@ pub mod answers;
 pub mod attachments;
 pub mod delivery;
 pub mod diff;
+pub mod export;
 pub mod pledge;
 pub mod reference;
 pub mod register;

@@ -6,6 +6,7 @@ mod form_body;
 mod health;
 pub mod limits;
 pub mod officer;
+mod public;
 mod register;
 mod review;
 pub mod staff;
@@ -89,6 +90,9 @@ pub fn router(state: AppState) -> Router {
         .route("/review/requests/{id}/approve", post(review::approve))
         .route("/review/requests/{id}/publish", post(review::publish))
         .route("/review/requests/{id}/withdraw", post(review::withdraw))
+        .route("/review/exports/{file}", get(public::export))
+        .route("/public/updates", get(public::list))
+        .route("/public/updates/{id}", get(public::show))
         .route("/api/v1/pledges", get(api::list_pledges))
         .route("/api/v1/pledges/{reference}", get(api::get_pledge))
         .layer(RequestBodyLimitLayer::new(max_body));

@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod audit;
 pub mod campaign;
 pub mod drafts;
+pub mod exports;
 pub mod links;
 pub mod outbox;
 pub mod reference;

@@ -1,5 +1,6 @@
 //! askama page structs, mirroring `http/`. Every value is escaped by askama's HTML escaper.
 pub mod officer;
+pub mod public;
 pub mod register;
 pub mod staff;
 

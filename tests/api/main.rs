@@ -3,6 +3,7 @@ mod helpers;
 
 mod cli;
 mod emails;
+mod exports;
 mod health;
 mod import;
 mod mail;

@@ -1,0 +1,109 @@
+//! Published updates, for everyone, with only the fields meant for publication; and the
+//! secretariat's export download.
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use futures_util::stream;
+use serde::Deserialize;
+
+use super::staff::Staff;
+use super::{AppState, PageLocale};
+use crate::domain::access::Permission;
+use crate::domain::export::Target;
+use crate::error::AppError;
+use crate::exports::{Format, produce};
+use crate::store::exports::page;
+use crate::views::public as views;
+
+pub async fn list(
+    State(state): State<AppState>,
+    PageLocale(locale): PageLocale,
+) -> Result<Html<String>, AppError> {
+    let mut items = Vec::new();
+    let mut after = 0;
+    // Published updates are few (a report's worth); read them all, page by page.
+    loop {
+        let (page_items, next) = page(&state.db, Target::All, &["published"], after, 200)
+            .await
+            .map_err(|e| AppError::from(e).in_locale(locale))?;
+        items.extend(page_items);
+        match next {
+            Some(id) => after = id,
+            None => break,
+        }
+    }
+    items.sort_by(|a, b| {
+        b.submitted_at
+            .cmp(&a.submitted_at)
+            .then(a.reference.cmp(&b.reference))
+    });
+    Ok(Html(views::list_page(locale, &items)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    PageLocale(locale): PageLocale,
+    Path(id): Path<i32>,
+) -> Result<Html<String>, AppError> {
+    let (items, _) = page(&state.db, Target::All, &["published"], id - 1, 1)
+        .await
+        .map_err(|e| AppError::from(e).in_locale(locale))?;
+    let item = items
+        .into_iter()
+        .find(|i| i.request_id == id)
+        .ok_or_else(|| AppError::not_found("This update is not published.").in_locale(locale))?;
+    Ok(Html(views::update_page(locale, &item)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    target: Option<String>,
+}
+
+/// `GET /review/exports/updates.csv|updates.json?target=all|gcr|gcm`, streamed.
+pub async fn export(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(file): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    if let Err(page) = staff.require(Permission::View) {
+        return Ok(*page);
+    }
+    let format = match file.as_str() {
+        "updates.csv" => Format::Csv,
+        "updates.json" => Format::Json,
+        other => {
+            return Err(AppError::not_found(format!(
+                "no export {other}; try updates.csv or updates.json"
+            )));
+        }
+    };
+    let target = Target::parse(query.target.as_deref().unwrap_or("all")).map_err(AppError::bad_request)?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = produce(&db, format, target, tx).await {
+            tracing::error!(error = %e, "export failed part-way");
+        }
+    });
+    let body = Body::from_stream(stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+    }));
+    let mut response = body.into_response();
+    let name = format!(
+        "pledge-updates-{}.{}",
+        query.target.as_deref().unwrap_or("all"),
+        if format == Format::Csv { "csv" } else { "json" }
+    );
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).map_err(AppError::internal)?,
+    );
+    Ok(response)
+}

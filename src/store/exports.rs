@@ -1,0 +1,110 @@
+//! Approved and published updates, read page by page for the exports (never all at once).
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::domain::answers::Answers;
+use crate::domain::export::Target;
+use crate::domain::pledge::CompactScope;
+use crate::entities::{campaign, organization, pledge, revision, update_request};
+
+/// One exportable update: the register facts and the newest revision's answers.
+pub struct ExportItem {
+    pub request_id: i32,
+    pub reference: String,
+    pub title: String,
+    pub organization: String,
+    pub country: String,
+    pub scope: CompactScope,
+    pub campaign: String,
+    pub state: String,
+    pub revision: i32,
+    pub submitted_at: String,
+    pub gcr_pledge_id: Option<String>,
+    pub gcm_pledge_ref: Option<String>,
+    pub answers: Answers,
+}
+
+/// The next page of exportable updates after request id `after`, and the cursor to continue
+/// from (None when there is nothing more).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    target: Target,
+    states: &[&str],
+    after: i32,
+    limit: u64,
+) -> Result<(Vec<ExportItem>, Option<i32>), DbErr> {
+    let requests = update_request::Entity::find()
+        .filter(update_request::Column::State.is_in(states.iter().copied()))
+        .filter(update_request::Column::Id.gt(after))
+        .order_by_asc(update_request::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let Some(last) = requests.last().map(|r| r.id) else {
+        return Ok((vec![], None));
+    };
+    let ids: Vec<i32> = requests.iter().map(|r| r.id).collect();
+    let pledge_ids: Vec<i32> = requests.iter().map(|r| r.pledge_id).collect();
+    let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
+        .filter(pledge::Column::Id.is_in(pledge_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let org_ids: Vec<i32> = pledges.values().map(|p| p.organization_id).collect();
+    let orgs: HashMap<i32, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let campaigns: HashMap<i32, String> = campaign::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let mut newest: HashMap<i32, revision::Model> = HashMap::new();
+    for r in revision::Entity::find()
+        .filter(revision::Column::UpdateRequestId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        match newest.get(&r.update_request_id) {
+            Some(existing) if existing.number >= r.number => {}
+            _ => {
+                newest.insert(r.update_request_id, r);
+            }
+        }
+    }
+    let mut items = Vec::new();
+    for request in requests {
+        let (Some(p), Some(rev)) = (pledges.get(&request.pledge_id), newest.remove(&request.id)) else {
+            continue;
+        };
+        let scope = CompactScope::parse(&p.compact_scope).unwrap_or(CompactScope::Mirror);
+        if !target.includes(scope) {
+            continue;
+        }
+        let org = orgs.get(&p.organization_id);
+        items.push(ExportItem {
+            request_id: request.id,
+            reference: p.reference.clone(),
+            title: p.title.clone(),
+            organization: org.map(|o| o.name.clone()).unwrap_or_default(),
+            country: org.map(|o| o.country.clone()).unwrap_or_default(),
+            scope,
+            campaign: campaigns.get(&request.campaign_id).cloned().unwrap_or_default(),
+            state: request.state,
+            revision: rev.number,
+            submitted_at: rev.submitted_at.format("%Y-%m-%d").to_string(),
+            gcr_pledge_id: p.gcr_pledge_id.clone(),
+            gcm_pledge_ref: p.gcm_pledge_ref.clone(),
+            answers: serde_json::from_str(&rev.answers).map_err(|e| DbErr::Json(e.to_string()))?,
+        });
+    }
+    Ok((items, Some(last)))
+}

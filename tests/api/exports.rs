@@ -1,0 +1,208 @@
+//! Publication and exports: what goes out, and to which UN dashboard.
+use pledgeflow::domain::answers::{Answers, Value};
+use pledgeflow::domain::request::RequestEvent;
+use pledgeflow::entities::update_request;
+use pledgeflow::store::{drafts, review};
+use sea_orm::EntityTrait;
+
+use crate::helpers::{spawn_app, text};
+
+const REGISTER: &str = "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,gcr_objectives,pledge_year,gcr_pledge_id,contact_name,contact_email
+CLA-2025-0001,Mirror pledge,Arua,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,MIRROR,migrants;refugees,1,23,1,2025,GRF-01547,Jane,jane@arua.example.org
+CLA-2025-0002,GCM pledge,Montréal,lrg,Canada,north_america,America/Toronto,fr,GCM,migrants,4,15,,2025,,Marie,marie@montreal.example.org
+CLA-2025-0004,IDP pledge,Beira,lrg,Mozambique,sub_saharan_africa,Africa/Maputo,pt,IDP_ONLY,idps,2,,,2025,,Ana,ana@beira.example.org";
+
+fn answers(summary: &str) -> Answers {
+    let mut a = Answers::default();
+    for (k, v) in [
+        ("implementation_stage", "in_progress"),
+        ("results_summary", summary),
+        ("beneficiaries_total", "5,000"),
+        ("consent_to_publish", "true"),
+        ("interview_availability", "Tuesdays 10:00 Kampala time"),
+        ("justification.base.breakdown.sum", "private note"),
+    ] {
+        a.0.insert(k.into(), Value::One(v.into()));
+    }
+    a
+}
+
+/// Every request submitted, approved and published through the store, as the review pages do.
+async fn publish_all(app: &crate::helpers::TestApp) -> Vec<i32> {
+    app.seed_register(REGISTER).await;
+    app.open_campaign("Export round", &[]).await;
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for request in update_request::Entity::find().all(&app.db).await.unwrap() {
+        let contact = pledgeflow::entities::access_link::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()[0]
+            .contact_id;
+        let draft = drafts::save_draft(
+            &app.db,
+            request.id,
+            0,
+            &answers("=HYPERLINK(\"http://evil\") results"),
+            contact,
+            now,
+        )
+        .await
+        .unwrap();
+        let no_mail = |_n: i32| {
+            (
+                "a@example.org".to_string(),
+                "A".to_string(),
+                "en".to_string(),
+                pledgeflow::mail::messages::Rendered {
+                    subject: "s".into(),
+                    text: "t".into(),
+                    html: "h".into(),
+                },
+            )
+        };
+        let versions = Default::default();
+        let submission = drafts::Submission {
+            request_id: request.id,
+            draft_version: draft.version,
+            findings: &[],
+            profile_versions: &versions,
+            contact_id: contact,
+            confirmation: &no_mail,
+        };
+        drafts::submit(&app.db, &submission, now).await.unwrap();
+        review::approve(&app.db, request.id, None, now).await.unwrap();
+        ids.push(request.id);
+    }
+    ids
+}
+
+async fn publish(app: &crate::helpers::TestApp, ids: &[i32]) {
+    app.sign_in("admin").await;
+    let admin = pledgeflow::store::staff::find_staff(&app.db, "admin@secretariat.example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    for id in ids {
+        review::staff_transition(
+            &app.db,
+            *id,
+            RequestEvent::Publish,
+            "request.published",
+            admin.id,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn exports_follow_the_compact_and_neutralise_formulas() {
+    let app = spawn_app().await;
+    publish_all(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let count_rows = |target: &str| {
+        let out = dir.path().join(format!("{target}.csv"));
+        let result = app.cli(
+            &[
+                "export",
+                "--format",
+                "csv",
+                "--target",
+                target,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(result.status.success(), "{}", text(&result.stderr));
+        let csv = std::fs::read_to_string(out).unwrap();
+        (csv.lines().count() - 1, csv)
+    };
+    let (all, csv) = count_rows("all");
+    assert_eq!(all, 3);
+    assert!(csv.contains("'=HYPERLINK"), "formulas are neutralised: {csv}");
+    assert!(
+        !csv.contains("private note") && !csv.contains("Tuesdays"),
+        "internal fields stay inside"
+    );
+    let (gcr, csv) = count_rows("gcr");
+    assert_eq!(gcr, 1, "GCR takes the Mirror pledge only: {csv}");
+    assert!(
+        csv.starts_with("pledge_id,coalition_reference")
+            && csv.contains("GRF-01547,CLA-2025-0001")
+            && csv.contains("IN_PROGRESS")
+    );
+    let (gcm, csv) = count_rows("gcm");
+    assert_eq!(gcm, 2, "GCM takes the GCM and Mirror pledges: {csv}");
+    assert!(
+        !csv.contains("CLA-2025-0004"),
+        "IDP-only never goes to a UN target"
+    );
+    let bad = app.cli(&["export", "--format", "xml"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("`xml` is not an export format"));
+}
+
+#[tokio::test]
+async fn exports_download_as_a_stream_for_signed_in_staff_only() {
+    let app = spawn_app().await;
+    publish_all(&app).await;
+    assert_eq!(
+        app.get("/review/exports/updates.json?target=gcm")
+            .await
+            .status()
+            .as_u16(),
+        303,
+        "sign in first"
+    );
+    let (viewer, _) = app.sign_in("viewer").await;
+    let response = app
+        .client
+        .get(format!("{}/review/exports/updates.json?target=gcm", app.address))
+        .header("cookie", &viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("pledge-updates-gcm.json")
+    );
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["items"].as_array().unwrap().len(), 2);
+    assert_eq!(json["items"][0]["stage"], "IN_PROGRESS");
+    let (status, _) = app
+        .get_with("/review/exports/updates.csv?target=unhcr", &viewer)
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn published_updates_appear_publicly_with_public_fields_only() {
+    let app = spawn_app().await;
+    let ids = publish_all(&app).await;
+    let (_, page) = app.get_text("/public/updates").await;
+    assert!(
+        page.contains("No update is published yet."),
+        "approved is not yet public"
+    );
+    publish(&app, &ids).await;
+    let (status, page) = app.get_text("/public/updates").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Mirror pledge") && page.contains("GCM pledge") && page.contains("IDP pledge"));
+    let (status, page) = app.get_text(&format!("/public/updates/{}", ids[0])).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("5,000") && page.contains("=HYPERLINK(&#34;http://evil&#34;) results"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Tuesdays") && !page.contains("private note"),
+        "internal answers are not public"
+    );
+    assert_eq!(app.get_text("/public/updates/999999").await.0, 404);
+}
