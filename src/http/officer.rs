@@ -92,6 +92,7 @@ pub async fn open_link(
     PageLocale(locale): PageLocale,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
+    request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
     let client = peer.ip().to_string();
@@ -121,11 +122,27 @@ pub async fn open_link(
             );
             let mut response = Redirect::to(&format!("/updates/{}", access.request.id)).into_response();
             let headers = response.headers_mut();
-            headers.insert(
+            headers.append(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
             );
             headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            // The form opens in the contact's language, unless this browser already chose one.
+            let chose_language = request_headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|c| c.split(';').any(|kv| kv.trim().starts_with("lang=")));
+            if !chose_language && let Ok(contact_locale) = Locale::parse(&access.contact.locale) {
+                let lang = format!(
+                    "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+                    contact_locale.as_str()
+                );
+                headers.append(
+                    header::SET_COOKIE,
+                    HeaderValue::from_str(&lang).map_err(AppError::internal)?,
+                );
+            }
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }

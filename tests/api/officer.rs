@@ -763,11 +763,31 @@ async fn the_form_speaks_the_officers_language_and_can_switch() {
             .subject
             .starts_with("Mise à jour de votre engagement demandée")
     );
+    // Marie's contact language is French: the form opens in French without asking.
+    let response = j
+        .app
+        .get(&format!(
+            "/u/{}",
+            j.token("CLA-2025-0002", "marie@montreal.example.org")
+        ))
+        .await;
+    let lang = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("lang="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(lang, "lang=fr");
     let page = j
         .app
         .client
-        .get(format!("{}{path}?lang=fr", j.app.address))
-        .header("cookie", &cookie)
+        .get(format!("{}{path}", j.app.address))
+        .header("cookie", format!("{cookie}; {lang}"))
         .send()
         .await
         .unwrap()
