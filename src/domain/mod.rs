@@ -9,5 +9,6 @@ pub mod export;
 pub mod pledge;
 pub mod reference;
 pub mod register;
+pub mod reminders;
 pub mod request;
 pub mod requirements;
