@@ -43,6 +43,9 @@ pub enum Command {
     /// Manage update campaigns.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Reminders: plan what is due and deliver due mail.
+    #[command(subcommand)]
+    Reminders(RemindersCommand),
     /// Export approved and published updates (written as they are read, page by page).
     Export {
         /// csv or json.
@@ -56,6 +59,23 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemindersCommand {
+    /// One scheduler pass: plan the reminders due now, then deliver the mail that is due, both
+    /// at the clock that --now sets (default: the real time). Prints what it did.
+    Run {
+        /// Pretend it is this instant (RFC 3339, e.g. 2027-01-10T09:30:00Z).
+        #[arg(long, value_parser = parse_instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| format!("`{s}` is not an RFC 3339 instant such as 2027-01-10T09:30:00Z"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +150,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }) => campaign_open(settings, name, deadline, pledges).await,
         Command::Staff(StaffCommand::Token { email }) => staff_token(settings, email).await,
         Command::Export { format, target, out } => export(settings, format, target, out).await,
+        Command::Reminders(RemindersCommand::Run { now }) => reminders_run(settings, now).await,
     };
     match result {
         Ok(code) => code,
@@ -361,5 +382,38 @@ async fn export(
     sink.flush()?;
     let count = producer.await??;
     eprintln!("exported {count} update(s)");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reminders_run(
+    settings: Settings,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<ExitCode> {
+    let db = open(&settings).await?;
+    let clock = now.map(Clock::fixed).unwrap_or_else(Clock::system);
+    let report = crate::jobs::scheduler::pass(&db, &settings, &clock).await?;
+    println!(
+        "planned at {}: {} mail(s) covering {} reminder(s) ({} digest(s), {} escalation(s)); {} older step(s) skipped",
+        clock.now().to_rfc3339(),
+        report.mails,
+        report.reminders,
+        report.digests,
+        report.escalations,
+        report.skipped
+    );
+    if !report.unreachable.is_empty() {
+        println!(
+            "every contact bounced, nobody reminded: {}",
+            report.unreachable.join(", ")
+        );
+    }
+    let mailer = crate::mail::Mailer::from_settings(&settings.mail).map_err(anyhow::Error::msg)?;
+    let owner = format!("cli-{}", uuid::Uuid::new_v4().simple());
+    let delivered =
+        crate::jobs::worker::deliver_due(&db, &mailer, &clock, &owner, settings.mail.max_attempts).await?;
+    println!(
+        "delivered: {} sent, {} to retry, {} failed",
+        delivered.sent, delivered.retried, delivered.failed
+    );
     Ok(ExitCode::SUCCESS)
 }

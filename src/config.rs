@@ -17,6 +17,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub mail: MailSettings,
     pub links: LinkSettings,
+    pub reminders: ReminderSettings,
     pub attachments: AttachmentSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
@@ -60,6 +61,29 @@ pub struct MailSettings {
 pub struct LinkSettings {
     pub grace_days: i64,
     pub session_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    pub interval_seconds: u64,
+    pub steps: String,
+    pub changes_steps: String,
+    pub window: String,
+    pub weekdays: String,
+    pub daily_cap: usize,
+}
+
+impl ReminderSettings {
+    pub fn policy(&self) -> Result<crate::domain::reminders::Policy, String> {
+        crate::domain::reminders::Policy::parse(
+            &self.steps,
+            &self.changes_steps,
+            &self.window,
+            &self.weekdays,
+            self.daily_cap,
+        )
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -224,6 +248,9 @@ impl Settings {
                 self.server.bind
             )));
         }
+        self.reminders
+            .policy()
+            .map_err(|e| ConfigError::Invalid(format!("reminders: {e}")))?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database.max_connections must be at least 1".into(),

@@ -92,6 +92,12 @@ impl Application {
             mail.max_attempts,
             stopped,
         ));
+        let scheduler = tokio::spawn(jobs::scheduler::run(
+            self.state.db.clone(),
+            self.state.settings.clone(),
+            self.state.clock.clone(),
+            stop.subscribe(),
+        ));
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -101,6 +107,7 @@ impl Application {
         .await;
         let _ = stop.send(true);
         let _ = worker.await;
+        let _ = scheduler.await;
         served?;
         self.state.db.close_by_ref().await.ok();
         tracing::info!("stopped");

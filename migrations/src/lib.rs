@@ -22,6 +22,7 @@ mod m20261129_000016_create_change_request;
 mod m20261129_000017_create_attachment;
 mod m20261129_000018_create_staff_session;
 mod m20261129_000019_create_api_token;
+mod m20261129_000020_create_reminder_log;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_create_attachment::Migration),
             Box::new(m20261129_000018_create_staff_session::Migration),
             Box::new(m20261129_000019_create_api_token::Migration),
+            Box::new(m20261129_000020_create_reminder_log::Migration),
         ]
     }
 }

@@ -89,6 +89,52 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// Builds a policy from its settings: comma-separated steps, a window `HH:MM-HH:MM`,
+    /// comma-separated weekdays (`mon`…`sun`) and the daily cap.
+    pub fn parse(
+        steps: &str,
+        changes_steps: &str,
+        window: &str,
+        weekdays: &str,
+        daily_cap: usize,
+    ) -> Result<Policy, String> {
+        let steps_of = |list: &str| {
+            list.split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(Step::parse)
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (start, end) = window
+            .split_once('-')
+            .and_then(|(a, b)| {
+                Some((
+                    NaiveTime::parse_from_str(a.trim(), "%H:%M").ok()?,
+                    NaiveTime::parse_from_str(b.trim(), "%H:%M").ok()?,
+                ))
+            })
+            .filter(|(a, b)| a < b)
+            .ok_or_else(|| format!("`{window}` is not a send window such as 09:00-17:00"))?;
+        let days = weekdays
+            .split(',')
+            .map(|d| {
+                d.trim()
+                    .parse::<Weekday>()
+                    .map_err(|_| format!("`{}` is not a weekday (mon … sun)", d.trim()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if daily_cap == 0 {
+            return Err("the daily cap must be at least 1".into());
+        }
+        Ok(Policy {
+            deadline_steps: steps_of(steps)?,
+            changes_steps: steps_of(changes_steps)?,
+            window_start: start,
+            window_end: end,
+            weekdays: days,
+            daily_cap,
+        })
+    }
+
     /// Is `now` inside the send window of `tz`?
     pub fn in_window(&self, tz: Tz, now: DateTime<Utc>) -> bool {
         let local = now.with_timezone(&tz);
@@ -223,6 +269,30 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn policies_parse_from_settings() {
+        let p = Policy::parse(
+            "-14d, -7d, +10d escalate",
+            "+3d",
+            "09:00-17:00",
+            "mon,tue,wed,thu,fri",
+            2,
+        )
+        .unwrap();
+        assert_eq!(p.deadline_steps.len(), 3);
+        assert_eq!(p.weekdays.len(), 5);
+        assert!(
+            Policy::parse("-14d", "", "17:00-09:00", "mon", 2)
+                .unwrap_err()
+                .contains("send window")
+        );
+        assert!(
+            Policy::parse("-14d", "", "09:00-17:00", "funday", 2)
+                .unwrap_err()
+                .contains("funday")
+        );
     }
 
     #[test]

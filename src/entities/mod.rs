@@ -14,6 +14,7 @@ pub mod pledge;
 pub mod pledge_classification;
 pub mod pledge_organization;
 pub mod reference_item;
+pub mod reminder_log;
 pub mod revision;
 pub mod staff_session;
 pub mod staff_user;

@@ -217,3 +217,82 @@ pub fn changes_requested(locale: Locale, m: &ChangesRequested) -> Rendered {
         }),
     }
 }
+
+pub struct ReminderItem<'a> {
+    pub pledge_title: &'a str,
+    pub reference: &'a str,
+    pub deadline: NaiveDate,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/reminder.txt")]
+struct ReminderText<'a> {
+    greeting: String,
+    intro: &'a str,
+    items: &'a [(String, String)],
+    link_label: &'a str,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/reminder.html")]
+struct ReminderHtml<'a> {
+    lang: &'a str,
+    greeting: String,
+    intro: &'a str,
+    items: &'a [(String, String)],
+    button: &'a str,
+    signature: &'a str,
+}
+
+/// A reminder for one update, or a digest of several; `overdue` for an escalation.
+pub fn reminder(locale: Locale, recipient_name: &str, items: &[ReminderItem], overdue: bool) -> Rendered {
+    let t = messages(locale);
+    let lines: Vec<(String, String)> = items
+        .iter()
+        .map(|i| {
+            let line = t.fill(
+                "email.reminder.item",
+                &[
+                    ("title", &i.pledge_title),
+                    ("reference", &i.reference),
+                    ("deadline", &t.date(i.deadline)),
+                ],
+            );
+            (line, i.link.clone())
+        })
+        .collect();
+    let subject = match (overdue, items) {
+        (true, [one]) => t.fill("email.reminder.subject_overdue", &[("title", &one.pledge_title)]),
+        (false, [one]) => t.fill(
+            "email.reminder.subject_one",
+            &[("deadline", &t.date(one.deadline))],
+        ),
+        _ => t.fill("email.reminder.subject_many", &[("count", &items.len())]),
+    };
+    let intro = if overdue {
+        t.get("email.reminder.intro_overdue")
+    } else {
+        t.get("email.reminder.intro")
+    };
+    let greeting = t.fill("email.greeting", &[("name", &recipient_name)]);
+    Rendered {
+        subject,
+        text: render(&ReminderText {
+            greeting: greeting.clone(),
+            intro,
+            items: &lines,
+            link_label: t.get("email.reminder.link"),
+            signature: t.get("email.signature"),
+        }),
+        html: render(&ReminderHtml {
+            lang: t.lang(),
+            greeting,
+            intro,
+            items: &lines,
+            button: t.get("email.invitation.button"),
+            signature: t.get("email.signature"),
+        }),
+    }
+}

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod reference;
 pub mod register;
 pub mod register_query;
+pub mod reminders;
 pub mod requests;
 pub mod review;
 pub mod staff;

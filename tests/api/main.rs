@@ -9,4 +9,5 @@ mod import;
 mod mail;
 mod officer;
 mod register;
+mod reminders;
 mod review;
