@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use pledgeflow::config::{MailSettings, MailTransport, Secret};
 use pledgeflow::mail::{MailError, Mailer, OutgoingMail, new_message_id};
 
-struct SmtpServer {
+pub struct SmtpServer {
     child: Child,
-    port: u16,
-    maildir: tempfile::TempDir,
+    pub port: u16,
+    pub maildir: tempfile::TempDir,
 }
 
 impl Drop for SmtpServer {
@@ -18,8 +18,51 @@ impl Drop for SmtpServer {
     }
 }
 
+impl SmtpServer {
+    /// Stops the server abruptly, as an outage would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port and Maildir.
+    pub fn restart(&mut self) {
+        self.child = spawn_aiosmtpd(self.port, self.maildir.path());
+        wait_for_port(self.port);
+    }
+}
+
+fn spawn_aiosmtpd(port: u16, maildir: &std::path::Path) -> Child {
+    Command::new("python3")
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.join("box"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("aiosmtpd starts")
+}
+
+fn wait_for_port(port: u16) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "aiosmtpd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Starts aiosmtpd writing a Maildir; `None` when it is not installed, unless CI requires it.
-fn start_smtp_server() -> Option<SmtpServer> {
+pub fn start_smtp_server() -> Option<SmtpServer> {
     let available = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .status()
@@ -38,33 +81,12 @@ fn start_smtp_server() -> Option<SmtpServer> {
         .unwrap()
         .port();
     let maildir = tempfile::tempdir().unwrap();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(maildir.path().join("box"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("aiosmtpd starts");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "aiosmtpd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = spawn_aiosmtpd(port, maildir.path());
+    wait_for_port(port);
     Some(SmtpServer { child, port, maildir })
 }
 
-fn smtp_mailer(port: u16) -> Mailer {
+pub fn smtp_mailer(port: u16) -> Mailer {
     Mailer::from_settings(&MailSettings {
         transport: MailTransport::Smtp,
         file_dir: String::new(),
@@ -76,7 +98,7 @@ fn smtp_mailer(port: u16) -> Mailer {
     .unwrap()
 }
 
-fn delivered(server: &SmtpServer) -> Vec<String> {
+pub fn delivered(server: &SmtpServer) -> Vec<String> {
     let new = server.maildir.path().join("box/new");
     std::fs::read_dir(new)
         .map(|entries| {

@@ -2,6 +2,7 @@
 mod helpers;
 
 mod cli;
+mod delivery;
 mod emails;
 mod exports;
 mod health;
