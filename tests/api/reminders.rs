@@ -1,5 +1,5 @@
 //! Reminders through `pledgeflow reminders run --now`: due steps, windows, digests, no repeats.
-use pledgeflow::entities::{outbox_mail, reminder_log};
+use pledgeflow::entities::{outbox_mail, reminder_log, update_request};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::text;
@@ -160,4 +160,169 @@ async fn the_escalation_reaches_the_secretariat_and_older_links_keep_working() {
     j.app
         .open_link(&j.token("CLA-2025-0002", "marie@montreal.example.org"))
         .await;
+}
+
+/// The acceptance simulation: a 60-day campaign, 1,000 requests in 40 time zones, the
+/// scheduler every two hours, some officers submitting along the way. Every step reaches every
+/// primary contact exactly once (sent or, if overtaken, skipped), never outside the window,
+/// never after submission.
+#[tokio::test]
+async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
+    use chrono::{Duration, TimeZone, Utc};
+    use pledgeflow::domain::reminders::Policy;
+    use std::collections::HashMap;
+
+    const ZONES: [&str; 40] = [
+        "Africa/Accra",
+        "Africa/Addis_Ababa",
+        "Africa/Kampala",
+        "Africa/Maputo",
+        "Africa/Casablanca",
+        "Africa/Tunis",
+        "Africa/Lagos",
+        "Africa/Johannesburg",
+        "Asia/Beirut",
+        "Asia/Amman",
+        "Asia/Hebron",
+        "Asia/Dhaka",
+        "Asia/Kathmandu",
+        "Asia/Kolkata",
+        "Asia/Manila",
+        "Asia/Tokyo",
+        "Asia/Tehran",
+        "Asia/Kabul",
+        "Australia/Adelaide",
+        "Australia/Sydney",
+        "Pacific/Auckland",
+        "Pacific/Chatham",
+        "Europe/London",
+        "Europe/Paris",
+        "Europe/Athens",
+        "Europe/Istanbul",
+        "Europe/Kyiv",
+        "Europe/Lisbon",
+        "America/St_Johns",
+        "America/Toronto",
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+        "America/Bogota",
+        "America/Sao_Paulo",
+        "America/Santiago",
+        "America/Argentina/Buenos_Aires",
+        "America/Mexico_City",
+        "Pacific/Honolulu",
+    ];
+    let app = crate::helpers::spawn_app().await;
+    let mut csv = String::from(
+        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcr_objectives,pledge_year,contact_name,contact_email\n",
+    );
+    for i in 0..1000 {
+        let org = i / 4;
+        let zone = ZONES[org % ZONES.len()];
+        csv.push_str(&format!(
+            "CLA-2026-{:04},Pledge {i},City {org},lrg,Somewhere,global,{zone},en,GCR,refugees,1,1,2026,Officer {org},officer{org}@city{org}.example.org\n",
+            i + 1
+        ));
+    }
+    app.seed_register(&csv).await;
+    let start = Utc.with_ymd_and_hms(2027, 2, 22, 0, 0, 0).unwrap();
+    let deadline = start.date_naive() + Duration::days(35);
+    let spec = pledgeflow::store::campaign::OpenCampaign {
+        name: "Simulated",
+        deadline,
+        pledge_refs: &[],
+        base_url: "https://pledges.example.org",
+        grace_days: 30,
+    };
+    pledgeflow::store::campaign::open_campaign(&app.db, &spec, start)
+        .await
+        .unwrap();
+    let policy = Policy::default();
+    let requests = update_request::Entity::find().all(&app.db).await.unwrap();
+    // Officers of every tenth request submit on day 20 (their state changes as a submission would).
+    let submitted: Vec<i32> = requests.iter().filter(|r| r.id % 10 == 0).map(|r| r.id).collect();
+    let submit_at = start + Duration::days(20);
+    let mut tick = start;
+    while tick < start + Duration::days(60) {
+        if tick == submit_at {
+            for id in &submitted {
+                let mut r: update_request::ActiveModel = update_request::Entity::find_by_id(*id)
+                    .one(&app.db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .into();
+                r.state = sea_orm::ActiveValue::Set("submitted".into());
+                sea_orm::ActiveModelTrait::update(r, &app.db).await.unwrap();
+            }
+        }
+        pledgeflow::store::reminders::run_pass(
+            &app.db,
+            &policy,
+            "https://pledges.example.org",
+            30,
+            "pledges@example.org",
+            tick,
+        )
+        .await
+        .unwrap();
+        tick += Duration::hours(2);
+    }
+
+    let log = reminder_log::Entity::find().all(&app.db).await.unwrap();
+    let tz_of: HashMap<i32, chrono_tz::Tz> = {
+        let orgs = pledgeflow::entities::organization::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap();
+        let pledges = pledgeflow::entities::pledge::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap();
+        let org_tz: HashMap<i32, chrono_tz::Tz> =
+            orgs.iter().map(|o| (o.id, o.timezone.parse().unwrap())).collect();
+        let pledge_tz: HashMap<i32, chrono_tz::Tz> = pledges
+            .iter()
+            .map(|p| (p.id, org_tz[&p.organization_id]))
+            .collect();
+        requests.iter().map(|r| (r.id, pledge_tz[&r.pledge_id])).collect()
+    };
+    let mut seen = std::collections::HashSet::new();
+    for entry in &log {
+        assert!(
+            seen.insert((entry.update_request_id, entry.step.clone(), entry.contact_id)),
+            "twice: {entry:?}"
+        );
+        if entry.state == "sent" {
+            let tz = tz_of[&entry.update_request_id];
+            assert!(
+                policy.in_window(tz, entry.created_at),
+                "outside the window: {entry:?} in {tz}"
+            );
+            if submitted.contains(&entry.update_request_id) {
+                assert!(entry.created_at < submit_at, "after submission: {entry:?}");
+            }
+        }
+    }
+    // Every step of every request still open reached its contact, sent or (overtaken) skipped.
+    for r in requests.iter().filter(|r| !submitted.contains(&r.id)) {
+        for step in &policy.deadline_steps {
+            let has = log
+                .iter()
+                .any(|l| l.update_request_id == r.id && l.step == step.id);
+            assert!(has, "request {} never got step {}", r.id, step.id);
+        }
+    }
+    let sent = log.iter().filter(|l| l.state == "sent").count();
+    let digests = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::Kind.eq("digest"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        sent > 3_000 && digests > 0,
+        "{sent} reminders sent, {digests} digests"
+    );
 }
