@@ -216,7 +216,12 @@ pub fn plan(
             result.unreachable.push(request.request_id);
             continue;
         }
-        for recipient in reachable.into_iter().filter(|r| !r.alternate || newest.escalate) {
+        // Alternates hear of escalations, and of every step once no primary can be reached.
+        let primaries_reachable = reachable.iter().any(|r| !r.alternate);
+        for recipient in reachable
+            .into_iter()
+            .filter(|r| !r.alternate || newest.escalate || !primaries_reachable)
+        {
             for older in &due[..due.len() - 1] {
                 let key = (request.request_id, older.id.clone(), recipient.contact_id);
                 if !sent.contains(&key) {
@@ -426,6 +431,26 @@ mod tests {
                 .mails
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_bounced_primary_hands_over_to_the_alternate() {
+        let policy = Policy::default();
+        let mut r = request(
+            1,
+            chrono_tz::Africa::Kampala,
+            NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
+            &[(1, false), (2, true)],
+        );
+        r.recipients[0].bounced = true;
+        let p = plan(
+            &policy,
+            &[r],
+            &HashSet::new(),
+            &HashMap::new(),
+            at("2026-12-01T08:00:00Z"),
+        );
+        assert_eq!(p.mails.iter().map(|m| m.contact_id).collect::<Vec<_>>(), vec![2]);
     }
 
     #[test]

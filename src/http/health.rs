@@ -26,6 +26,16 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // Mail by state, read when scraped: pending, sent, failed.
+    if let Ok(counts) = store::outbox::counts(&state.db).await {
+        for state_name in ["pending", "sent", "failed"] {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == state_name)
+                .map_or(0, |(_, n)| *n);
+            metrics::gauge!("outbox_mails", "state" => state_name).set(n as f64);
+        }
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/review/requests/{id}/publish", post(review::publish))
         .route("/review/requests/{id}/withdraw", post(review::withdraw))
         .route("/review/exports/{file}", get(public::export))
+        .route("/review/outbox", get(review::outbox_page))
+        .route("/review/outbox/{id}/retry", post(review::retry_mail))
         .route("/public/updates", get(public::list))
         .route("/public/updates/{id}", get(public::show))
         .route("/api/v1/pledges", get(api::list_pledges))

@@ -277,3 +277,82 @@ pub async fn withdraw(
     .map_err(transition_error)?;
     Ok(Redirect::to(&format!("/review/requests/{id}?done=withdrawn")).into_response())
 }
+
+/// `GET /review/outbox`: failed, pending and recently sent mail, with the error and a retry.
+pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    use crate::entities::outbox_mail;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let access = match staff.require(Permission::View) {
+        Ok(a) => a,
+        Err(r) => return Ok(*r),
+    };
+    let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
+    let can_retry = allows(role, Permission::Administer);
+    let mut groups = Vec::new();
+    for (title, mail_state) in [
+        ("Failed", "failed"),
+        ("Waiting to be sent", "pending"),
+        ("Sent recently", "sent"),
+    ] {
+        let rows = outbox_mail::Entity::find()
+            .filter(outbox_mail::Column::State.eq(mail_state))
+            .order_by_desc(outbox_mail::Column::Id)
+            .limit(100)
+            .all(&state.db)
+            .await?;
+        let lines = rows
+            .into_iter()
+            .map(|m| views::OutboxLine {
+                id: m.id,
+                recipient: m.recipient,
+                kind: m.kind,
+                subject: m.subject,
+                attempts: m.attempts,
+                when: m
+                    .sent_at
+                    .unwrap_or(m.next_attempt_at)
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string(),
+                error: m.last_error.unwrap_or_default(),
+                retry: can_retry && mail_state == "failed",
+            })
+            .collect();
+        groups.push((title, lines));
+    }
+    let counts = crate::store::outbox::counts(&state.db).await?;
+    Ok(Html(views::outbox_page(
+        &access.user.email,
+        &access.csrf_token,
+        counts,
+        groups,
+    ))
+    .into_response())
+}
+
+/// `POST /review/outbox/{id}/retry` (admin): a failed mail goes back into the queue.
+pub async fn retry_mail(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (access, _) = match staff_form(staff, Permission::Administer, &body)? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let now = state.clock.now();
+    if !crate::store::outbox::retry_failed(&state.db, id, now).await? {
+        return Err(AppError::conflict("only a failed mail can be retried"));
+    }
+    crate::store::audit::record(
+        &state.db,
+        now,
+        crate::store::audit::Actor::Staff(access.user.id),
+        "mail.retried",
+        "outbox_mail",
+        Some(id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(Redirect::to("/review/outbox").into_response())
+}

@@ -73,6 +73,10 @@ pub async fn deliver_due(
                 Err(e) => {
                     tracing::error!(mail = row.id, error = %e, "mail delivery failed for good");
                     outbox::mark_failed(db, row.id, owner, &e.to_string()).await?;
+                    if let (MailError::Permanent(_), Some(contact)) = (&e, row.contact_id) {
+                        // The address refuses mail: later reminders go to the alternate contact.
+                        crate::store::outbox::mark_contact_bounced(db, contact, clock.now()).await?;
+                    }
                     metrics::counter!("mail_failed_total", "kind" => row.kind.clone()).increment(1);
                     report.failed += 1;
                 }

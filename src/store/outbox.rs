@@ -178,3 +178,50 @@ pub async fn mark_failed(db: &impl ConnectionTrait, id: i32, owner: &str, error:
     )
     .await
 }
+
+/// Records that a contact's address refuses mail.
+pub async fn mark_contact_bounced(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    crate::entities::contact::Entity::update_many()
+        .col_expr(
+            crate::entities::contact::Column::BouncedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(crate::entities::contact::Column::Id.eq(contact_id))
+        .filter(crate::entities::contact::Column::BouncedAt.is_null())
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Mail by state, for the outbox page and the metrics.
+pub async fn counts(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+    use sea_orm::{ColumnTrait, QuerySelect};
+    outbox_mail::Entity::find()
+        .select_only()
+        .column(outbox_mail::Column::State)
+        .column_as(outbox_mail::Column::Id.count(), "n")
+        .group_by(outbox_mail::Column::State)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await
+}
+
+/// Puts a failed mail back in the queue, due now (the secretariat's retry button).
+pub async fn retry_failed(db: &impl ConnectionTrait, id: i32, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let result = outbox_mail::Entity::update_many()
+        .col_expr(outbox_mail::Column::State, Expr::value("pending"))
+        .col_expr(outbox_mail::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(outbox_mail::Column::Attempts, Expr::value(0))
+        .filter(outbox_mail::Column::Id.eq(id))
+        .filter(outbox_mail::Column::State.eq("failed"))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

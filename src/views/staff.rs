@@ -189,3 +189,39 @@ pub fn request_page(v: RequestView) -> String {
         timeline: v.timeline,
     })
 }
+
+pub struct OutboxLine {
+    pub id: i32,
+    pub recipient: String,
+    pub kind: String,
+    pub subject: String,
+    pub attempts: i32,
+    pub when: String,
+    pub error: String,
+    pub retry: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff/outbox.html")]
+struct OutboxPage {
+    title: &'static str,
+    user: Option<String>,
+    csrf: String,
+    counts: Vec<(String, i64)>,
+    groups: Vec<(&'static str, Vec<OutboxLine>)>,
+}
+
+pub fn outbox_page(
+    user: &str,
+    csrf: &str,
+    counts: Vec<(String, i64)>,
+    groups: Vec<(&'static str, Vec<OutboxLine>)>,
+) -> String {
+    render(&OutboxPage {
+        title: "Mail outbox",
+        user: Some(user.into()),
+        csrf: csrf.into(),
+        counts,
+        groups,
+    })
+}

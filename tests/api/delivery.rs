@@ -163,3 +163,87 @@ async fn a_killed_worker_process_loses_nothing() {
     // The one mail in flight at the kill may arrive twice, with the same Message-ID.
     assert!(ids.len() <= 151, "{} deliveries for 150 mails", ids.len());
 }
+
+#[tokio::test]
+async fn a_refused_address_bounces_the_contact_and_the_failure_is_visible_and_retryable() {
+    let app = spawn_app().await;
+    app.seed_register(
+        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcr_objectives,pledge_year,contact_name,contact_email\n\
+         CLA-2026-0001,P,Arua,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,GCR,refugees,1,1,2026,Jane,jane@arua.example.org",
+    )
+    .await;
+    let contact = pledgeflow::entities::contact::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let at = far_future();
+    let mail = NewMail {
+        dedup_key: "bounce-test".into(),
+        kind: "reminder",
+        update_request_id: None,
+        contact_id: Some(contact.id),
+        recipient: "not an address",
+        recipient_name: None,
+        locale: "en",
+        rendered: Rendered {
+            subject: "S".into(),
+            text: "T".into(),
+            html: "H".into(),
+        },
+        not_before: at,
+    };
+    outbox::enqueue(&app.db, mail, at).await.unwrap();
+    let report = deliver_due(&app.db, &app.mailer, &Clock::fixed(at), "worker-a", 8)
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 1);
+    let bounced = pledgeflow::entities::contact::Entity::find_by_id(contact.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        bounced.bounced_at.is_some(),
+        "a permanent failure marks the contact bounced"
+    );
+
+    let (_, metrics) = app.get_text("/metrics").await;
+    assert!(metrics.contains("outbox_mails{state=\"failed\"} 1"), "{metrics}");
+    let (admin, csrf) = app.sign_in("admin").await;
+    let (status, page) = app.get_with("/review/outbox", &admin).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("not an address") && page.contains("permanent mail failure") && page.contains("Retry"),
+        "{page}"
+    );
+    let failed = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::State.eq("failed"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (viewer, viewer_csrf) = app.sign_in("viewer").await;
+    let response = app
+        .post_form(
+            &format!("/review/outbox/{}/retry", failed.id),
+            &viewer,
+            &[("_csrf", &viewer_csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403, "only an admin retries");
+    let response = app
+        .post_form(
+            &format!("/review/outbox/{}/retry", failed.id),
+            &admin,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let again = outbox_mail::Entity::find_by_id(failed.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.state, "pending");
+}
