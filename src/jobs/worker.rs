@@ -3,6 +3,7 @@
 //! the one mail is sent again with the same Message-ID.
 use std::time::Duration;
 
+use futures_util::{StreamExt, stream};
 use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -40,6 +41,50 @@ fn jitter() -> f64 {
     f64::from(byte[0]) / 255.0
 }
 
+/// Messages sent at the same time by one worker.
+const PARALLEL_SENDS: usize = 8;
+
+enum Outcome {
+    Sent,
+    Retry,
+    Failed,
+}
+
+/// Sends one leased message and records what happened.
+async fn deliver_one(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    clock: &Clock,
+    owner: &str,
+    max_attempts: i32,
+    row: outbox_mail::Model,
+) -> Result<Outcome, DbErr> {
+    match mailer.send(&outgoing(&row)).await {
+        Ok(_) => {
+            outbox::mark_sent(db, &row, owner, clock.now()).await?;
+            metrics::counter!("mail_sent_total", "kind" => row.kind.clone()).increment(1);
+            Ok(Outcome::Sent)
+        }
+        Err(MailError::Transient(e)) if row.attempts + 1 < max_attempts => {
+            let delay = retry_delay(row.attempts + 1, jitter());
+            let next = clock.now() + chrono::Duration::from_std(delay).expect("a bounded delay");
+            tracing::warn!(mail = row.id, attempt = row.attempts + 1, error = %e, "mail delivery failed; will retry");
+            outbox::mark_retry(db, row.id, owner, next, &e).await?;
+            Ok(Outcome::Retry)
+        }
+        Err(e) => {
+            tracing::error!(mail = row.id, error = %e, "mail delivery failed for good");
+            outbox::mark_failed(db, row.id, owner, &e.to_string()).await?;
+            if let (MailError::Permanent(_), Some(contact)) = (&e, row.contact_id) {
+                // The address refuses mail: later reminders go to the alternate contact.
+                outbox::mark_contact_bounced(db, contact, clock.now()).await?;
+            }
+            metrics::counter!("mail_failed_total", "kind" => row.kind.clone()).increment(1);
+            Ok(Outcome::Failed)
+        }
+    }
+}
+
 /// Sends everything due now, batch after batch, and reports what happened.
 pub async fn deliver_due(
     db: &DatabaseConnection,
@@ -56,30 +101,17 @@ pub async fn deliver_due(
         if batch.is_empty() {
             return Ok(report);
         }
-        for row in batch {
-            match mailer.send(&outgoing(&row)).await {
-                Ok(_) => {
-                    outbox::mark_sent(db, &row, owner, clock.now()).await?;
-                    metrics::counter!("mail_sent_total", "kind" => row.kind.clone()).increment(1);
-                    report.sent += 1;
-                }
-                Err(MailError::Transient(e)) if row.attempts + 1 < max_attempts => {
-                    let delay = retry_delay(row.attempts + 1, jitter());
-                    let next = clock.now() + chrono::Duration::from_std(delay).expect("a bounded delay");
-                    tracing::warn!(mail = row.id, attempt = row.attempts + 1, error = %e, "mail delivery failed; will retry");
-                    outbox::mark_retry(db, row.id, owner, next, &e).await?;
-                    report.retried += 1;
-                }
-                Err(e) => {
-                    tracing::error!(mail = row.id, error = %e, "mail delivery failed for good");
-                    outbox::mark_failed(db, row.id, owner, &e.to_string()).await?;
-                    if let (MailError::Permanent(_), Some(contact)) = (&e, row.contact_id) {
-                        // The address refuses mail: later reminders go to the alternate contact.
-                        crate::store::outbox::mark_contact_bounced(db, contact, clock.now()).await?;
-                    }
-                    metrics::counter!("mail_failed_total", "kind" => row.kind.clone()).increment(1);
-                    report.failed += 1;
-                }
+        // Several messages at once: each SMTP exchange mostly waits on the network.
+        let outcomes: Vec<Result<Outcome, DbErr>> = stream::iter(batch)
+            .map(|row| deliver_one(db, mailer, clock, owner, max_attempts, row))
+            .buffer_unordered(PARALLEL_SENDS)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Sent => report.sent += 1,
+                Outcome::Retry => report.retried += 1,
+                Outcome::Failed => report.failed += 1,
             }
         }
         if report.retried > 0 {
