@@ -216,20 +216,67 @@ pub async fn request_changes(
     Ok(Redirect::to(&format!("/review/requests/{id}?done=changes")).into_response())
 }
 
+/// The state changes a button makes, with the role each needs.
+#[derive(Clone, Copy)]
+enum Action {
+    Approve,
+    Publish,
+    Withdraw,
+}
+
+async fn act(
+    state: AppState,
+    staff: Staff,
+    id: i32,
+    body: Bytes,
+    action: Action,
+) -> Result<Response, AppError> {
+    let permission = match action {
+        Action::Approve => Permission::Review,
+        Action::Publish => Permission::Publish,
+        Action::Withdraw => Permission::Administer,
+    };
+    let (access, _) = match staff_form(staff, permission, &body)? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let (staff_id, now) = (Some(access.user.id), state.clock.now());
+    let done = match action {
+        Action::Approve => review::approve(&state.db, id, staff_id, now)
+            .await
+            .map(|_| "approved"),
+        Action::Publish => review::staff_transition(
+            &state.db,
+            id,
+            RequestEvent::Publish,
+            "request.published",
+            staff_id,
+            now,
+        )
+        .await
+        .map(|_| "published"),
+        Action::Withdraw => review::staff_transition(
+            &state.db,
+            id,
+            RequestEvent::Withdraw,
+            "request.withdrawn",
+            staff_id,
+            now,
+        )
+        .await
+        .map(|_| "withdrawn"),
+    }
+    .map_err(transition_error)?;
+    Ok(Redirect::to(&format!("/review/requests/{id}?done={done}")).into_response())
+}
+
 pub async fn approve(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i32>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (access, _) = match staff_form(staff, Permission::Review, &body)? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    review::approve(&state.db, id, Some(access.user.id), state.clock.now())
-        .await
-        .map_err(transition_error)?;
-    Ok(Redirect::to(&format!("/review/requests/{id}?done=approved")).into_response())
+    act(state, staff, id, body, Action::Approve).await
 }
 
 pub async fn publish(
@@ -238,21 +285,7 @@ pub async fn publish(
     Path(id): Path<i32>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (access, _) = match staff_form(staff, Permission::Publish, &body)? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    review::staff_transition(
-        &state.db,
-        id,
-        RequestEvent::Publish,
-        "request.published",
-        access.user.id,
-        state.clock.now(),
-    )
-    .await
-    .map_err(transition_error)?;
-    Ok(Redirect::to(&format!("/review/requests/{id}?done=published")).into_response())
+    act(state, staff, id, body, Action::Publish).await
 }
 
 pub async fn withdraw(
@@ -261,21 +294,7 @@ pub async fn withdraw(
     Path(id): Path<i32>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (access, _) = match staff_form(staff, Permission::Administer, &body)? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    review::staff_transition(
-        &state.db,
-        id,
-        RequestEvent::Withdraw,
-        "request.withdrawn",
-        access.user.id,
-        state.clock.now(),
-    )
-    .await
-    .map_err(transition_error)?;
-    Ok(Redirect::to(&format!("/review/requests/{id}?done=withdrawn")).into_response())
+    act(state, staff, id, body, Action::Withdraw).await
 }
 
 /// `GET /review/outbox`: failed, pending and recently sent mail, with the error and a retry.

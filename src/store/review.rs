@@ -146,58 +146,35 @@ pub async fn open_change_requests(
 }
 
 /// Approves a submitted update: refused while an interview is open or without the officer's
-/// consent to publish (checked on the revision being approved).
+/// consent to publish (read from the revision being approved, which the officer cannot change).
 pub async fn approve(
     db: &DatabaseConnection,
     request_id: i32,
     staff_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<(), SaveError> {
-    let txn = super::write_txn(db).await?;
-    let request = update_request::Entity::find_by_id(request_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
-    let revision = super::drafts::latest_revision(&txn, request_id).await?;
-    let consent_given = match &revision {
-        Some(r) => super::drafts::revision_answers(r)?.checked("consent_to_publish"),
+    let consent_given = match super::drafts::latest_revision(db, request_id).await? {
+        Some(r) => super::drafts::revision_answers(&r)?.checked("consent_to_publish"),
         None => false,
     };
-    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
-    // Interviews arrive with the secretariat workspace; until then none can be open.
-    let next = transition(
-        state,
-        RequestEvent::Approve {
-            open_interview: false,
-            consent_given,
-        },
-    )?;
-    let mut active: update_request::ActiveModel = request.into();
-    active.state = Set(next.as_str().into());
-    active.updated_at = Set(now);
-    active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        staff_id.map(Actor::Staff).unwrap_or(Actor::System),
-        "request.approved",
-        "update_request",
-        Some(request_id.to_string()),
-        serde_json::json!({ "revision": revision.map(|r| r.number) }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    // Interviews arrive with the rest of the secretariat workspace; until then none is open.
+    let event = RequestEvent::Approve {
+        open_interview: false,
+        consent_given,
+    };
+    staff_transition(db, request_id, event, "request.approved", staff_id, now)
+        .await
+        .map(|_| ())
 }
 
 /// Moves an update along the state machine for a staff action that causes no mail
-/// (publish, withdraw), with its audit row, in one transaction.
+/// (approve, publish, withdraw), with its audit row, in one transaction.
 pub async fn staff_transition(
     db: &DatabaseConnection,
     request_id: i32,
     event: RequestEvent,
     action: &str,
-    staff_id: i32,
+    staff_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<RequestState, SaveError> {
     let txn = super::write_txn(db).await?;
@@ -214,7 +191,7 @@ pub async fn staff_transition(
     audit::record(
         &txn,
         now,
-        Actor::Staff(staff_id),
+        staff_id.map(Actor::Staff).unwrap_or(Actor::System),
         action,
         "update_request",
         Some(request_id.to_string()),

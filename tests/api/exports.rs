@@ -89,7 +89,7 @@ async fn publish(app: &crate::helpers::TestApp, ids: &[i32]) {
             *id,
             RequestEvent::Publish,
             "request.published",
-            admin.id,
+            Some(admin.id),
             chrono::Utc::now(),
         )
         .await
