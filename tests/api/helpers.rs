@@ -247,6 +247,29 @@ impl TestApp {
         }
     }
 
+    /// Waits (up to 10 s) until the running app's worker has recorded every queued mail as sent,
+    /// so a pass at a simulated future instant cannot take over a lease it still holds.
+    pub async fn wait_for_outbox_idle(&self) {
+        use pledgeflow::entities::outbox_mail;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let started = std::time::Instant::now();
+        loop {
+            let pending = outbox_mail::Entity::find()
+                .filter(outbox_mail::Column::State.eq("pending"))
+                .count(&self.db)
+                .await
+                .unwrap();
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{pending} mails still pending"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
     /// Follows a personal link and returns the session cookie ("pf_officer=…") and where it led.
     pub async fn open_link(&self, token: &str) -> (String, String) {
         let response = self.get(&format!("/u/{token}")).await;

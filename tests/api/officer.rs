@@ -27,6 +27,7 @@ impl Journey {
             "Arua's two contacts get both Arua pledges"
         );
         let mails = app.wait_for_mails(5).await;
+        app.wait_for_outbox_idle().await;
         let links = mails
             .iter()
             .map(|m| {
