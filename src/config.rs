@@ -56,6 +56,16 @@ pub struct MailSettings {
     pub max_attempts: i32,
 }
 
+impl MailSettings {
+    /// The bare address of `from`: `pledges@example.org` out of `Secretariat <pledges@example.org>`.
+    pub fn from_address(&self) -> &str {
+        self.from
+            .rsplit_once('<')
+            .map(|(_, a)| a.trim_end_matches('>'))
+            .unwrap_or(&self.from)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkSettings {

@@ -1,7 +1,7 @@
 //! Request helpers shared by the handlers.
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -20,17 +20,21 @@ fn query_lang(parts: &Parts) -> Option<String> {
         .find_map(|pair| pair.strip_prefix("lang=").map(String::from))
 }
 
-fn cookie_lang(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The value of cookie `name`, from any of the request's Cookie headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|cookies| {
             cookies
                 .split(';')
-                .find_map(|c| c.trim().strip_prefix("lang=").map(String::from))
+                .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('=').map(String::from))
         })
+}
+
+fn cookie_lang(parts: &Parts) -> Option<String> {
+    cookie(&parts.headers, "lang")
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PageLocale {

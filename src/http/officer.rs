@@ -33,19 +33,7 @@ impl FromRequestParts<AppState> for Officer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let cookie = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| {
-                c.split(';').find_map(|kv| {
-                    kv.trim()
-                        .strip_prefix(&format!("{SESSION_COOKIE}="))
-                        .map(String::from)
-                })
-            });
-        let Some(token) = cookie else {
+        let Some(token) = super::extract::cookie(&parts.headers, SESSION_COOKIE) else {
             return Ok(Officer(Err(LinkProblem::Unknown)));
         };
         Ok(Officer(
@@ -54,17 +42,14 @@ impl FromRequestParts<AppState> for Officer {
     }
 }
 
-fn secretariat_address(state: &AppState) -> String {
-    let from = &state.settings.mail.from;
-    from.rsplit_once('<')
-        .map(|(_, a)| a.trim_end_matches('>').to_string())
-        .unwrap_or_else(|| from.clone())
-}
-
 fn problem(state: &AppState, locale: Locale, status: StatusCode, key: &str) -> Response {
     let mut response = (
         status,
-        Html(views::problem_page(locale, key, &secretariat_address(state))),
+        Html(views::problem_page(
+            locale,
+            key,
+            state.settings.mail.from_address(),
+        )),
     )
         .into_response();
     response
@@ -128,11 +113,7 @@ pub async fn open_link(
             );
             headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
             // The form opens in the contact's language, unless this browser already chose one.
-            let chose_language = request_headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(|c| c.split(';').any(|kv| kv.trim().starts_with("lang=")));
+            let chose_language = super::extract::cookie(&request_headers, "lang").is_some();
             if !chose_language && let Ok(contact_locale) = Locale::parse(&access.contact.locale) {
                 let lang = format!(
                     "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
@@ -187,17 +168,17 @@ fn page_context(ctx: &RequestContext, locale: Locale, access: &OfficerAccess) ->
 }
 
 /// The findings of the answers, with the profiles that apply.
+/// The findings of the answers; `attachments` is how many files the update has (the caller
+/// usually holds the list already).
 async fn findings(
     state: &AppState,
     ctx: &RequestContext,
     answers: &Answers,
+    attachments: usize,
     locale: Locale,
 ) -> Result<Vec<Finding>, AppError> {
     let previous = drafts::last_approved_answers(&state.db, &ctx.request).await?;
     let register_scope = CompactScope::parse(&ctx.pledge.compact_scope).unwrap_or(CompactScope::Mirror);
-    let attachments = crate::store::attachments::list(&state.db, ctx.request.id)
-        .await?
-        .len();
     let context = Context {
         register_scope,
         previous: previous.as_ref(),
@@ -244,13 +225,13 @@ pub async fn show_update(
         return Ok(no_store(Html(html).into_response()));
     }
     let draft = drafts::current_draft(&state.db, &ctx.request).await?;
-    let found = findings(&state, &ctx, &draft.answers, locale).await?;
+    let extras = form_extras(&state, id).await?;
+    let found = findings(&state, &ctx, &draft.answers, extras.attachments.len(), locale).await?;
     let notice = if query.uploaded.is_some() {
         Some(messages(locale).get("attach.uploaded"))
     } else {
         query.saved.is_some().then(|| messages(locale).get("form.saved"))
     };
-    let extras = form_extras(&state, id).await?;
     let state_view = FormState {
         findings: &found,
         field_errors: &[],
@@ -432,7 +413,7 @@ pub async fn post_update(
     if !submitting {
         return Ok(Redirect::to(&format!("/updates/{id}?saved=1")).into_response());
     }
-    let found = findings(&state, &ctx, &draft.answers, locale).await?;
+    let found = findings(&state, &ctx, &draft.answers, extras.attachments.len(), locale).await?;
     if !submittable(&found, &draft.answers) {
         return Ok(render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -606,7 +587,8 @@ pub async fn autosave(
     .await
     {
         Ok(draft) => {
-            let found = findings(&state, &ctx, &draft.answers, locale).await?;
+            let attachments = crate::store::attachments::list(&state.db, id).await?.len();
+            let found = findings(&state, &ctx, &draft.answers, attachments, locale).await?;
             Ok(Json(serde_json::json!({
                 "version": draft.version,
                 "saved_at": draft.saved_at,
@@ -658,8 +640,8 @@ async fn form_with_upload_error(
 ) -> Result<Response, AppError> {
     let page = page_context(ctx, locale, access);
     let draft = drafts::current_draft(&state.db, &ctx.request).await?;
-    let found = findings(state, ctx, &draft.answers, locale).await?;
     let extras = form_extras(state, ctx.request.id).await?;
+    let found = findings(state, ctx, &draft.answers, extras.attachments.len(), locale).await?;
     let view = FormState {
         findings: &found,
         field_errors: &[],

@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use super::extract::cookie;
 use super::{AppState, form_body};
 use crate::domain::access::{Permission, allows};
 use crate::domain::pledge::StaffRole;
@@ -18,17 +19,6 @@ use crate::views::staff as views;
 pub const SESSION_COOKIE: &str = "pf_staff";
 const LOGIN_CSRF_COOKIE: &str = "pf_login_csrf";
 const SESSION_HOURS: i64 = 8;
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.split(';')
-                .find_map(|kv| kv.trim().strip_prefix(&format!("{name}=")).map(String::from))
-        })
-}
 
 fn secure(state: &AppState) -> &'static str {
     if state.settings.server.base_url.starts_with("https://") {

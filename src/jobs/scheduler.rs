@@ -12,12 +12,7 @@ use crate::store::reminders::{PassReport, run_pass};
 /// One pass at the clock's `now`.
 pub async fn pass(db: &DatabaseConnection, settings: &Settings, clock: &Clock) -> anyhow::Result<PassReport> {
     let policy = settings.reminders.policy().map_err(anyhow::Error::msg)?;
-    let secretariat = settings
-        .mail
-        .from
-        .rsplit_once('<')
-        .map(|(_, a)| a.trim_end_matches('>'))
-        .unwrap_or(&settings.mail.from);
+    let secretariat = settings.mail.from_address();
     Ok(run_pass(
         db,
         &policy,

@@ -148,27 +148,3 @@ pub async fn create_api_token(
     .await?;
     Ok(token)
 }
-
-/// The active account behind a bearer token.
-pub async fn find_by_api_token(
-    db: &impl ConnectionTrait,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<staff_user::Model>, DbErr> {
-    let Some(row) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(crate::tokens::hash(token)))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let user_id = row.staff_user_id;
-    let mut used: api_token::ActiveModel = row.into();
-    used.last_used_at = Set(Some(now));
-    used.update(db).await?;
-    Ok(staff_user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .filter(|u| u.active))
-}
