@@ -49,6 +49,7 @@ async fn main() {
             html: "<p>A reminder.</p>".repeat(40),
         };
         let mail = outbox::NewMail {
+            attachments: Vec::new(),
             dedup_key: format!("bench:{i}"),
             kind: "reminder",
             update_request_id: None,

@@ -299,6 +299,7 @@ async fn campaign_open(
         pledge_refs: &pledges,
         base_url: &settings.server.base_url,
         grace_days: settings.links.grace_days,
+        staff_id: None,
     };
     match store::campaign::open_campaign(&db, &spec, Clock::system().now()).await {
         Ok(opened) => {

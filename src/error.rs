@@ -99,6 +99,18 @@ impl AppError {
 }
 
 /// A lost or unreachable database is "try again shortly" (503), not a bug (500).
+impl From<crate::store::ActionError> for AppError {
+    fn from(err: crate::store::ActionError) -> AppError {
+        use crate::store::ActionError as E;
+        match err {
+            E::Refused(m) => AppError::conflict(m),
+            E::Invalid(m) => AppError::unprocessable(m),
+            E::NotFound(m) => AppError::not_found(m),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> AppError {
         let unreachable = match &err {

@@ -23,6 +23,8 @@ mod m20261129_000017_create_attachment;
 mod m20261129_000018_create_staff_session;
 mod m20261129_000019_create_api_token;
 mod m20261129_000020_create_reminder_log;
+mod m20261129_000021_create_interview;
+mod m20261129_000022_add_outbox_attachments;
 
 pub struct Migrator;
 
@@ -50,6 +52,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000018_create_staff_session::Migration),
             Box::new(m20261129_000019_create_api_token::Migration),
             Box::new(m20261129_000020_create_reminder_log::Migration),
+            Box::new(m20261129_000021_create_interview::Migration),
+            Box::new(m20261129_000022_add_outbox_attachments::Migration),
         ]
     }
 }

@@ -3,9 +3,11 @@
 pub mod access;
 pub mod answers;
 pub mod attachments;
+pub mod dashboard;
 pub mod delivery;
 pub mod diff;
 pub mod export;
+pub mod interview;
 pub mod pledge;
 pub mod reference;
 pub mod register;

@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod change_request;
 pub mod contact;
 pub mod draft_version;
+pub mod interview;
 pub mod officer_session;
 pub mod organization;
 pub mod outbox_mail;

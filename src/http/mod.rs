@@ -1,10 +1,13 @@
 //! Every route in one place, and the middleware around them.
 mod api;
 mod assets;
+mod campaigns;
 mod extract;
 mod form_body;
 mod health;
+mod interviews;
 pub mod limits;
+mod manage;
 pub mod officer;
 mod public;
 mod register;
@@ -90,6 +93,32 @@ pub fn router(state: AppState) -> Router {
         .route("/review/requests/{id}/approve", post(review::approve))
         .route("/review/requests/{id}/publish", post(review::publish))
         .route("/review/requests/{id}/withdraw", post(review::withdraw))
+        .route("/review/campaigns", get(campaigns::list).post(campaigns::open))
+        .route("/review/campaigns/{id}", get(campaigns::dashboard_page))
+        .route("/review/campaigns/{id}/pledges", post(campaigns::add))
+        .route("/review/requests/{id}/assign", post(manage::assign))
+        .route("/review/requests/{id}/comment", post(manage::comment))
+        .route("/review/requests/{id}/deadline", post(manage::extend_deadline))
+        .route("/review/requests/{id}/contacts", post(manage::add_contact))
+        .route(
+            "/review/requests/{id}/contacts/{contact}/resend",
+            post(manage::resend_link),
+        )
+        .route(
+            "/review/requests/{id}/contacts/{contact}/revoke",
+            post(manage::revoke_links),
+        )
+        .route(
+            "/review/requests/{id}/contacts/{contact}/deactivate",
+            post(manage::deactivate_contact),
+        )
+        .route("/review/requests/{id}/interviews", post(interviews::request))
+        .route("/review/interviews", get(interviews::page))
+        .route("/review/interviews/{id}/schedule", post(interviews::schedule))
+        .route("/review/interviews/{id}/held", post(interviews::held))
+        .route("/review/interviews/{id}/validated", post(interviews::validated))
+        .route("/review/interviews/{id}/no-show", post(interviews::no_show))
+        .route("/review/interviews/{id}/cancel", post(interviews::cancel))
         .route("/review/exports/{file}", get(public::export))
         .route("/review/outbox", get(review::outbox_page))
         .route("/review/outbox/{id}/retry", post(review::retry_mail))

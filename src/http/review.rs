@@ -1,6 +1,5 @@
 //! The secretariat's review: the queue, one update with its findings and diffs, and the
 //! actions on it. Every action checks the role, the CSRF token and the state machine.
-use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -8,8 +7,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 
-use super::staff::{Staff, check_csrf};
-use super::{AppState, form_body};
+use super::AppState;
+use super::staff::Staff;
 use crate::domain::access::{Permission, allows};
 use crate::domain::answers::find_field;
 use crate::domain::diff::diff;
@@ -76,26 +75,29 @@ pub async fn request_page(
         Some(r) => serde_json::from_str(&r.findings).map_err(AppError::internal)?,
         None => vec![],
     };
-    // Compare with the previous revision; for a first revision, with the last approved update.
-    let changes = match (answers.as_ref(), revisions.len()) {
-        (Some(now), n) if n >= 2 => {
-            let before = drafts::revision_answers(&revisions[n - 2])?;
-            Some(("previous revision", diff(&before, now)))
+    // Compare with the previous revision and with the pledge's last approved update.
+    let mut changes = Vec::new();
+    if let Some(now) = answers.as_ref() {
+        if revisions.len() >= 2 {
+            let before = drafts::revision_answers(&revisions[revisions.len() - 2])?;
+            changes.push(("previous revision", diff(&before, now)));
         }
-        (Some(now), _) => drafts::last_approved_answers(&state.db, &ctx.request)
-            .await?
-            .map(|before| ("last approved update", diff(&before, now))),
-        _ => None,
-    };
+        if let Some(before) = drafts::last_approved_answers(&state.db, &ctx.request).await? {
+            changes.push(("last approved update", diff(&before, now)));
+        }
+    }
+    let now = state.clock.now();
     let timeline = review::timeline(&state.db, id)
         .await?
         .into_iter()
-        .map(|e| {
-            (
-                e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                e.action,
-                e.actor_kind,
-            )
+        .map(|e| views::TimelineEntry {
+            at: e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            text: serde_json::from_str::<serde_json::Value>(&e.detail)
+                .ok()
+                .and_then(|d| d.get("text").and_then(|t| t.as_str()).map(String::from))
+                .unwrap_or_default(),
+            action: e.action,
+            actor: e.actor_kind,
         })
         .collect();
     let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
@@ -104,23 +106,66 @@ pub async fn request_page(
         "approved" => "The update is approved.",
         "published" => "The update is published.",
         "withdrawn" => "The request is withdrawn.",
+        "interview_requested" => "An interview is requested: schedule it below.",
+        "interview_scheduled" => "The interview is scheduled; the officers are sent a calendar invitation.",
+        "interview_cancelled" => "The interview is cancelled.",
+        "assigned" => "The reviewer is set.",
+        "commented" => "Your comment is on the timeline.",
+        "deadline" => "The deadline is extended; the officers' links last until then.",
+        "resent" => "A new link is on its way; the old one no longer works.",
+        "revoked" => "The links are revoked.",
+        "contact_added" => "The officer is added.",
+        "contact_deactivated" => "The officer is deactivated and their links are revoked.",
         _ => "Done.",
     });
+    let interviews = crate::store::interviews::for_request(&state.db, id)
+        .await?
+        .iter()
+        .map(|i| views::interview_card(i, now))
+        .collect();
+    let officers = crate::store::manage::officers(&state.db, &ctx, now)
+        .await?
+        .into_iter()
+        .map(|o| views::OfficerRow {
+            id: o.contact.id,
+            status: match (o.contact.active, o.contact.bounced_at.is_some()) {
+                (false, _) => "deactivated",
+                (true, true) => "bouncing",
+                (true, false) => "active",
+            },
+            name: o.contact.name,
+            email: o.contact.email,
+            locale: o.contact.locale,
+            role: o.contact.role,
+            open_links: o.open_links,
+            last_used: o
+                .last_used
+                .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "never".into()),
+            last_mail: o
+                .last_mail
+                .map(|(kind, at)| format!("{kind}, {}", at.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_else(|| "none".into()),
+        })
+        .collect();
+    let reviewers = crate::store::manage::reviewers(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, format!("{} ({})", u.name, u.email)))
+        .collect();
     let html = views::request_page(RequestView {
         user: &access.user.email,
         csrf: &access.csrf_token,
-        id,
-        reference: &ctx.pledge.reference,
-        organization: &ctx.organization.name,
-        campaign: &ctx.campaign.name,
-        pledge_title: &ctx.pledge.title,
-        state: &ctx.request.state,
+        ctx: &ctx,
+        today: now.date_naive(),
+        reviewers,
         revision: latest.map(|r| (r.number, r.submitted_at.format("%Y-%m-%d").to_string())),
         answers: answers.as_ref(),
         findings: &findings,
         changes,
-        can_review: allows(role, Permission::Review),
-        can_administer: allows(role, Permission::Administer),
+        role,
+        interviews,
+        officers,
         timeline,
         notice,
     });
@@ -135,27 +180,6 @@ fn transition_error(e: SaveError) -> AppError {
     }
 }
 
-/// A staff form that passed the role and CSRF checks: who sent it, and its fields.
-type StaffForm = (crate::store::staff::StaffAccess, BTreeMap<String, Vec<String>>);
-
-/// Reads a staff form: the role, the CSRF token, the fields. The inner Err is the page to
-/// answer instead (sign in, or not allowed).
-fn staff_form(
-    staff: Staff,
-    permission: Permission,
-    body: &Bytes,
-) -> Result<Result<StaffForm, Response>, AppError> {
-    let access = match staff.require(permission) {
-        Ok(a) => a,
-        Err(r) => return Ok(Err(*r)),
-    };
-    let grouped = form_body::group(
-        form_body::parse(body).map_err(|f| AppError::bad_request(format!("{f} is not valid UTF-8")))?,
-    );
-    check_csrf(&access, &grouped)?;
-    Ok(Ok((access, grouped)))
-}
-
 /// `POST /review/requests/{id}/changes`: `field.N` (a form field, or empty for a general
 /// comment) and `message.N`, N = 1, 2, 3…
 pub async fn request_changes(
@@ -164,16 +188,8 @@ pub async fn request_changes(
     Path(id): Path<i32>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (access, form) = match staff_form(staff, Permission::Review, &body)? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    let value = |k: String| {
-        form.get(&k)
-            .and_then(|v| v.last())
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    let value = |k: String| form.get(&k).to_string();
     let mut items = Vec::new();
     for n in 1..=20 {
         let message = value(format!("message.{n}"));
@@ -205,7 +221,7 @@ pub async fn request_changes(
     review::request_changes(
         &state.db,
         id,
-        Some(access.user.id),
+        form.staff_id(),
         &items,
         &settings.server.base_url,
         settings.links.grace_days,
@@ -236,11 +252,8 @@ async fn act(
         Action::Publish => Permission::Publish,
         Action::Withdraw => Permission::Administer,
     };
-    let (access, _) = match staff_form(staff, permission, &body)? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    let (staff_id, now) = (Some(access.user.id), state.clock.now());
+    let form = crate::staff_form!(staff, permission, body);
+    let (staff_id, now) = (form.staff_id(), state.clock.now());
     let done = match action {
         Action::Approve => review::approve(&state.db, id, staff_id, now)
             .await
@@ -355,10 +368,7 @@ pub async fn retry_mail(
     Path(id): Path<i32>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (access, _) = match staff_form(staff, Permission::Administer, &body)? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
+    let form = crate::staff_form!(staff, Permission::Administer, body);
     let now = state.clock.now();
     if !crate::store::outbox::retry_failed(&state.db, id, now).await? {
         return Err(AppError::conflict("only a failed mail can be retried"));
@@ -366,7 +376,7 @@ pub async fn retry_mail(
     crate::store::audit::record(
         &state.db,
         now,
-        crate::store::audit::Actor::Staff(access.user.id),
+        crate::store::audit::Actor::Staff(form.access.user.id),
         "mail.retried",
         "outbox_mail",
         Some(id.to_string()),

@@ -82,6 +82,69 @@ pub fn check_csrf(
     }
 }
 
+/// A staff form that passed the role and CSRF checks: who sent it, and its fields.
+pub struct StaffForm {
+    pub access: StaffAccess,
+    pub fields: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl StaffForm {
+    /// Reads a staff form: the role, the CSRF token, the fields. The inner Err is the page
+    /// to answer instead (sign in, or not allowed).
+    pub fn read(
+        staff: Staff,
+        permission: Permission,
+        body: &[u8],
+    ) -> Result<Result<StaffForm, Response>, AppError> {
+        let access = match staff.require(permission) {
+            Ok(a) => a,
+            Err(r) => return Ok(Err(*r)),
+        };
+        let fields = form_body::group(
+            form_body::parse(body).map_err(|f| AppError::bad_request(format!("{f} is not valid UTF-8")))?,
+        );
+        check_csrf(&access, &fields)?;
+        Ok(Ok(StaffForm { access, fields }))
+    }
+
+    /// The last value sent for `name`, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .get(name)
+            .and_then(|v| v.last())
+            .map(|s| s.trim())
+            .unwrap_or_default()
+    }
+
+    /// Every non-empty value sent for `name` (checkbox groups, multi-selects).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.fields
+            .get(name)
+            .map(|v| {
+                v.iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn staff_id(&self) -> Option<i32> {
+        Some(self.access.user.id)
+    }
+}
+
+/// Unwraps `StaffForm::read`: the form, or returns the page to answer instead.
+#[macro_export]
+macro_rules! staff_form {
+    ($staff:expr, $permission:expr, $body:expr) => {
+        match $crate::http::staff::StaffForm::read($staff, $permission, &$body)? {
+            Ok(form) => form,
+            Err(page) => return Ok(page),
+        }
+    };
+}
+
 fn login_page(status: StatusCode, error: Option<&str>, email: &str) -> Response {
     let csrf = crate::tokens::new_token();
     let mut response = (status, Html(views::login_page(&csrf, error, email))).into_response();

@@ -32,6 +32,11 @@ fn outgoing(row: &outbox_mail::Model) -> OutgoingMail {
         text: row.text_body.clone(),
         html: row.html_body.clone(),
         message_id: row.message_id.clone(),
+        attachments: row
+            .attachments
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default(),
     }
 }
 

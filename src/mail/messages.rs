@@ -296,3 +296,119 @@ pub fn reminder(locale: Locale, recipient_name: &str, items: &[ReminderItem], ov
         }),
     }
 }
+
+/// What an interview mail says: an invitation, a new time, or a cancellation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterviewNotice {
+    Invitation,
+    Rescheduled,
+    Cancelled,
+}
+
+pub struct InterviewMail<'a> {
+    pub notice: InterviewNotice,
+    pub recipient_name: &'a str,
+    pub pledge_title: &'a str,
+    pub reference: &'a str,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// The LRG's zone: the time is written as the officer's clock shows it.
+    pub timezone: chrono_tz::Tz,
+    pub duration_minutes: u32,
+    pub mode: crate::domain::interview::InterviewMode,
+    pub interviewer: &'a str,
+    pub meeting_link: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "emails/interview.txt")]
+struct InterviewText<'a> {
+    greeting: String,
+    intro: String,
+    details: &'a [(String, String)],
+    note: Option<&'a str>,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/interview.html")]
+struct InterviewHtml<'a> {
+    lang: &'a str,
+    greeting: String,
+    intro: String,
+    details: &'a [(String, String)],
+    note: Option<&'a str>,
+    signature: &'a str,
+}
+
+/// "8 December 2026, 10:00 (America/Bogota)" in the recipient's language.
+pub fn local_time(locale: Locale, at: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+    let local = at.with_timezone(&zone);
+    format!(
+        "{}, {} ({zone})",
+        messages(locale).date(local.date_naive()),
+        local.format("%H:%M")
+    )
+}
+
+pub fn interview(locale: Locale, m: &InterviewMail) -> Rendered {
+    let t = messages(locale);
+    let when = local_time(locale, m.starts_at, m.timezone);
+    let title_and_ref: [(&str, &dyn std::fmt::Display); 3] = [
+        ("title", &m.pledge_title),
+        ("reference", &m.reference),
+        ("when", &when),
+    ];
+    let (subject, intro) = match m.notice {
+        InterviewNotice::Invitation => ("email.interview.subject", "email.interview.intro"),
+        InterviewNotice::Rescheduled => (
+            "email.interview.subject_rescheduled",
+            "email.interview.intro_rescheduled",
+        ),
+        InterviewNotice::Cancelled => (
+            "email.interview.subject_cancelled",
+            "email.interview.intro_cancelled",
+        ),
+    };
+    let mut details = Vec::new();
+    let mut note = None;
+    if m.notice != InterviewNotice::Cancelled {
+        details.push((t.get("email.interview.when").to_string(), when.clone()));
+        details.push((
+            t.get("email.interview.duration").to_string(),
+            t.fill("email.interview.minutes", &[("minutes", &m.duration_minutes)]),
+        ));
+        details.push((
+            t.get("email.interview.mode").to_string(),
+            t.get(&format!("email.interview.mode.{}", m.mode.as_str()))
+                .to_string(),
+        ));
+        details.push((
+            t.get("email.interview.interviewer").to_string(),
+            m.interviewer.to_string(),
+        ));
+        if let Some(link) = m.meeting_link {
+            details.push((t.get("email.interview.link").to_string(), link.to_string()));
+        }
+        note = Some(t.get("email.interview.calendar"));
+    }
+    let greeting = t.fill("email.greeting", &[("name", &m.recipient_name)]);
+    let intro = t.fill(intro, &title_and_ref);
+    Rendered {
+        subject: t.fill(subject, &title_and_ref),
+        text: render(&InterviewText {
+            greeting: greeting.clone(),
+            intro: intro.clone(),
+            details: &details,
+            note,
+            signature: t.get("email.signature"),
+        }),
+        html: render(&InterviewHtml {
+            lang: t.lang(),
+            greeting,
+            intro,
+            details: &details,
+            note,
+            signature: t.get("email.signature"),
+        }),
+    }
+}

@@ -5,7 +5,7 @@ pub mod messages;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 
@@ -22,6 +22,17 @@ pub struct OutgoingMail {
     pub html: Option<String>,
     /// Without angle brackets, e.g. `7f1c…@pledgeflow`.
     pub message_id: String,
+    /// Files sent with the message (an interview's calendar invitation).
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file sent with a mail. Text only: the service attaches calendars, nothing binary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailAttachment {
+    pub filename: String,
+    /// e.g. `text/calendar; charset=utf-8; method=REQUEST`
+    pub content_type: String,
+    pub content: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -115,11 +126,27 @@ impl Mailer {
             .to(to)
             .subject(mail.subject.clone())
             .message_id(Some(format!("<{}>", mail.message_id)));
-        let built = match &mail.html {
-            Some(html) => {
+        let built = match (&mail.html, mail.attachments.is_empty()) {
+            (Some(html), true) => {
                 builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone()))
             }
-            None => builder.header(ContentType::TEXT_PLAIN).body(mail.text.clone()),
+            (None, true) => builder.header(ContentType::TEXT_PLAIN).body(mail.text.clone()),
+            (html, false) => {
+                let body = match html {
+                    Some(html) => MultiPart::alternative_plain_html(mail.text.clone(), html.clone()),
+                    None => MultiPart::mixed().singlepart(SinglePart::plain(mail.text.clone())),
+                };
+                let mut mixed = MultiPart::mixed().multipart(body);
+                for file in &mail.attachments {
+                    let content_type = ContentType::parse(&file.content_type).map_err(|e| {
+                        MailError::Permanent(format!("attachment type `{}`: {e}", file.content_type))
+                    })?;
+                    mixed = mixed.singlepart(
+                        Attachment::new(file.filename.clone()).body(file.content.clone(), content_type),
+                    );
+                }
+                builder.multipart(mixed)
+            }
         };
         built.map_err(|e| MailError::Permanent(format!("message cannot be built: {e}")))
     }
@@ -176,6 +203,7 @@ mod tests {
 
     fn mail() -> OutgoingMail {
         OutgoingMail {
+            attachments: Vec::new(),
             to: "officer@arua.example.org".into(),
             to_name: Some("Jane Officer".into()),
             subject: "Pledge update".into(),

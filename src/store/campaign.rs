@@ -3,8 +3,8 @@
 //! so either everyone is invited or nobody is.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, NotSet,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::audit::{self, Actor};
@@ -12,7 +12,7 @@ use super::outbox::{self, NewMail};
 use crate::domain::pledge::{CompactScope, Locale};
 use crate::domain::request::RequestState;
 use crate::domain::requirements::{embedded_profiles, profile_versions};
-use crate::entities::{access_link, campaign, contact, pledge, update_request};
+use crate::entities::{access_link, campaign, pledge, update_request};
 use crate::mail::messages::{self, Invitation};
 use crate::tokens;
 
@@ -23,6 +23,8 @@ pub struct OpenCampaign<'a> {
     pub pledge_refs: &'a [String],
     pub base_url: &'a str,
     pub grace_days: i64,
+    /// Who opened it from the workspace; `None` from the command line.
+    pub staff_id: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,25 +79,7 @@ pub async fn open_campaign(
             "a campaign named `{name}` already exists"
         )));
     }
-    let mut query = pledge::Entity::find()
-        .filter(pledge::Column::Status.eq("active"))
-        .order_by_asc(pledge::Column::Reference);
-    if !spec.pledge_refs.is_empty() {
-        query = query.filter(pledge::Column::Reference.is_in(spec.pledge_refs.iter().map(String::as_str)));
-    }
-    let pledges = query.all(db).await?;
-    let unknown: Vec<&str> = spec
-        .pledge_refs
-        .iter()
-        .map(String::as_str)
-        .filter(|r| !pledges.iter().any(|p| p.reference == *r))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(CampaignError::Invalid(format!(
-            "no active pledge with reference {}",
-            unknown.join(", ")
-        )));
-    }
+    let pledges = active_pledges(db, spec.pledge_refs).await?;
     if pledges.is_empty() {
         return Err(CampaignError::Invalid(
             "the register has no active pledge to ask for an update".into(),
@@ -124,12 +108,57 @@ pub async fn open_campaign(
         invitations: 0,
         without_contact: vec![],
     };
-    let expires_at = link_expiry(spec.deadline, spec.grace_days);
-    for p in &pledges {
+    let issue = IssueSpec {
+        base_url: spec.base_url,
+        grace_days: spec.grace_days,
+        staff_id: spec.staff_id,
+    };
+    issue_requests(&txn, &created, &pledges, &issue, &mut opened, now).await?;
+    audit::record(
+        &txn,
+        now,
+        spec.staff_id.map(Actor::Staff).unwrap_or(Actor::System),
+        "campaign.opened",
+        "campaign",
+        Some(created.id.to_string()),
+        serde_json::json!({ "name": name, "deadline": spec.deadline, "requests": opened.requests, "invitations": opened.invitations }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(opened)
+}
+
+/// What issuing requests needs besides the campaign and the pledges.
+pub struct IssueSpec<'a> {
+    pub base_url: &'a str,
+    pub grace_days: i64,
+    pub staff_id: Option<i32>,
+}
+
+/// One request per pledge, a personal link and an invitation per reachable contact. Pledges
+/// that already have a request in the campaign are skipped.
+async fn issue_requests(
+    txn: &impl sea_orm::ConnectionTrait,
+    campaign: &campaign::Model,
+    pledges: &[pledge::Model],
+    spec: &IssueSpec<'_>,
+    opened: &mut CampaignOpened,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for p in pledges {
+        let exists = update_request::Entity::find()
+            .filter(update_request::Column::CampaignId.eq(campaign.id))
+            .filter(update_request::Column::PledgeId.eq(p.id))
+            .count(txn)
+            .await?
+            > 0;
+        if exists {
+            continue;
+        }
         let out_of_un_scope = CompactScope::parse(&p.compact_scope) == Ok(CompactScope::IdpOnly);
         let request = update_request::ActiveModel {
             id: NotSet,
-            campaign_id: Set(created.id),
+            campaign_id: Set(campaign.id),
             pledge_id: Set(p.id),
             state: Set(RequestState::Issued.as_str().into()),
             out_of_un_scope: Set(out_of_un_scope),
@@ -139,80 +168,150 @@ pub async fn open_campaign(
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         opened.requests += 1;
         opened.out_of_un_scope += usize::from(out_of_un_scope);
         audit::record(
-            &txn,
+            txn,
             now,
-            Actor::System,
+            spec.staff_id.map(Actor::Staff).unwrap_or(Actor::System),
             "request.issued",
             "update_request",
             Some(request.id.to_string()),
-            serde_json::json!({ "campaign": name, "pledge": p.reference }),
+            serde_json::json!({ "campaign": campaign.name, "pledge": p.reference }),
         )
         .await?;
-
-        let contacts = contact::Entity::find()
-            .filter(
-                Condition::all()
-                    .add(contact::Column::OrganizationId.eq(p.organization_id))
-                    .add(contact::Column::Active.eq(true))
-                    .add(contact::Column::BouncedAt.is_null()),
-            )
-            .order_by_asc(contact::Column::Id)
-            .all(&txn)
-            .await?;
+        let contacts = super::requests::reachable_contacts(txn, p.organization_id).await?;
         if contacts.is_empty() {
             opened.without_contact.push(p.reference.clone());
         }
         for c in &contacts {
-            let token = issue_link(&txn, request.id, c.id, expires_at, now).await?;
-            let locale = Locale::parse(&c.locale).unwrap_or_default();
-            let link = format!("{}/u/{token}", spec.base_url.trim_end_matches('/'));
-            let rendered = messages::invitation(
-                locale,
-                &Invitation {
-                    recipient_name: &c.name,
-                    pledge_title: &p.title,
-                    reference: &p.reference,
-                    link: &link,
-                    deadline: spec.deadline,
-                    out_of_un_scope,
-                },
-            );
-            let queued = outbox::enqueue(
-                &txn,
-                NewMail {
-                    dedup_key: format!("invitation:{}:{}", request.id, c.id),
-                    kind: "invitation",
-                    update_request_id: Some(request.id),
-                    contact_id: Some(c.id),
-                    recipient: &c.email,
-                    recipient_name: Some(&c.name),
-                    locale: locale.as_str(),
-                    rendered,
-                    not_before: now,
-                },
-                now,
-            )
-            .await?;
+            let dedup_key = format!("invitation:{}:{}", request.id, c.id);
+            let queued = invite(txn, &request, p, campaign.deadline, c, spec, dedup_key, now).await?;
             opened.invitations += usize::from(queued);
         }
     }
+    Ok(())
+}
+
+/// Issues a personal link for `contact` and queues the invitation that carries it.
+/// Returns false when a mail with the same dedup key was already queued.
+#[allow(clippy::too_many_arguments)]
+pub async fn invite(
+    txn: &impl sea_orm::ConnectionTrait,
+    request: &update_request::Model,
+    pledge: &pledge::Model,
+    deadline: NaiveDate,
+    contact: &crate::entities::contact::Model,
+    spec: &IssueSpec<'_>,
+    dedup_key: String,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let expires_at = link_expiry(deadline, spec.grace_days);
+    let token = issue_link(txn, request.id, contact.id, expires_at, now).await?;
+    let locale = Locale::parse(&contact.locale).unwrap_or_default();
+    let link = format!("{}/u/{token}", spec.base_url.trim_end_matches('/'));
+    let rendered = messages::invitation(
+        locale,
+        &Invitation {
+            recipient_name: &contact.name,
+            pledge_title: &pledge.title,
+            reference: &pledge.reference,
+            link: &link,
+            deadline,
+            out_of_un_scope: request.out_of_un_scope,
+        },
+    );
+    outbox::enqueue(
+        txn,
+        NewMail {
+            attachments: Vec::new(),
+            dedup_key,
+            kind: "invitation",
+            update_request_id: Some(request.id),
+            contact_id: Some(contact.id),
+            recipient: &contact.email,
+            recipient_name: Some(&contact.name),
+            locale: locale.as_str(),
+            rendered,
+            not_before: now,
+        },
+        now,
+    )
+    .await
+}
+
+/// Adds pledges to an open campaign (updates are collected on a rolling basis): a request
+/// and invitations for each one that is not in the campaign yet.
+pub async fn add_pledges(
+    db: &DatabaseConnection,
+    campaign_id: i32,
+    pledge_refs: &[String],
+    spec: &IssueSpec<'_>,
+    now: DateTime<Utc>,
+) -> Result<CampaignOpened, CampaignError> {
+    if pledge_refs.is_empty() {
+        return Err(CampaignError::Invalid("choose at least one pledge to add".into()));
+    }
+    let campaign = campaign::Entity::find_by_id(campaign_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| CampaignError::Invalid(format!("there is no campaign {campaign_id}")))?;
+    if campaign.state != "open" {
+        return Err(CampaignError::Invalid(format!(
+            "the campaign `{}` is {}; pledges are added to an open campaign",
+            campaign.name, campaign.state
+        )));
+    }
+    let pledges = active_pledges(db, pledge_refs).await?;
+    let txn = super::write_txn(db).await?;
+    let mut added = CampaignOpened {
+        campaign_id,
+        requests: 0,
+        out_of_un_scope: 0,
+        invitations: 0,
+        without_contact: vec![],
+    };
+    issue_requests(&txn, &campaign, &pledges, spec, &mut added, now).await?;
     audit::record(
         &txn,
         now,
-        Actor::System,
-        "campaign.opened",
+        spec.staff_id.map(Actor::Staff).unwrap_or(Actor::System),
+        "campaign.pledges_added",
         "campaign",
-        Some(created.id.to_string()),
-        serde_json::json!({ "name": name, "deadline": spec.deadline, "requests": opened.requests, "invitations": opened.invitations }),
+        Some(campaign_id.to_string()),
+        serde_json::json!({ "pledges": pledge_refs, "requests": added.requests }),
     )
     .await?;
     txn.commit().await?;
-    Ok(opened)
+    Ok(added)
+}
+
+/// The active pledges with these references, or an error naming the unknown ones.
+async fn active_pledges(
+    db: &DatabaseConnection,
+    refs: &[String],
+) -> Result<Vec<pledge::Model>, CampaignError> {
+    let mut query = pledge::Entity::find()
+        .filter(pledge::Column::Status.eq("active"))
+        .order_by_asc(pledge::Column::Reference);
+    if !refs.is_empty() {
+        query = query.filter(pledge::Column::Reference.is_in(refs.iter().map(String::as_str)));
+    }
+    let pledges = query.all(db).await?;
+    let unknown: Vec<&str> = refs
+        .iter()
+        .map(String::as_str)
+        .filter(|r| !pledges.iter().any(|p| p.reference == *r))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(CampaignError::Invalid(format!(
+            "no active pledge with reference {}",
+            unknown.join(", ")
+        )));
+    }
+    Ok(pledges)
 }
 
 /// Creates a personal link and returns its token (the only time it exists in clear).

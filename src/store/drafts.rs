@@ -350,6 +350,7 @@ pub async fn submit(
     outbox::enqueue(
         &txn,
         NewMail {
+            attachments: Vec::new(),
             dedup_key: format!("confirmation:{}", created.id),
             kind: "confirmation",
             update_request_id: Some(request.id),

@@ -3,9 +3,12 @@
 pub mod attachments;
 pub mod audit;
 pub mod campaign;
+pub mod dashboard;
 pub mod drafts;
 pub mod exports;
+pub mod interviews;
 pub mod links;
+pub mod manage;
 pub mod outbox;
 pub mod reference;
 pub mod register;
@@ -25,6 +28,20 @@ use sea_orm::{
 };
 
 use crate::config::DatabaseSettings;
+
+/// Why a staff action did not happen: refused by a rule (409), bad input (422), nothing
+/// there (404), or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
 
 /// Opens the pool. SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout
 /// (the URL cannot set these, and sea-orm's defaults are several times slower); a missing

@@ -18,6 +18,7 @@ pub struct NewMail<'a> {
     pub locale: &'a str,
     pub rendered: Rendered,
     pub not_before: DateTime<Utc>,
+    pub attachments: Vec<crate::mail::MailAttachment>,
 }
 
 /// Queues a mail; returns false when a mail with the same dedup key already exists.
@@ -47,6 +48,9 @@ pub async fn enqueue(
         last_error: Set(None),
         sent_at: Set(None),
         created_at: Set(now),
+        attachments: Set(Some(mail.attachments)
+            .filter(|a| !a.is_empty())
+            .map(|a| serde_json::to_string(&a).expect("attachments serialise"))),
     })
     .on_conflict(
         OnConflict::column(outbox_mail::Column::DedupKey)

@@ -236,6 +236,7 @@ pub async fn run_pass(
         outbox::enqueue(
             &txn,
             NewMail {
+                attachments: Vec::new(),
                 dedup_key: format!("{kind}:{}:{}", contact.id, key.join(",")),
                 kind,
                 update_request_id: (mail.items.len() == 1).then(|| mail.items[0].0),
@@ -258,6 +259,7 @@ pub async fn run_pass(
             outbox::enqueue(
                 &txn,
                 NewMail {
+                    attachments: Vec::new(),
                     dedup_key: format!("escalation-copy:{}:{}", contact.id, key.join(",")),
                     kind: "escalation_copy",
                     update_request_id: None,

@@ -1,7 +1,7 @@
 //! Reading an update request together with what its pages need.
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entities::{campaign, organization, pledge, update_request};
+use crate::entities::{campaign, contact, organization, pledge, update_request};
 
 pub struct RequestContext {
     pub request: update_request::Model,
@@ -40,4 +40,21 @@ pub async fn request_context(
         organization,
         campaign,
     })
+}
+
+/// The contacts mail about an organization's pledges goes to: active and not bounced.
+pub async fn reachable_contacts(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(
+            Condition::all()
+                .add(contact::Column::OrganizationId.eq(organization_id))
+                .add(contact::Column::Active.eq(true))
+                .add(contact::Column::BouncedAt.is_null()),
+        )
+        .order_by_asc(contact::Column::Id)
+        .all(db)
+        .await
 }

@@ -1,8 +1,8 @@
 //! The secretariat's actions on a submitted update.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    NotSet, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, NotSet,
+    QueryFilter, QueryOrder,
 };
 
 use super::audit::{self, Actor};
@@ -13,7 +13,7 @@ use super::outbox::{self, NewMail};
 use super::requests::request_context;
 use crate::domain::pledge::Locale;
 use crate::domain::request::{RequestEvent, RequestState, transition};
-use crate::entities::{change_request, contact, update_request};
+use crate::entities::{change_request, update_request};
 use crate::i18n::messages;
 use crate::mail::messages::{ChangesRequested, changes_requested};
 
@@ -75,16 +75,7 @@ pub async fn request_changes(
     .await?;
 
     let ctx = request_context(&txn, request).await?;
-    let contacts = contact::Entity::find()
-        .filter(
-            Condition::all()
-                .add(contact::Column::OrganizationId.eq(ctx.pledge.organization_id))
-                .add(contact::Column::Active.eq(true))
-                .add(contact::Column::BouncedAt.is_null()),
-        )
-        .order_by_asc(contact::Column::Id)
-        .all(&txn)
-        .await?;
+    let contacts = super::requests::reachable_contacts(&txn, ctx.pledge.organization_id).await?;
     let expires_at = link_expiry(ctx.deadline(), grace_days);
     for c in contacts {
         let locale = Locale::parse(&c.locale).unwrap_or_default();
@@ -114,6 +105,7 @@ pub async fn request_changes(
         outbox::enqueue(
             &txn,
             NewMail {
+                attachments: Vec::new(),
                 dedup_key: format!("changes:{}:{}:{}", request_id, revision.number, c.id),
                 kind: "changes_requested",
                 update_request_id: Some(request_id),
@@ -157,9 +149,8 @@ pub async fn approve(
         Some(r) => super::drafts::revision_answers(&r)?.checked("consent_to_publish"),
         None => false,
     };
-    // Interviews arrive with the rest of the secretariat workspace; until then none is open.
     let event = RequestEvent::Approve {
-        open_interview: false,
+        open_interview: super::interviews::blocks_approval(db, request_id).await?,
         consent_given,
     };
     staff_transition(db, request_id, event, "request.approved", staff_id, now)

@@ -80,6 +80,32 @@ pub struct ChangeLine {
     pub after: String,
 }
 
+pub struct OfficerRow {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    pub role: String,
+    /// "active", "deactivated" or "bouncing"
+    pub status: &'static str,
+    pub open_links: usize,
+    pub last_used: String,
+    pub last_mail: String,
+}
+
+pub struct TimelineEntry {
+    pub at: String,
+    pub action: String,
+    pub actor: String,
+    /// A comment's text, or a short detail.
+    pub text: String,
+}
+
+pub struct DiffBlock {
+    pub title: String,
+    pub changes: Vec<ChangeLine>,
+}
+
 #[derive(Template)]
 #[template(path = "staff/request.html")]
 struct RequestPage {
@@ -90,43 +116,52 @@ struct RequestPage {
     reference: String,
     organization: String,
     campaign: String,
+    campaign_id: i32,
     pledge_title: String,
     state: String,
+    deadline: String,
+    overdue: bool,
+    /// (staff id, name, assigned to this request)
+    reviewers: Vec<(i32, String, bool)>,
     revision_label: Option<String>,
     notice: Option<String>,
     findings: Vec<FindingLine>,
-    diff_title: String,
-    changes: Vec<ChangeLine>,
+    diffs: Vec<DiffBlock>,
     sections: Vec<AnswerSection>,
     can_review: bool,
     can_administer: bool,
+    can_publish: bool,
     change_rows: Vec<usize>,
     field_options: Vec<(String, String)>,
-    timeline: Vec<(String, String, String)>,
+    interviews: Vec<InterviewCard>,
+    can_request_interview: bool,
+    default_timezone: String,
+    officers: Vec<OfficerRow>,
+    timeline: Vec<TimelineEntry>,
 }
 
 pub struct RequestView<'a> {
     pub user: &'a str,
     pub csrf: &'a str,
-    pub id: i32,
-    pub reference: &'a str,
-    pub organization: &'a str,
-    pub campaign: &'a str,
-    pub pledge_title: &'a str,
-    pub state: &'a str,
+    pub ctx: &'a crate::store::requests::RequestContext,
+    pub today: chrono::NaiveDate,
+    pub reviewers: Vec<(i32, String)>,
     /// (number, submitted on) of the newest revision.
     pub revision: Option<(i32, String)>,
     pub answers: Option<&'a Answers>,
     pub findings: &'a [Finding],
     /// What changed, and against what ("previous revision" / "last approved update").
-    pub changes: Option<(&'a str, Vec<FieldChange>)>,
-    pub can_review: bool,
-    pub can_administer: bool,
-    pub timeline: Vec<(String, String, String)>,
+    pub changes: Vec<(&'a str, Vec<FieldChange>)>,
+    pub role: crate::domain::pledge::StaffRole,
+    pub interviews: Vec<InterviewCard>,
+    pub officers: Vec<OfficerRow>,
+    pub timeline: Vec<TimelineEntry>,
     pub notice: Option<&'a str>,
 }
 
 pub fn request_page(v: RequestView) -> String {
+    use crate::domain::access::{Permission, allows};
+    use crate::domain::request::RequestState;
     let t = messages(Locale::En);
     let answers = v.answers.cloned().unwrap_or_default();
     let show = |key: &str, value: &Option<crate::domain::answers::Value>| {
@@ -135,16 +170,27 @@ pub fn request_page(v: RequestView) -> String {
             .map(|x| display_value(t, key, x))
             .unwrap_or_else(|| "—".into())
     };
+    let ctx = v.ctx;
+    let state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    let can_review = allows(v.role, Permission::Review);
     render(&RequestPage {
-        title: v.pledge_title.into(),
+        title: ctx.pledge.title.clone(),
         user: Some(v.user.into()),
         csrf: v.csrf.into(),
-        id: v.id,
-        reference: v.reference.into(),
-        organization: v.organization.into(),
-        campaign: v.campaign.into(),
-        pledge_title: v.pledge_title.into(),
-        state: v.state.into(),
+        id: ctx.request.id,
+        reference: ctx.pledge.reference.clone(),
+        organization: ctx.organization.name.clone(),
+        campaign: ctx.campaign.name.clone(),
+        campaign_id: ctx.campaign.id,
+        pledge_title: ctx.pledge.title.clone(),
+        state: ctx.request.state.clone(),
+        deadline: ctx.deadline().to_string(),
+        overdue: state.is_overdue(ctx.deadline(), v.today),
+        reviewers: v
+            .reviewers
+            .into_iter()
+            .map(|(id, name)| (id, name, ctx.request.assigned_reviewer_id == Some(id)))
+            .collect(),
         revision_label: v.revision.map(|(n, on)| format!("revision {n}, submitted {on}")),
         notice: v.notice.map(String::from),
         findings: v
@@ -160,32 +206,39 @@ pub fn request_page(v: RequestView) -> String {
                     .filter(|j| !j.is_empty()),
             })
             .collect(),
-        diff_title: v
+        diffs: v
             .changes
-            .as_ref()
-            .map(|(against, _)| format!("Changes since the {against}"))
-            .unwrap_or_default(),
-        changes: v
-            .changes
-            .map(|(_, list)| {
-                list.into_iter()
+            .into_iter()
+            .map(|(against, list)| DiffBlock {
+                title: format!("Changes since the {against}"),
+                changes: list
+                    .into_iter()
                     .filter(|c| !c.field.starts_with("justification."))
                     .map(|c| ChangeLine {
                         label: t.field_label(&c.field),
                         before: show(&c.field, &c.before),
                         after: show(&c.field, &c.after),
                     })
-                    .collect()
+                    .collect(),
             })
-            .unwrap_or_default(),
+            .collect(),
         sections: answer_sections(t, &answers),
-        can_review: v.can_review,
-        can_administer: v.can_administer,
+        can_review,
+        can_administer: allows(v.role, Permission::Administer),
+        can_publish: allows(v.role, Permission::Publish),
         change_rows: (1..=3).collect(),
         field_options: fields()
             .iter()
             .map(|f| (f.key.clone(), t.field_label(&f.key)))
             .collect(),
+        can_request_interview: can_review
+            && matches!(state, RequestState::Submitted | RequestState::ChangesRequested)
+            && v.interviews
+                .iter()
+                .all(|i| i.state == "validated" || i.state == "cancelled"),
+        interviews: v.interviews,
+        default_timezone: ctx.organization.timezone.clone(),
+        officers: v.officers,
         timeline: v.timeline,
     })
 }
@@ -224,4 +277,332 @@ pub fn outbox_page(
         counts,
         groups,
     })
+}
+
+/// One interview as the review page and the interviews page show it.
+pub struct InterviewCard {
+    pub id: i32,
+    pub state: String,
+    /// "2026-12-08 10:00 America/Bogota (15:00 UTC)"
+    pub when: String,
+    pub mode: String,
+    pub interviewer: String,
+    pub meeting_link: String,
+    pub notes: String,
+    pub outcome: String,
+    pub overdue: bool,
+    pub can_schedule: bool,
+    pub can_hold: bool,
+    pub can_validate: bool,
+    pub can_no_show: bool,
+    pub can_cancel: bool,
+}
+
+pub fn interview_card(
+    row: &crate::entities::interview::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> InterviewCard {
+    use crate::domain::interview::{InterviewEvent as E, InterviewState, transition};
+    let state = InterviewState::parse(&row.state).unwrap_or(InterviewState::Cancelled);
+    let can = |e| transition(state, e).is_ok();
+    let zone: Option<chrono_tz::Tz> = row.timezone.as_deref().and_then(|z| z.parse().ok());
+    let when = match (row.scheduled_at, zone) {
+        (Some(at), Some(zone)) => format!(
+            "{} {} ({} UTC)",
+            at.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+            zone,
+            at.format("%H:%M")
+        ),
+        _ => "not scheduled yet".into(),
+    };
+    InterviewCard {
+        id: row.id,
+        state: row.state.clone(),
+        when,
+        mode: row.mode.clone().unwrap_or_default().replace('_', " "),
+        interviewer: row.interviewer.clone().unwrap_or_default(),
+        meeting_link: row.meeting_link.clone().unwrap_or_default(),
+        notes: row.notes.clone().unwrap_or_default(),
+        outcome: row.outcome.clone().unwrap_or_default(),
+        overdue: state == InterviewState::Scheduled && row.scheduled_at.is_some_and(|at| at < now),
+        can_schedule: can(E::Schedule),
+        can_hold: can(E::Hold),
+        can_validate: can(E::Validate),
+        can_no_show: can(E::NoShow),
+        can_cancel: can(E::Cancel),
+    }
+}
+
+pub struct InterviewListLine {
+    pub card: InterviewCard,
+    pub request_id: i32,
+    pub reference: String,
+    pub organization: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/interviews.html")]
+struct InterviewsPage {
+    title: &'static str,
+    user: Option<String>,
+    csrf: String,
+    groups: Vec<(&'static str, Vec<InterviewListLine>)>,
+}
+
+pub fn interviews_page(
+    user: &str,
+    csrf: &str,
+    lines: Vec<crate::store::interviews::InterviewLine>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let mut groups: Vec<(&'static str, Vec<InterviewListLine>)> = vec![
+        ("Overdue: the time has passed, nothing recorded", vec![]),
+        ("Upcoming", vec![]),
+        ("To schedule", vec![]),
+        ("Held, waiting for validation", vec![]),
+        ("No-show: reschedule or cancel", vec![]),
+    ];
+    for l in lines {
+        let card = interview_card(&l.interview, now);
+        let group = match card.state.as_str() {
+            "scheduled" if card.overdue => 0,
+            "scheduled" => 1,
+            "requested" => 2,
+            "held" => 3,
+            _ => 4,
+        };
+        groups[group].1.push(InterviewListLine {
+            card,
+            request_id: l.request_id,
+            reference: l.reference,
+            organization: l.organization,
+            title: l.title,
+        });
+    }
+    render(&InterviewsPage {
+        title: "Interviews",
+        user: Some(user.into()),
+        csrf: csrf.into(),
+        groups,
+    })
+}
+
+/// A horizontal stacked bar chart drawn on the server (no script).
+pub struct Chart {
+    pub title: String,
+    pub width: u32,
+    pub height: u32,
+    pub bars: Vec<ChartBar>,
+    /// (colour, name) of each kind of segment.
+    pub legend: Vec<(&'static str, &'static str)>,
+}
+
+pub struct ChartBar {
+    pub y: u32,
+    pub text_y: u32,
+    pub label: String,
+    pub total: u32,
+    pub total_x: u32,
+    /// (x, width, colour, tooltip)
+    pub segments: Vec<(u32, u32, &'static str, String)>,
+}
+
+const CHART_SEGMENTS: [(&str, &str, &[&str]); 5] = [
+    ("#1a7f37", "approved or published", &["approved", "published"]),
+    ("#bf8700", "submitted", &["submitted"]),
+    (
+        "#0b5cad",
+        "owed, on time",
+        &["issued", "draft", "changes_requested"],
+    ),
+    ("#cf222e", "overdue", &["overdue"]),
+    ("#8c959f", "withdrawn", &["withdrawn"]),
+];
+
+pub fn chart(title: &str, groups: &[(String, crate::domain::dashboard::Tally)]) -> Chart {
+    const LABEL: u32 = 170;
+    const BAR: u32 = 320;
+    const ROW: u32 = 22;
+    let most = groups.iter().map(|(_, t)| t.total).max().unwrap_or(1).max(1);
+    let bars = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (label, tally))| {
+            let y = i as u32 * ROW;
+            let mut x = LABEL;
+            let mut segments = Vec::new();
+            for (colour, name, states) in CHART_SEGMENTS {
+                let mut n: u32 = states.iter().map(|s| tally.get(s)).sum();
+                if name == "owed, on time" {
+                    n = n.saturating_sub(tally.get("overdue"));
+                }
+                if n == 0 {
+                    continue;
+                }
+                let width = (n * BAR / most).max(2);
+                segments.push((x, width, colour, format!("{label}: {n} {name}")));
+                x += width;
+            }
+            ChartBar {
+                y: y + 3,
+                text_y: y + 15,
+                label: label.chars().take(26).collect(),
+                total: tally.total,
+                total_x: x + 6,
+                segments,
+            }
+        })
+        .collect();
+    Chart {
+        title: title.into(),
+        width: LABEL + BAR + 40,
+        height: (groups.len() as u32 * ROW).max(ROW),
+        bars,
+        legend: CHART_SEGMENTS.iter().map(|(c, n, _)| (*c, *n)).collect(),
+    }
+}
+
+pub struct CampaignLine {
+    pub id: i32,
+    pub name: String,
+    pub state: String,
+    pub deadline: String,
+    pub requests: u32,
+    pub submitted: u32,
+    pub done: u32,
+    pub overdue: u32,
+}
+
+pub struct PledgeChoice {
+    pub reference: String,
+    pub title: String,
+    pub organization: String,
+    pub checked: bool,
+}
+
+/// What the admin typed into the "open a campaign" form, kept when it is refused.
+#[derive(Default)]
+pub struct CampaignForm {
+    pub name: String,
+    pub deadline: String,
+    pub all_pledges: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff/campaigns.html")]
+struct CampaignsPage {
+    title: &'static str,
+    user: Option<String>,
+    csrf: String,
+    campaigns: Vec<CampaignLine>,
+    can_administer: bool,
+    pledges: Vec<PledgeChoice>,
+    form: CampaignForm,
+    error: Option<String>,
+    policy: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn campaigns_page(
+    user: &str,
+    csrf: &str,
+    campaigns: Vec<CampaignLine>,
+    can_administer: bool,
+    pledges: Vec<PledgeChoice>,
+    form: CampaignForm,
+    error: Option<String>,
+    policy: String,
+) -> String {
+    render(&CampaignsPage {
+        title: "Campaigns",
+        user: Some(user.into()),
+        csrf: csrf.into(),
+        campaigns,
+        can_administer,
+        pledges,
+        form,
+        error,
+        policy,
+    })
+}
+
+pub struct DashboardLine {
+    pub id: i32,
+    pub reference: String,
+    pub title: String,
+    pub organization: String,
+    pub region: String,
+    pub scope: String,
+    pub state: String,
+    pub overdue: bool,
+    pub deadline: String,
+    pub reviewer: String,
+    pub last_activity: String,
+    pub last_mail: String,
+}
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    pub current: Option<&'static str>,
+}
+
+/// One dimension of the dashboard: its title, a row per value, and its chart.
+pub struct Breakdown {
+    pub title: String,
+    /// (value, requests, counts per column)
+    pub rows: Vec<(String, u32, Vec<u32>)>,
+    pub chart: Chart,
+}
+
+#[derive(Template)]
+#[template(path = "staff/dashboard.html")]
+pub struct DashboardPage {
+    pub title: String,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub id: i32,
+    pub name: String,
+    pub state: String,
+    pub deadline: String,
+    pub notice: Option<String>,
+    pub columns: Vec<&'static str>,
+    pub totals: Vec<u32>,
+    pub total: u32,
+    pub breakdowns: Vec<Breakdown>,
+    pub people_reached: String,
+    pub pledges_updated: u32,
+    pub mirror_share: u32,
+    pub money: Vec<(String, String)>,
+    pub challenges: Vec<(String, u32)>,
+    pub lines: Vec<DashboardLine>,
+    pub shown: usize,
+    pub sort_links: Vec<SortLink>,
+    pub filter_state: String,
+    pub filter_region: String,
+    pub filter_scope: String,
+    pub search: String,
+    pub states: Vec<&'static str>,
+    pub regions: Vec<String>,
+    pub scopes: Vec<String>,
+    pub can_administer: bool,
+    pub addable: Vec<PledgeChoice>,
+}
+
+pub fn dashboard_page(page: DashboardPage) -> String {
+    render(&page)
+}
+
+/// 1234567.5 → "1,234,568"
+pub fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0.0 { format!("-{out}") } else { out }
 }

@@ -21,6 +21,7 @@ async fn queue(app: &TestApp, n: usize, at: chrono::DateTime<chrono::Utc>) {
             html: format!("<p>Body {i}</p>"),
         };
         let mail = NewMail {
+            attachments: Vec::new(),
             dedup_key: format!("test:{i}"),
             kind: "test",
             update_request_id: None,
@@ -181,6 +182,7 @@ async fn a_refused_address_bounces_the_contact_and_the_failure_is_visible_and_re
         .unwrap();
     let at = far_future();
     let mail = NewMail {
+        attachments: Vec::new(),
         dedup_key: "bounce-test".into(),
         kind: "reminder",
         update_request_id: None,

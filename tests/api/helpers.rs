@@ -224,6 +224,7 @@ impl TestApp {
             pledge_refs: &refs,
             base_url: &self.address,
             grace_days: 30,
+            staff_id: None,
         };
         pledgeflow::store::campaign::open_campaign(&self.db, &spec, chrono::Utc::now())
             .await

@@ -114,6 +114,7 @@ async fn smtp_transport_delivers_to_a_real_server() {
     let Some(server) = start_smtp_server() else { return };
     let mailer = smtp_mailer(server.port);
     let mail = OutgoingMail {
+        attachments: Vec::new(),
         to: "pledges.bogota@example.org".into(),
         to_name: Some("Demo officer, Bogotá".into()),
         subject: "Actualización de su compromiso".into(),
@@ -141,6 +142,7 @@ async fn an_smtp_server_that_is_down_is_a_transient_failure() {
         .port();
     let mailer = smtp_mailer(port); // nothing listens there
     let mail = OutgoingMail {
+        attachments: Vec::new(),
         to: "a@example.org".into(),
         to_name: None,
         subject: "s".into(),

@@ -2,6 +2,7 @@
 mod helpers;
 
 mod cli;
+mod cycle;
 mod delivery;
 mod emails;
 mod exports;

@@ -235,6 +235,7 @@ async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
         pledge_refs: &[],
         base_url: "https://pledges.example.org",
         grace_days: 30,
+        staff_id: None,
     };
     pledgeflow::store::campaign::open_campaign(&app.db, &spec, start)
         .await

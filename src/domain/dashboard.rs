@@ -1,0 +1,397 @@
+//! A campaign's progress: counts by state, breakdowns, the request list's filters and
+//! sorting, and the report's "at a glance" figures. Pure: the store hands rows in.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::answers::{Answers, FUNDING_ROWS};
+use super::pledge::CompactScope;
+use super::request::RequestState;
+
+/// The columns of the progress tables. `Overdue` overlaps the states the officer owes.
+pub const COLUMNS: [&str; 8] = [
+    "issued",
+    "draft",
+    "submitted",
+    "changes_requested",
+    "approved",
+    "published",
+    "withdrawn",
+    "overdue",
+];
+
+/// One request as the dashboard sees it.
+#[derive(Debug, Clone)]
+pub struct DashboardRow {
+    pub request_id: i32,
+    pub reference: String,
+    pub title: String,
+    pub organization: String,
+    pub region: String,
+    pub scope: String,
+    pub priorities: Vec<String>,
+    pub locale: String,
+    pub state: RequestState,
+    pub deadline: NaiveDate,
+    pub reviewer: Option<String>,
+    pub last_activity: Option<DateTime<Utc>>,
+    /// (kind, sent at) of the last mail that went out about the request.
+    pub last_mail: Option<(String, DateTime<Utc>)>,
+}
+
+impl DashboardRow {
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.state.is_overdue(self.deadline, today)
+    }
+
+    /// The row's counts, one per `COLUMNS` entry.
+    fn tally(&self, today: NaiveDate) -> [u32; 8] {
+        let mut counts = [0; 8];
+        if let Some(i) = COLUMNS.iter().position(|c| *c == self.state.as_str()) {
+            counts[i] = 1;
+        }
+        counts[7] = u32::from(self.is_overdue(today));
+        counts
+    }
+}
+
+/// Counts per state for a group of requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub total: u32,
+    pub counts: [u32; 8],
+}
+
+impl Tally {
+    fn add(&mut self, row: &DashboardRow, today: NaiveDate) {
+        self.total += 1;
+        for (sum, n) in self.counts.iter_mut().zip(row.tally(today)) {
+            *sum += n;
+        }
+    }
+
+    pub fn get(&self, column: &str) -> u32 {
+        COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .map(|i| self.counts[i])
+            .unwrap_or(0)
+    }
+}
+
+/// The dimensions a campaign is broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Region,
+    Scope,
+    Priority,
+    Locale,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 4] = [
+        Dimension::Region,
+        Dimension::Scope,
+        Dimension::Priority,
+        Dimension::Locale,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Dimension::Region => "Region",
+            Dimension::Scope => "Compact scope",
+            Dimension::Priority => "Priority",
+            Dimension::Locale => "Language",
+        }
+    }
+
+    /// A request counts once per value (a pledge can serve several priorities).
+    fn values(self, row: &DashboardRow) -> Vec<String> {
+        match self {
+            Dimension::Region => vec![row.region.clone()],
+            Dimension::Scope => vec![row.scope.clone()],
+            Dimension::Priority if row.priorities.is_empty() => vec!["none".into()],
+            Dimension::Priority => row.priorities.iter().map(|p| format!("priority {p}")).collect(),
+            Dimension::Locale => vec![row.locale.clone()],
+        }
+    }
+}
+
+pub fn overall(rows: &[DashboardRow], today: NaiveDate) -> Tally {
+    let mut tally = Tally::default();
+    rows.iter().for_each(|r| tally.add(r, today));
+    tally
+}
+
+/// Counts per value of one dimension, values in their natural order.
+pub fn breakdown(rows: &[DashboardRow], dimension: Dimension, today: NaiveDate) -> Vec<(String, Tally)> {
+    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+    for row in rows {
+        for value in dimension.values(row) {
+            groups.entry(value).or_default().add(row, today);
+        }
+    }
+    groups.into_iter().collect()
+}
+
+/// What the request list is asked to show.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// A state, or "overdue".
+    pub state: Option<String>,
+    pub region: Option<String>,
+    pub scope: Option<String>,
+    /// Words looked for in the reference, title and organization (case-insensitive).
+    pub search: Option<String>,
+    /// reference | organization | state | deadline | activity | mail
+    pub sort: Option<String>,
+    pub descending: bool,
+}
+
+pub const SORT_KEYS: [&str; 6] = [
+    "reference",
+    "organization",
+    "state",
+    "deadline",
+    "activity",
+    "mail",
+];
+
+pub fn select(rows: &[DashboardRow], q: &ListQuery, today: NaiveDate) -> Vec<DashboardRow> {
+    let words: Vec<String> = q
+        .search
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    let mut picked: Vec<DashboardRow> = rows
+        .iter()
+        .filter(|r| match q.state.as_deref() {
+            None | Some("") => true,
+            Some("overdue") => r.is_overdue(today),
+            Some(s) => r.state.as_str() == s,
+        })
+        .filter(|r| q.region.as_deref().is_none_or(|v| v.is_empty() || r.region == v))
+        .filter(|r| q.scope.as_deref().is_none_or(|v| v.is_empty() || r.scope == v))
+        .filter(|r| {
+            let haystack = format!("{} {} {}", r.reference, r.title, r.organization).to_lowercase();
+            words.iter().all(|w| haystack.contains(w.as_str()))
+        })
+        .cloned()
+        .collect();
+    match q.sort.as_deref().unwrap_or("reference") {
+        "organization" => picked.sort_by(|a, b| {
+            a.organization
+                .cmp(&b.organization)
+                .then(a.reference.cmp(&b.reference))
+        }),
+        "state" => picked.sort_by(|a, b| {
+            a.state
+                .as_str()
+                .cmp(b.state.as_str())
+                .then(a.reference.cmp(&b.reference))
+        }),
+        "deadline" => picked.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.reference.cmp(&b.reference))),
+        "activity" => picked.sort_by(|a, b| {
+            a.last_activity
+                .cmp(&b.last_activity)
+                .then(a.reference.cmp(&b.reference))
+        }),
+        "mail" => picked.sort_by(|a, b| {
+            let at = |r: &DashboardRow| r.last_mail.as_ref().map(|m| m.1);
+            at(a).cmp(&at(b)).then(a.reference.cmp(&b.reference))
+        }),
+        _ => picked.sort_by(|a, b| a.reference.cmp(&b.reference)),
+    }
+    if q.descending {
+        picked.reverse();
+    }
+    picked
+}
+
+/// The report's "at a glance" figures, from approved and published updates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AtAGlance {
+    pub pledges_updated: u32,
+    pub people_reached: i64,
+    /// Amount per ISO currency code, largest first.
+    pub money: Vec<(String, f64)>,
+    pub mirror_pledges: u32,
+    /// Challenges named, most frequent first.
+    pub challenges: Vec<(String, u32)>,
+}
+
+impl AtAGlance {
+    /// Mirror pledges (GCM and GCR at once) as a share of the pledges updated, in percent.
+    pub fn mirror_share(&self) -> u32 {
+        if self.pledges_updated == 0 {
+            0
+        } else {
+            (f64::from(self.mirror_pledges) * 100.0 / f64::from(self.pledges_updated)).round() as u32
+        }
+    }
+}
+
+/// Figures from the approved answers of each pledge and its register scope.
+pub fn at_a_glance<'a>(approved: impl IntoIterator<Item = (CompactScope, &'a Answers)>) -> AtAGlance {
+    let mut figures = AtAGlance::default();
+    let mut money: BTreeMap<String, f64> = BTreeMap::new();
+    let mut challenges: BTreeMap<String, u32> = BTreeMap::new();
+    for (register_scope, answers) in approved {
+        figures.pledges_updated += 1;
+        figures.people_reached += answers.count("beneficiaries_total").unwrap_or(0);
+        let scope = answers.scope().unwrap_or(register_scope);
+        figures.mirror_pledges += u32::from(scope == CompactScope::Mirror);
+        for i in 1..=FUNDING_ROWS {
+            let amount = answers.amount(&format!("funding.{i}.amount"));
+            let currency = answers
+                .text(&format!("funding.{i}.currency"))
+                .to_ascii_uppercase();
+            if let (Some(amount), false) = (amount, currency.is_empty()) {
+                *money.entry(currency).or_default() += amount;
+            }
+        }
+        for c in answers.list("challenges") {
+            *challenges.entry(c.clone()).or_default() += 1;
+        }
+    }
+    figures.money = money.into_iter().collect();
+    figures
+        .money
+        .sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    figures.challenges = challenges.into_iter().collect();
+    figures
+        .challenges
+        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    figures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::answers::Value;
+
+    fn row(reference: &str, state: RequestState, region: &str, priorities: &[&str]) -> DashboardRow {
+        DashboardRow {
+            request_id: 1,
+            reference: reference.into(),
+            title: format!("Title of {reference}"),
+            organization: if reference.ends_with('1') {
+                "Arua".into()
+            } else {
+                "Bogotá".into()
+            },
+            region: region.into(),
+            scope: "GCM".into(),
+            priorities: priorities.iter().map(|p| p.to_string()).collect(),
+            locale: "en".into(),
+            state,
+            deadline: NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+            reviewer: None,
+            last_activity: None,
+            last_mail: None,
+        }
+    }
+
+    #[test]
+    fn counts_and_breakdowns_add_up() {
+        let after_deadline = NaiveDate::from_ymd_opt(2027, 1, 20).unwrap();
+        let rows = vec![
+            row("CLA-1", RequestState::Issued, "africa", &["1", "4"]),
+            row("CLA-2", RequestState::Draft, "africa", &["4"]),
+            row("CLA-3", RequestState::Submitted, "americas", &[]),
+            row("CLA-4", RequestState::Published, "americas", &["1"]),
+        ];
+        let all = overall(&rows, after_deadline);
+        assert_eq!(
+            (
+                all.total,
+                all.get("issued"),
+                all.get("published"),
+                all.get("overdue")
+            ),
+            (4, 1, 1, 2)
+        );
+        let by_region = breakdown(&rows, Dimension::Region, after_deadline);
+        assert_eq!(by_region[0].0, "africa");
+        assert_eq!((by_region[0].1.total, by_region[0].1.get("overdue")), (2, 2));
+        let by_priority = breakdown(&rows, Dimension::Priority, after_deadline);
+        let names: Vec<&str> = by_priority.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["none", "priority 1", "priority 4"]);
+        assert_eq!(by_priority[2].1.total, 2);
+        let before = NaiveDate::from_ymd_opt(2027, 1, 10).unwrap();
+        assert_eq!(overall(&rows, before).get("overdue"), 0);
+    }
+
+    #[test]
+    fn the_list_filters_searches_and_sorts() {
+        let today = NaiveDate::from_ymd_opt(2027, 1, 20).unwrap();
+        let rows = vec![
+            row("CLA-1", RequestState::Issued, "africa", &[]),
+            row("CLA-2", RequestState::Draft, "africa", &[]),
+            row("CLA-3", RequestState::Submitted, "americas", &[]),
+        ];
+        let refs = |q: &ListQuery| -> Vec<String> {
+            select(&rows, q, today).into_iter().map(|r| r.reference).collect()
+        };
+        assert_eq!(
+            refs(&ListQuery {
+                state: Some("overdue".into()),
+                ..Default::default()
+            }),
+            ["CLA-1", "CLA-2"]
+        );
+        assert_eq!(
+            refs(&ListQuery {
+                region: Some("americas".into()),
+                ..Default::default()
+            }),
+            ["CLA-3"]
+        );
+        assert_eq!(
+            refs(&ListQuery {
+                search: Some("bogot title".into()),
+                ..Default::default()
+            }),
+            ["CLA-2", "CLA-3"]
+        );
+        assert_eq!(
+            refs(&ListQuery {
+                sort: Some("organization".into()),
+                descending: true,
+                ..Default::default()
+            }),
+            ["CLA-3", "CLA-2", "CLA-1"]
+        );
+    }
+
+    #[test]
+    fn at_a_glance_sums_people_money_and_challenges() {
+        let one = |v: &str| Value::One(v.into());
+        let mut a = Answers::default();
+        a.0.insert("beneficiaries_total".into(), one("5,000"));
+        a.0.insert("funding.1.amount".into(), one("600000"));
+        a.0.insert("funding.1.currency".into(), one("usd"));
+        a.0.insert("funding.2.amount".into(), one("1000"));
+        a.0.insert("funding.2.currency".into(), one("EUR"));
+        a.0.insert(
+            "challenges".into(),
+            Value::Many(vec!["funding_gaps".into(), "data".into()]),
+        );
+        let mut b = Answers::default();
+        b.0.insert("beneficiaries_total".into(), one("250"));
+        b.0.insert("funding.1.amount".into(), one("400"));
+        b.0.insert("funding.1.currency".into(), one("USD"));
+        b.0.insert("challenges".into(), Value::Many(vec!["funding_gaps".into()]));
+        let figures = at_a_glance([(CompactScope::Mirror, &a), (CompactScope::Gcm, &b)]);
+        assert_eq!(figures.pledges_updated, 2);
+        assert_eq!(figures.people_reached, 5_250);
+        assert_eq!(
+            figures.money,
+            vec![("USD".into(), 600_400.0), ("EUR".into(), 1_000.0)]
+        );
+        assert_eq!(figures.mirror_share(), 50);
+        assert_eq!(figures.challenges[0], ("funding_gaps".into(), 2));
+    }
+}

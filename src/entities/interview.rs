@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "interview")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub update_request_id: i32,
+    pub state: String,
+    pub scheduled_at: Option<DateTimeUtc>,
+    pub timezone: Option<String>,
+    pub duration_minutes: Option<i32>,
+    pub mode: Option<String>,
+    pub interviewer: Option<String>,
+    pub meeting_link: Option<String>,
+    pub notes: Option<String>,
+    pub outcome: Option<String>,
+    pub ics_uid: String,
+    /// SEQUENCE of the last calendar message sent (0 before the first).
+    pub ics_sequence: i32,
+    pub requested_by_staff_id: Option<i32>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,399 @@
+//! Campaign pages: the list, opening one, adding pledges, and the progress dashboard.
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Deserialize;
+
+use super::AppState;
+use super::staff::Staff;
+use crate::domain::access::{Permission, allows};
+use crate::domain::dashboard::{self, COLUMNS, Dimension, ListQuery, SORT_KEYS};
+use crate::domain::pledge::StaffRole;
+use crate::entities::{campaign, organization, pledge};
+use crate::error::AppError;
+use crate::store::ActionError;
+use crate::store::campaign::{CampaignError, IssueSpec, OpenCampaign, add_pledges, open_campaign};
+use crate::views::staff::{self as views, CampaignForm, CampaignLine, PledgeChoice};
+
+fn role(access: &crate::store::staff::StaffAccess) -> StaffRole {
+    StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer)
+}
+
+/// Active pledges, for the "which pledges" choices; `skip` are already in the campaign.
+async fn pledge_choices(
+    state: &AppState,
+    checked: &[String],
+    skip: &[String],
+) -> Result<Vec<PledgeChoice>, AppError> {
+    let orgs: BTreeMap<i32, String> = organization::Entity::find()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(pledge::Entity::find()
+        .filter(pledge::Column::Status.eq("active"))
+        .order_by_asc(pledge::Column::Reference)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|p| !skip.contains(&p.reference))
+        .map(|p| PledgeChoice {
+            checked: checked.contains(&p.reference),
+            organization: orgs.get(&p.organization_id).cloned().unwrap_or_default(),
+            reference: p.reference,
+            title: p.title,
+        })
+        .collect())
+}
+
+async fn campaigns_response(
+    state: &AppState,
+    access: &crate::store::staff::StaffAccess,
+    form: CampaignForm,
+    checked: &[String],
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let today = state.clock.now().date_naive();
+    let mut lines = Vec::new();
+    for c in crate::store::dashboard::campaigns(&state.db).await? {
+        let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+        let tally = dashboard::overall(&rows, today);
+        lines.push(CampaignLine {
+            id: c.id,
+            name: c.name,
+            state: c.state,
+            deadline: c.deadline.to_string(),
+            requests: tally.total,
+            submitted: tally.get("submitted"),
+            done: tally.get("approved") + tally.get("published"),
+            overdue: tally.get("overdue"),
+        });
+    }
+    let can_administer = allows(role(access), Permission::Administer);
+    let pledges = if can_administer {
+        pledge_choices(state, checked, &[]).await?
+    } else {
+        vec![]
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let r = &state.settings.reminders;
+    let policy = format!(
+        "reminders at {} around the deadline, within {} on {} local time, at most {} a day per officer",
+        r.steps, r.window, r.weekdays, r.daily_cap
+    );
+    Ok((
+        status,
+        Html(views::campaigns_page(
+            &access.user.email,
+            &access.csrf_token,
+            lines,
+            can_administer,
+            pledges,
+            form,
+            error,
+            policy,
+        )),
+    )
+        .into_response())
+}
+
+/// `GET /review/campaigns`
+pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    let access = match staff.require(Permission::View) {
+        Ok(a) => a,
+        Err(r) => return Ok(*r),
+    };
+    let form = CampaignForm {
+        all_pledges: true,
+        ..Default::default()
+    };
+    campaigns_response(&state, &access, form, &[], None).await
+}
+
+/// `POST /review/campaigns` (admin): `name`, `deadline`, `scope` = all | chosen, `pledge`…
+/// A refused form comes back with what was typed and the reason (422).
+pub async fn open(State(state): State<AppState>, staff: Staff, body: Bytes) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Administer, body);
+    let all_pledges = form.get("scope") != "chosen";
+    let chosen = form.all("pledge");
+    let typed = CampaignForm {
+        name: form.get("name").to_string(),
+        deadline: form.get("deadline").to_string(),
+        all_pledges,
+    };
+    let refuse = |message: String| async {
+        campaigns_response(&state, &form.access, typed, &chosen, Some(message)).await
+    };
+    let Ok(deadline) = NaiveDate::parse_from_str(form.get("deadline"), "%Y-%m-%d") else {
+        let message = format!(
+            "Deadline: `{}` is not a date like 2027-02-15.",
+            form.get("deadline")
+        );
+        return refuse(message).await;
+    };
+    if !all_pledges && chosen.is_empty() {
+        return refuse("Which pledges: tick at least one, or choose every active pledge.".into()).await;
+    }
+    let refs = if all_pledges { vec![] } else { chosen.clone() };
+    let spec = OpenCampaign {
+        name: form.get("name"),
+        deadline,
+        pledge_refs: &refs,
+        base_url: &state.settings.server.base_url,
+        grace_days: state.settings.links.grace_days,
+        staff_id: form.staff_id(),
+    };
+    match open_campaign(&state.db, &spec, state.clock.now()).await {
+        Ok(opened) => Ok(Redirect::to(&format!(
+            "/review/campaigns/{}?done=opened&invited={}",
+            opened.campaign_id, opened.invitations
+        ))
+        .into_response()),
+        Err(CampaignError::Invalid(message)) => refuse(capitalise(&message)).await,
+        Err(CampaignError::Db(e)) => Err(e.into()),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => format!(
+            "{}{}.",
+            first.to_uppercase(),
+            chars.as_str().trim_end_matches('.')
+        ),
+        None => String::new(),
+    }
+}
+
+/// `POST /review/campaigns/{id}/pledges` (admin): `pledge`… join the open campaign.
+pub async fn add(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Administer, body);
+    let spec = IssueSpec {
+        base_url: &state.settings.server.base_url,
+        grace_days: state.settings.links.grace_days,
+        staff_id: form.staff_id(),
+    };
+    let added = add_pledges(&state.db, id, &form.all("pledge"), &spec, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            CampaignError::Invalid(m) => ActionError::Invalid(m),
+            CampaignError::Db(e) => ActionError::Db(e),
+        })?;
+    Ok(Redirect::to(&format!(
+        "/review/campaigns/{id}?done=added&requests={}&invited={}",
+        added.requests, added.invitations
+    ))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct DashboardQuery {
+    state: Option<String>,
+    region: Option<String>,
+    scope: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    done: Option<String>,
+    requests: Option<u32>,
+    invited: Option<u32>,
+}
+
+/// `GET /review/campaigns/{id}`: the progress dashboard.
+pub async fn dashboard_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response, AppError> {
+    let access = match staff.require(Permission::View) {
+        Ok(a) => a,
+        Err(r) => return Ok(*r),
+    };
+    let campaign = campaign::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no campaign {id}")))?;
+    let today = state.clock.now().date_naive();
+    let rows = crate::store::dashboard::rows(&state.db, &campaign).await?;
+    let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
+    let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
+    let totals = dashboard::overall(&rows, today);
+    let breakdowns = Dimension::ALL
+        .into_iter()
+        .map(|d| {
+            let groups = dashboard::breakdown(&rows, d, today);
+            let chart = views::chart(
+                &format!("Requests by {} and state", d.title().to_lowercase()),
+                &groups,
+            );
+            let rows = groups
+                .into_iter()
+                .map(|(value, t)| (value, t.total, t.counts.to_vec()))
+                .collect();
+            views::Breakdown {
+                title: d.title().to_string(),
+                rows,
+                chart,
+            }
+        })
+        .collect();
+    let sort = query
+        .sort
+        .clone()
+        .filter(|s| SORT_KEYS.contains(&s.as_str()))
+        .unwrap_or_else(|| "reference".into());
+    let descending = query.dir.as_deref() == Some("desc");
+    let list_query = ListQuery {
+        state: query.state.clone(),
+        region: query.region.clone(),
+        scope: query.scope.clone(),
+        search: query.q.clone(),
+        sort: Some(sort.clone()),
+        descending,
+    };
+    let selected = dashboard::select(&rows, &list_query, today);
+    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
+    let lines: Vec<views::DashboardLine> = selected
+        .iter()
+        .map(|r| views::DashboardLine {
+            id: r.request_id,
+            reference: r.reference.clone(),
+            title: r.title.clone(),
+            organization: r.organization.clone(),
+            region: r.region.clone(),
+            scope: r.scope.clone(),
+            state: r.state.as_str().into(),
+            overdue: r.is_overdue(today),
+            deadline: r.deadline.to_string(),
+            reviewer: r.reviewer.clone().unwrap_or_default(),
+            last_activity: r.last_activity.map(when).unwrap_or_default(),
+            last_mail: r
+                .last_mail
+                .as_ref()
+                .map(|(kind, at)| format!("{kind}, {}", when(*at)))
+                .unwrap_or_else(|| "none".into()),
+        })
+        .collect();
+    let filters = {
+        let mut pairs = Vec::new();
+        for (k, v) in [
+            ("state", &query.state),
+            ("region", &query.region),
+            ("scope", &query.scope),
+            ("q", &query.q),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                pairs.push(format!("{k}={}", encode(v)));
+            }
+        }
+        pairs.join("&")
+    };
+    let sort_links = [
+        ("reference", "reference"),
+        ("organization", "organization"),
+        ("state", "state"),
+        ("deadline", "deadline"),
+        ("last activity", "activity"),
+        ("last mail", "mail"),
+    ]
+    .into_iter()
+    .map(|(label, key)| {
+        let current = sort == key;
+        let dir = if current && !descending { "desc" } else { "asc" };
+        views::SortLink {
+            label,
+            href: format!("/review/campaigns/{id}?{filters}&sort={key}&dir={dir}#requests"),
+            current: current.then_some(if descending { "↓" } else { "↑" }),
+        }
+    })
+    .collect();
+    let distinct = |f: fn(&dashboard::DashboardRow) -> &String| {
+        let mut v: Vec<String> = rows.iter().map(|r| f(r).clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let can_administer = allows(role(&access), Permission::Administer);
+    let addable = if can_administer && campaign.state == "open" {
+        let present: Vec<String> = rows.iter().map(|r| r.reference.clone()).collect();
+        pledge_choices(&state, &[], &present).await?
+    } else {
+        vec![]
+    };
+    let notice = match query.done.as_deref() {
+        Some("opened") => Some(format!(
+            "The campaign is open; {} invitation(s) are on their way.",
+            query.invited.unwrap_or(0)
+        )),
+        Some("added") => Some(format!(
+            "{} request(s) added; {} invitation(s) are on their way.",
+            query.requests.unwrap_or(0),
+            query.invited.unwrap_or(0)
+        )),
+        _ => None,
+    };
+    let html = views::dashboard_page(views::DashboardPage {
+        title: campaign.name.clone(),
+        user: Some(access.user.email.clone()),
+        csrf: access.csrf_token.clone(),
+        id,
+        name: campaign.name.clone(),
+        state: campaign.state.clone(),
+        deadline: campaign.deadline.to_string(),
+        notice,
+        columns: COLUMNS.to_vec(),
+        totals: totals.counts.to_vec(),
+        total: totals.total,
+        breakdowns,
+        people_reached: views::thousands(glance.people_reached as f64),
+        pledges_updated: glance.pledges_updated,
+        mirror_share: glance.mirror_share(),
+        money: glance
+            .money
+            .iter()
+            .map(|(c, n)| (c.clone(), views::thousands(*n)))
+            .collect(),
+        challenges: glance.challenges.clone(),
+        shown: lines.len(),
+        lines,
+        sort_links,
+        filter_state: query.state.clone().unwrap_or_default(),
+        filter_region: query.region.clone().unwrap_or_default(),
+        filter_scope: query.scope.clone().unwrap_or_default(),
+        search: query.q.clone().unwrap_or_default(),
+        states: COLUMNS.to_vec(),
+        regions: distinct(|r| &r.region),
+        scopes: distinct(|r| &r.scope),
+        can_administer,
+        addable,
+    });
+    Ok(Html(html).into_response())
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,144 @@
+//! Interviews from the review page, and the page that lists the ones still open.
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::AppState;
+use super::staff::Staff;
+use crate::domain::access::Permission;
+use crate::domain::interview::{InterviewEvent, ScheduleForm, parse_schedule};
+use crate::error::AppError;
+use crate::store::interviews;
+use crate::views::staff as views;
+
+fn back_to(request_id: i32, done: &str) -> Response {
+    Redirect::to(&format!("/review/requests/{request_id}?done={done}#interviews")).into_response()
+}
+
+/// `POST /review/requests/{id}/interviews`: ask for an interview about this update.
+pub async fn request(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    interviews::request_interview(&state.db, id, form.staff_id(), state.clock.now()).await?;
+    Ok(back_to(id, "interview_requested"))
+}
+
+/// `POST /review/interviews/{id}/schedule`: date, time, timezone, duration, mode,
+/// interviewer, meeting_link. Emails the officers an invitation with an .ics file.
+pub async fn schedule(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    let schedule = parse_schedule(&ScheduleForm {
+        date: form.get("date"),
+        time: form.get("time"),
+        timezone: form.get("timezone"),
+        duration_minutes: form.get("duration_minutes"),
+        mode: form.get("mode"),
+        interviewer: form.get("interviewer"),
+        meeting_link: form.get("meeting_link"),
+    })
+    .map_err(AppError::unprocessable)?;
+    let request_id = interviews::schedule(
+        &state.db,
+        id,
+        &schedule,
+        form.staff_id(),
+        state.settings.mail.from_address(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(back_to(request_id, "interview_scheduled"))
+}
+
+/// `POST /review/interviews/{id}/cancel`: a scheduled interview's officers get METHOD:CANCEL.
+pub async fn cancel(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    let request_id = interviews::cancel(
+        &state.db,
+        id,
+        form.staff_id(),
+        state.settings.mail.from_address(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(back_to(request_id, "interview_cancelled"))
+}
+
+async fn outcome(
+    state: AppState,
+    staff: Staff,
+    id: i32,
+    body: Bytes,
+    event: InterviewEvent,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    let request_id = interviews::record_outcome(
+        &state.db,
+        id,
+        event,
+        form.get("notes"),
+        form.staff_id(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(back_to(request_id, "interview_updated"))
+}
+
+/// `POST /review/interviews/{id}/held` with `notes`.
+pub async fn held(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    outcome(state, staff, id, body, InterviewEvent::Hold).await
+}
+
+/// `POST /review/interviews/{id}/validated`: the facts are confirmed.
+pub async fn validated(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    outcome(state, staff, id, body, InterviewEvent::Validate).await
+}
+
+/// `POST /review/interviews/{id}/no-show`.
+pub async fn no_show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    outcome(state, staff, id, body, InterviewEvent::NoShow).await
+}
+
+/// `GET /review/interviews`: overdue, upcoming, to schedule, waiting for validation.
+pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    let access = match staff.require(Permission::View) {
+        Ok(a) => a,
+        Err(r) => return Ok(*r),
+    };
+    let lines = interviews::unfinished(&state.db).await?;
+    Ok(Html(views::interviews_page(
+        &access.user.email,
+        &access.csrf_token,
+        lines,
+        state.clock.now(),
+    ))
+    .into_response())
+}

@@ -1,0 +1,142 @@
+//! Looking after one request from its review page: assignment, comments, deadline, links
+//! and officer contacts.
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+
+use super::AppState;
+use super::staff::Staff;
+use crate::domain::access::Permission;
+use crate::error::AppError;
+use crate::store::campaign::IssueSpec;
+use crate::store::manage::{self, NewContact};
+
+fn back_to(request_id: i32, done: &str, anchor: &str) -> Response {
+    Redirect::to(&format!("/review/requests/{request_id}?done={done}#{anchor}")).into_response()
+}
+
+fn issue_spec(state: &AppState, staff_id: Option<i32>) -> IssueSpec<'_> {
+    IssueSpec {
+        base_url: &state.settings.server.base_url,
+        grace_days: state.settings.links.grace_days,
+        staff_id,
+    }
+}
+
+/// `POST /review/requests/{id}/assign` with `reviewer` (a staff id, or empty to unassign).
+pub async fn assign(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    let reviewer = match form.get("reviewer") {
+        "" => None,
+        v => Some(
+            v.parse::<i32>()
+                .map_err(|_| AppError::unprocessable(format!("reviewer `{v}` is not a staff member")))?,
+        ),
+    };
+    manage::assign(&state.db, id, reviewer, form.staff_id(), state.clock.now()).await?;
+    Ok(back_to(id, "assigned", "top"))
+}
+
+/// `POST /review/requests/{id}/comment` with `text`.
+pub async fn comment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    manage::comment(
+        &state.db,
+        id,
+        form.get("text"),
+        form.staff_id(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(back_to(id, "commented", "timeline"))
+}
+
+/// `POST /review/requests/{id}/deadline` with `deadline` (YYYY-MM-DD), admin only.
+pub async fn extend_deadline(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Administer, body);
+    let raw = form.get("deadline");
+    let deadline = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| AppError::unprocessable(format!("deadline `{raw}` is not a date like 2027-02-15")))?;
+    manage::extend_deadline(
+        &state.db,
+        id,
+        deadline,
+        state.settings.links.grace_days,
+        form.staff_id(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(back_to(id, "deadline", "top"))
+}
+
+/// `POST /review/requests/{id}/contacts/{contact}/resend`: a fresh link, the old one revoked.
+pub async fn resend_link(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, contact)): Path<(i32, i32)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    let spec = issue_spec(&state, form.staff_id());
+    manage::resend_link(&state.db, id, contact, &spec, state.clock.now()).await?;
+    Ok(back_to(id, "resent", "officers"))
+}
+
+/// `POST /review/requests/{id}/contacts/{contact}/revoke`: the contact's links stop working.
+pub async fn revoke_links(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, contact)): Path<(i32, i32)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Review, body);
+    manage::revoke_links(&state.db, id, contact, form.staff_id(), state.clock.now()).await?;
+    Ok(back_to(id, "revoked", "officers"))
+}
+
+/// `POST /review/requests/{id}/contacts` with `name`, `email`, `locale`, `role` (admin).
+pub async fn add_contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Administer, body);
+    let spec = issue_spec(&state, form.staff_id());
+    let new = NewContact {
+        name: form.get("name"),
+        email: form.get("email"),
+        locale: form.get("locale"),
+        role: form.get("role"),
+    };
+    manage::add_contact(&state.db, id, &new, &spec, state.clock.now()).await?;
+    Ok(back_to(id, "contact_added", "officers"))
+}
+
+/// `POST /review/requests/{id}/contacts/{contact}/deactivate` (admin).
+pub async fn deactivate_contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, contact)): Path<(i32, i32)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let form = crate::staff_form!(staff, Permission::Administer, body);
+    manage::deactivate_contact(&state.db, id, contact, form.staff_id(), state.clock.now()).await?;
+    Ok(back_to(id, "contact_deactivated", "officers"))
+}

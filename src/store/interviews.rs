@@ -1,0 +1,418 @@
+//! Interviews: each change of state with its audit row and, when the officer's calendar must
+//! change, the mail with the .ics — in one transaction.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    NotSet, QueryFilter, QueryOrder,
+};
+
+use super::ActionError;
+use super::audit::{self, Actor};
+use super::outbox::{self, NewMail};
+use super::requests::{reachable_contacts, request_context};
+use crate::domain::interview::{
+    CalendarInvite, CalendarMethod, InterviewEvent, InterviewMode, InterviewState, Schedule, calendar,
+    transition,
+};
+use crate::domain::pledge::Locale;
+use crate::domain::request::RequestState;
+use crate::entities::{interview, update_request};
+use crate::mail::MailAttachment;
+use crate::mail::messages::{self, InterviewMail, InterviewNotice};
+
+fn actor(staff_id: Option<i32>) -> Actor {
+    staff_id.map(Actor::Staff).unwrap_or(Actor::System)
+}
+
+fn state_of(row: &interview::Model) -> InterviewState {
+    InterviewState::parse(&row.state).unwrap_or(InterviewState::Cancelled)
+}
+
+/// The request's interviews, oldest first.
+pub async fn for_request(
+    db: &impl ConnectionTrait,
+    request_id: i32,
+) -> Result<Vec<interview::Model>, sea_orm::DbErr> {
+    interview::Entity::find()
+        .filter(interview::Column::UpdateRequestId.eq(request_id))
+        .order_by_asc(interview::Column::Id)
+        .all(db)
+        .await
+}
+
+/// True while an interview of the request is requested, scheduled or held.
+pub async fn blocks_approval(db: &impl ConnectionTrait, request_id: i32) -> Result<bool, sea_orm::DbErr> {
+    Ok(for_request(db, request_id)
+        .await?
+        .iter()
+        .any(|i| state_of(i).blocks_approval()))
+}
+
+/// Asks for an interview about a submitted update (or one sent back for changes).
+pub async fn request_interview(
+    db: &DatabaseConnection,
+    request_id: i32,
+    staff_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<i32, ActionError> {
+    let txn = super::write_txn(db).await?;
+    let request = update_request::Entity::find_by_id(request_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("there is no update request {request_id}")))?;
+    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    if !matches!(state, RequestState::Submitted | RequestState::ChangesRequested) {
+        return Err(ActionError::Refused(format!(
+            "this update is {state}; an interview is asked for once it is submitted"
+        )));
+    }
+    if let Some(open) = for_request(&txn, request_id)
+        .await?
+        .iter()
+        .find(|i| !state_of(i).is_finished())
+    {
+        return Err(ActionError::Refused(format!(
+            "this update already has an interview that is {}",
+            open.state
+        )));
+    }
+    let row = interview::ActiveModel {
+        id: NotSet,
+        update_request_id: Set(request_id),
+        state: Set(InterviewState::Requested.as_str().into()),
+        scheduled_at: Set(None),
+        timezone: Set(None),
+        duration_minutes: Set(None),
+        mode: Set(None),
+        interviewer: Set(None),
+        meeting_link: Set(None),
+        notes: Set(None),
+        outcome: Set(None),
+        ics_uid: Set(format!("interview-{}@pledgeflow", uuid::Uuid::new_v4())),
+        ics_sequence: Set(0),
+        requested_by_staff_id: Set(staff_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        actor(staff_id),
+        "interview.requested",
+        "update_request",
+        Some(request_id.to_string()),
+        serde_json::json!({ "interview": row.id }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+async fn find(db: &impl ConnectionTrait, interview_id: i32) -> Result<interview::Model, ActionError> {
+    interview::Entity::find_by_id(interview_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("there is no interview {interview_id}")))
+}
+
+fn refused(e: crate::domain::interview::InterviewTransitionError) -> ActionError {
+    ActionError::Refused(e.to_string())
+}
+
+/// Schedules (or reschedules) an interview and sends every reachable contact an invitation
+/// with a calendar file. Rescheduling keeps the UID and raises SEQUENCE.
+pub async fn schedule(
+    db: &DatabaseConnection,
+    interview_id: i32,
+    schedule: &Schedule,
+    staff_id: Option<i32>,
+    organizer: &str,
+    now: DateTime<Utc>,
+) -> Result<i32, ActionError> {
+    let txn = super::write_txn(db).await?;
+    let row = find(&txn, interview_id).await?;
+    transition(state_of(&row), InterviewEvent::Schedule).map_err(refused)?;
+    let rescheduled = row.scheduled_at.is_some();
+    let sequence = if rescheduled { row.ics_sequence + 1 } else { 0 };
+    let mut active: interview::ActiveModel = row.clone().into();
+    active.state = Set(InterviewState::Scheduled.as_str().into());
+    active.scheduled_at = Set(Some(schedule.starts_at));
+    active.timezone = Set(Some(schedule.timezone.name().into()));
+    active.duration_minutes = Set(Some(schedule.duration_minutes as i32));
+    active.mode = Set(Some(schedule.mode.as_str().into()));
+    active.interviewer = Set(Some(schedule.interviewer.clone()));
+    active.meeting_link = Set(schedule.meeting_link.clone());
+    active.ics_sequence = Set(sequence);
+    active.updated_at = Set(now);
+    let row = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        actor(staff_id),
+        if rescheduled {
+            "interview.rescheduled"
+        } else {
+            "interview.scheduled"
+        },
+        "update_request",
+        Some(row.update_request_id.to_string()),
+        serde_json::json!({
+            "interview": row.id,
+            "at": schedule.starts_at,
+            "timezone": schedule.timezone.name(),
+            "mode": schedule.mode.as_str(),
+            "interviewer": schedule.interviewer,
+            "sequence": sequence,
+        }),
+    )
+    .await?;
+    let notice = if rescheduled {
+        InterviewNotice::Rescheduled
+    } else {
+        InterviewNotice::Invitation
+    };
+    notify(&txn, &row, notice, organizer, now).await?;
+    txn.commit().await?;
+    Ok(row.update_request_id)
+}
+
+/// Cancels an interview. If the officer's calendar holds it, a METHOD:CANCEL goes out.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    interview_id: i32,
+    staff_id: Option<i32>,
+    organizer: &str,
+    now: DateTime<Utc>,
+) -> Result<i32, ActionError> {
+    let txn = super::write_txn(db).await?;
+    let row = find(&txn, interview_id).await?;
+    let before = state_of(&row);
+    let next = transition(before, InterviewEvent::Cancel).map_err(refused)?;
+    let calendar_holds_it = before == InterviewState::Scheduled;
+    let mut active: interview::ActiveModel = row.clone().into();
+    active.state = Set(next.as_str().into());
+    if calendar_holds_it {
+        active.ics_sequence = Set(row.ics_sequence + 1);
+    }
+    active.updated_at = Set(now);
+    let row = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        actor(staff_id),
+        "interview.cancelled",
+        "update_request",
+        Some(row.update_request_id.to_string()),
+        serde_json::json!({ "interview": row.id, "from": before.as_str() }),
+    )
+    .await?;
+    if calendar_holds_it {
+        notify(&txn, &row, InterviewNotice::Cancelled, organizer, now).await?;
+    }
+    txn.commit().await?;
+    Ok(row.update_request_id)
+}
+
+/// Marks an interview held (with notes), validated (facts confirmed) or a no-show.
+pub async fn record_outcome(
+    db: &DatabaseConnection,
+    interview_id: i32,
+    event: InterviewEvent,
+    note: &str,
+    staff_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<i32, ActionError> {
+    let note = note.trim();
+    if note.chars().count() > 5_000 {
+        return Err(ActionError::Invalid("notes: at most 5,000 characters".into()));
+    }
+    if event == InterviewEvent::Hold && note.is_empty() {
+        return Err(ActionError::Invalid(
+            "notes: say briefly what the interview confirmed or left open".into(),
+        ));
+    }
+    let txn = super::write_txn(db).await?;
+    let row = find(&txn, interview_id).await?;
+    let before = state_of(&row);
+    let next = transition(before, event).map_err(refused)?;
+    let mut active: interview::ActiveModel = row.clone().into();
+    active.state = Set(next.as_str().into());
+    let note = Some(note.to_string()).filter(|n| !n.is_empty());
+    match event {
+        InterviewEvent::Hold => active.notes = Set(note),
+        _ if note.is_some() => active.outcome = Set(note),
+        _ => {}
+    }
+    active.updated_at = Set(now);
+    let row = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        actor(staff_id),
+        &format!("interview.{}", next.as_str()),
+        "update_request",
+        Some(row.update_request_id.to_string()),
+        serde_json::json!({ "interview": row.id, "from": before.as_str() }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.update_request_id)
+}
+
+/// Queues the interview mail, with its calendar file, to every reachable contact.
+async fn notify(
+    txn: &impl ConnectionTrait,
+    row: &interview::Model,
+    notice: InterviewNotice,
+    organizer: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ActionError> {
+    let request = update_request::Entity::find_by_id(row.update_request_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("update request {}", row.update_request_id)))?;
+    let ctx = request_context(txn, request).await?;
+    let (Some(starts_at), Some(zone)) = (
+        row.scheduled_at,
+        row.timezone
+            .as_deref()
+            .and_then(|z| z.parse::<chrono_tz::Tz>().ok()),
+    ) else {
+        return Err(ActionError::Invalid("the interview has no time yet".into()));
+    };
+    let mode = row
+        .mode
+        .as_deref()
+        .and_then(InterviewMode::parse)
+        .unwrap_or(InterviewMode::Video);
+    let duration_minutes = row.duration_minutes.unwrap_or(45).max(1) as u32;
+    let interviewer = row.interviewer.clone().unwrap_or_default();
+    let contacts = reachable_contacts(txn, ctx.pledge.organization_id).await?;
+    let attendees: Vec<(String, String)> = contacts
+        .iter()
+        .map(|c| (c.name.clone(), c.email.clone()))
+        .collect();
+    let summary = format!(
+        "Pledge update interview — {} ({})",
+        ctx.pledge.title, ctx.pledge.reference
+    );
+    let description = format!(
+        "Interview with the Local Coalition secretariat about the update of the pledge “{}” ({}). Interviewer: {interviewer}.{}",
+        ctx.pledge.title,
+        ctx.pledge.reference,
+        row.meeting_link
+            .as_deref()
+            .map(|l| format!(" Meeting link: {l}"))
+            .unwrap_or_default()
+    );
+    let method = match notice {
+        InterviewNotice::Cancelled => CalendarMethod::Cancel,
+        _ => CalendarMethod::Request,
+    };
+    let ics = calendar(&CalendarInvite {
+        method,
+        uid: &row.ics_uid,
+        sequence: row.ics_sequence,
+        stamp: now,
+        starts_at,
+        duration_minutes,
+        summary: &summary,
+        description: &description,
+        location: row.meeting_link.as_deref(),
+        organizer,
+        attendees: &attendees,
+    });
+    let method_name = match method {
+        CalendarMethod::Request => "REQUEST",
+        CalendarMethod::Cancel => "CANCEL",
+    };
+    for c in &contacts {
+        let locale = Locale::parse(&c.locale).unwrap_or_default();
+        let rendered = messages::interview(
+            locale,
+            &InterviewMail {
+                notice,
+                recipient_name: &c.name,
+                pledge_title: &ctx.pledge.title,
+                reference: &ctx.pledge.reference,
+                starts_at,
+                timezone: zone,
+                duration_minutes,
+                mode,
+                interviewer: &interviewer,
+                meeting_link: row.meeting_link.as_deref(),
+            },
+        );
+        outbox::enqueue(
+            txn,
+            NewMail {
+                dedup_key: format!("interview:{}:{}:{}", row.id, row.ics_sequence, c.id),
+                kind: if notice == InterviewNotice::Cancelled {
+                    "interview_cancelled"
+                } else {
+                    "interview_invitation"
+                },
+                update_request_id: Some(row.update_request_id),
+                contact_id: Some(c.id),
+                recipient: &c.email,
+                recipient_name: Some(&c.name),
+                locale: locale.as_str(),
+                rendered,
+                not_before: now,
+                attachments: vec![MailAttachment {
+                    filename: "interview.ics".into(),
+                    content_type: format!("text/calendar; charset=utf-8; method={method_name}"),
+                    content: ics.clone(),
+                }],
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One line of the interviews page.
+#[derive(Debug, Clone)]
+pub struct InterviewLine {
+    pub interview: interview::Model,
+    pub request_id: i32,
+    pub reference: String,
+    pub organization: String,
+    pub title: String,
+}
+
+/// Interviews not finished yet, soonest first (unscheduled ones last).
+pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<InterviewLine>, sea_orm::DbErr> {
+    let rows = interview::Entity::find()
+        .filter(interview::Column::State.is_in(["requested", "scheduled", "held", "no_show"]))
+        .all(db)
+        .await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(request) = update_request::Entity::find_by_id(row.update_request_id)
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let ctx = request_context(db, request).await?;
+        lines.push(InterviewLine {
+            request_id: ctx.request.id,
+            reference: ctx.pledge.reference,
+            organization: ctx.organization.name,
+            title: ctx.pledge.title,
+            interview: row,
+        });
+    }
+    lines.sort_by_key(|l| {
+        (
+            l.interview.scheduled_at.is_none(),
+            l.interview.scheduled_at,
+            l.interview.id,
+        )
+    });
+    Ok(lines)
+}
