@@ -11,11 +11,14 @@ use crate::views;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     BadRequest,
+    /// No valid credentials (API tokens).
+    Unauthorized,
     Forbidden,
     NotFound,
     Conflict,
     PayloadTooLarge,
     Unprocessable,
+    TooManyRequests,
     Unavailable,
     Internal,
 }
@@ -46,6 +49,14 @@ impl AppError {
 
     pub fn not_found(message: impl Into<String>) -> AppError {
         AppError::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::Unauthorized, message)
+    }
+
+    pub fn too_many(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::TooManyRequests, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> AppError {
@@ -79,6 +90,8 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self.kind {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
@@ -180,6 +193,8 @@ impl IntoResponse for ApiError {
 pub fn generic_message(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::BadRequest => "The request could not be understood.",
+        ErrorKind::Unauthorized => "Sign in or send valid credentials.",
+        ErrorKind::TooManyRequests => "Too many attempts; wait a moment and try again.",
         ErrorKind::Forbidden => "You are not allowed to do this.",
         ErrorKind::NotFound => "Nothing was found at this address.",
         ErrorKind::Conflict => "This conflicts with the current state; reload and try again.",

@@ -1,22 +1,103 @@
-//! JSON API, `/api/v1`. Read-only register endpoints are public, like the register pages.
+//! JSON API, `/api/v1`. The register endpoints are public, like the register pages; the
+//! secretariat's data (campaigns, requests, revisions, exports) needs a bearer API token
+//! (`pledgeflow staff token EMAIL`). The OpenAPI document is generated from these handlers.
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use serde::Serialize;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::EntityTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::AppState;
 use super::register::RegisterQuery;
+use crate::domain::dashboard::{self, ListQuery};
+use crate::entities::{campaign, staff_user, update_request};
 use crate::error::{ApiError, AppError};
 use crate::store::register_query::{self, PledgeView};
 
-#[derive(Debug, Serialize)]
+/// A caller holding a valid API token: the staff account it belongs to.
+pub struct ApiClient(pub staff_user::Model);
+
+impl FromRequestParts<AppState> for ApiClient {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let now = state.clock.now();
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| format!("api:{}", c.0.ip()))
+            .unwrap_or_else(|| "api:unknown".into());
+        if let Some(seconds) = state.login_address_limiter.blocked_for(&address, now) {
+            let mut response = ApiError(AppError::too_many(format!(
+                "too many invalid API tokens from this address; try again in {seconds} s"
+            )))
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Err(response);
+        }
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        let unauthorized = |message: &str| {
+            let mut response = ApiError(AppError::unauthorized(message)).into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        };
+        if token.is_empty() {
+            return Err(unauthorized(
+                "send an API token: Authorization: Bearer pf_… (make one with `pledgeflow staff token EMAIL`)",
+            ));
+        }
+        match crate::store::staff::find_api_token(&state.db, token, now).await {
+            Ok(Some(user)) => Ok(ApiClient(user)),
+            Ok(None) => {
+                state.login_address_limiter.record_failure(&address, now);
+                Err(unauthorized("this API token is unknown or revoked"))
+            }
+            Err(e) => Err(ApiError(e.into()).into_response()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PledgeList {
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
+    #[schema(value_type = Vec<Object>)]
     pub items: Vec<PledgeView>,
 }
 
-/// `GET /api/v1/pledges?scope=&priority=&region=&q=&page=&per_page=` (per_page ≤ 200).
+/// The register's pledges, filtered and paged (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/pledges",
+    params(
+        ("scope" = Option<String>, Query, description = "GCM, GCR, MIRROR or IDP_ONLY"),
+        ("priority" = Option<String>, Query, description = "a priority code, 1 to 8"),
+        ("region" = Option<String>, Query, description = "a region code"),
+        ("q" = Option<String>, Query, description = "words in the title, organization or reference"),
+        ("page" = Option<u64>, Query, description = "from 1"),
+        ("per_page" = Option<u64>, Query, description = "at most 200"),
+    ),
+    responses((status = 200, body = PledgeList), (status = 400, body = ErrorBody)),
+    tag = "register"
+)]
 pub async fn list_pledges(
     State(state): State<AppState>,
     Query(query): Query<RegisterQuery>,
@@ -32,6 +113,14 @@ pub async fn list_pledges(
     }))
 }
 
+/// One pledge of the register (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/pledges/{reference}",
+    params(("reference" = String, Path, description = "e.g. CLA-2025-0001")),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)),
+    tag = "register"
+)]
 pub async fn get_pledge(
     State(state): State<AppState>,
     Path(reference): Path<String>,
@@ -40,4 +129,345 @@ pub async fn get_pledge(
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no pledge {reference}")))?;
     Ok(Json(pledge))
+}
+
+/// What every API error looks like.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub status: u16,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignOut {
+    pub id: i32,
+    pub name: String,
+    /// draft | open | closed
+    pub state: String,
+    pub opens_at: DateTime<Utc>,
+    pub deadline: NaiveDate,
+    pub requests: u32,
+    /// Requests per state, and `overdue` (derived).
+    pub counts: BTreeMap<String, u32>,
+}
+
+async fn campaign_out(state: &AppState, c: campaign::Model) -> Result<CampaignOut, ApiError> {
+    let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+    let tally = dashboard::overall(&rows, state.clock.now().date_naive());
+    Ok(CampaignOut {
+        id: c.id,
+        name: c.name,
+        state: c.state,
+        opens_at: c.opens_at,
+        deadline: c.deadline,
+        requests: tally.total,
+        counts: dashboard::COLUMNS
+            .iter()
+            .map(|col| (col.to_string(), tally.get(col)))
+            .collect(),
+    })
+}
+
+/// Every campaign, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns",
+    responses((status = 200, body = [CampaignOut]), (status = 401, body = ErrorBody)),
+    security(("api_token" = [])),
+    tag = "secretariat"
+)]
+pub async fn list_campaigns(
+    State(state): State<AppState>,
+    _client: ApiClient,
+) -> Result<Json<Vec<CampaignOut>>, ApiError> {
+    let mut out = Vec::new();
+    for c in crate::store::dashboard::campaigns(&state.db).await? {
+        out.push(campaign_out(&state, c).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn find_campaign(state: &AppState, id: i32) -> Result<campaign::Model, ApiError> {
+    Ok(campaign::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no campaign {id}")))?)
+}
+
+/// One campaign with its counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}",
+    params(("id" = i32, Path)),
+    responses((status = 200, body = CampaignOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("api_token" = [])),
+    tag = "secretariat"
+)]
+pub async fn get_campaign(
+    State(state): State<AppState>,
+    _client: ApiClient,
+    Path(id): Path<i32>,
+) -> Result<Json<CampaignOut>, ApiError> {
+    let c = find_campaign(&state, id).await?;
+    Ok(Json(campaign_out(&state, c).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestOut {
+    pub id: i32,
+    pub campaign_id: i32,
+    pub reference: String,
+    pub title: String,
+    pub organization: String,
+    pub region: String,
+    pub compact_scope: String,
+    pub state: String,
+    pub overdue: bool,
+    pub deadline: NaiveDate,
+    pub reviewer: Option<String>,
+    pub last_activity: Option<DateTime<Utc>>,
+    pub last_mail_kind: Option<String>,
+    pub last_mail_at: Option<DateTime<Utc>>,
+}
+
+fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, today: NaiveDate) -> RequestOut {
+    RequestOut {
+        id: r.request_id,
+        campaign_id,
+        reference: r.reference.clone(),
+        title: r.title.clone(),
+        organization: r.organization.clone(),
+        region: r.region.clone(),
+        compact_scope: r.scope.clone(),
+        state: r.state.as_str().into(),
+        overdue: r.is_overdue(today),
+        deadline: r.deadline,
+        reviewer: r.reviewer.clone(),
+        last_activity: r.last_activity,
+        last_mail_kind: r.last_mail.as_ref().map(|m| m.0.clone()),
+        last_mail_at: r.last_mail.as_ref().map(|m| m.1),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RequestFilter {
+    /// A state, or `overdue`.
+    pub state: Option<String>,
+    pub region: Option<String>,
+    pub scope: Option<String>,
+    /// Words in the reference, title or organization.
+    pub q: Option<String>,
+}
+
+/// The campaign's requests, filtered, by reference.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}/requests",
+    params(("id" = i32, Path), RequestFilter),
+    responses((status = 200, body = [RequestOut]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("api_token" = [])),
+    tag = "secretariat"
+)]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    _client: ApiClient,
+    Path(id): Path<i32>,
+    Query(filter): Query<RequestFilter>,
+) -> Result<Json<Vec<RequestOut>>, ApiError> {
+    let c = find_campaign(&state, id).await?;
+    let today = state.clock.now().date_naive();
+    let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+    let query = ListQuery {
+        state: filter.state,
+        region: filter.region,
+        scope: filter.scope,
+        search: filter.q,
+        sort: None,
+        descending: false,
+    };
+    Ok(Json(
+        dashboard::select(&rows, &query, today)
+            .iter()
+            .map(|r| request_out(id, r, today))
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InterviewOut {
+    pub id: i32,
+    pub state: String,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub timezone: Option<String>,
+    pub mode: Option<String>,
+    pub interviewer: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub request: RequestOut,
+    pub revisions: usize,
+    pub interviews: Vec<InterviewOut>,
+}
+
+async fn find_request(state: &AppState, id: i32) -> Result<update_request::Model, ApiError> {
+    Ok(update_request::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no update request {id}")))?)
+}
+
+/// One request with its interviews.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}",
+    params(("id" = i32, Path)),
+    responses((status = 200, body = RequestDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("api_token" = [])),
+    tag = "secretariat"
+)]
+pub async fn get_request(
+    State(state): State<AppState>,
+    _client: ApiClient,
+    Path(id): Path<i32>,
+) -> Result<Json<RequestDetail>, ApiError> {
+    let request = find_request(&state, id).await?;
+    let c = find_campaign(&state, request.campaign_id).await?;
+    let today = state.clock.now().date_naive();
+    let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+    let row = rows
+        .iter()
+        .find(|r| r.request_id == id)
+        .ok_or_else(|| AppError::not_found(format!("there is no update request {id}")))?;
+    let revisions = crate::store::review::revisions(&state.db, id).await?.len();
+    let interviews = crate::store::interviews::for_request(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|i| InterviewOut {
+            id: i.id,
+            state: i.state,
+            scheduled_at: i.scheduled_at,
+            timezone: i.timezone,
+            mode: i.mode,
+            interviewer: i.interviewer,
+        })
+        .collect();
+    Ok(Json(RequestDetail {
+        request: request_out(c.id, row, today),
+        revisions,
+        interviews,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionOut {
+    pub number: i32,
+    pub submitted_at: DateTime<Utc>,
+    /// Field key → answer (a string, or a list of strings).
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Value,
+    /// What the requirement profiles found at submission.
+    #[schema(value_type = Vec<Object>)]
+    pub findings: serde_json::Value,
+}
+
+/// Every submitted revision of a request, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}/revisions",
+    params(("id" = i32, Path)),
+    responses((status = 200, body = [RevisionOut]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("api_token" = [])),
+    tag = "secretariat"
+)]
+pub async fn list_revisions(
+    State(state): State<AppState>,
+    _client: ApiClient,
+    Path(id): Path<i32>,
+) -> Result<Json<Vec<RevisionOut>>, ApiError> {
+    find_request(&state, id).await?;
+    let mut out = Vec::new();
+    for r in crate::store::review::revisions(&state.db, id).await? {
+        let answers = crate::store::drafts::revision_answers(&r)?;
+        out.push(RevisionOut {
+            number: r.number,
+            submitted_at: r.submitted_at,
+            answers: serde_json::to_value(&answers.0).map_err(AppError::internal)?,
+            findings: serde_json::from_str(&r.findings).map_err(AppError::internal)?,
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ExportTarget {
+    /// all | gcr | gcm
+    pub target: Option<String>,
+}
+
+/// Approved and published updates as CSV, XLSX or JSON, streamed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/{file}",
+    params(("file" = String, Path, description = "updates.csv, updates.xlsx or updates.json"), ExportTarget),
+    responses(
+        (status = 200, description = "the export: text/csv, an XLSX workbook or application/json"),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("api_token" = [])),
+    tag = "secretariat"
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    client: ApiClient,
+    Path(file): Path<String>,
+    Query(query): Query<ExportTarget>,
+) -> Result<Response, ApiError> {
+    let response = super::public::export_response(&state, &file, query.target.as_deref())?;
+    // Data leaving for the UN dashboards leaves a trace of who took it.
+    crate::store::audit::record(
+        &state.db,
+        state.clock.now(),
+        crate::store::audit::Actor::Staff(client.0.id),
+        "export.downloaded",
+        "export",
+        Some(file),
+        serde_json::json!({ "target": query.target.as_deref().unwrap_or("all"), "via": "api" }),
+    )
+    .await?;
+    Ok(response)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "pledgeflow API", description = "Pledge updates of the Call to Local Action for Migrants and Refugees."),
+    paths(list_pledges, get_pledge, list_campaigns, get_campaign, list_requests, get_request, list_revisions, export),
+    components(schemas(PledgeList, ErrorBody, ErrorDetail, CampaignOut, RequestOut, RequestDetail, InterviewOut, RevisionOut)),
+    modifiers(&BearerToken)
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
 }

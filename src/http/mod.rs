@@ -9,7 +9,7 @@ mod interviews;
 pub mod limits;
 mod manage;
 pub mod officer;
-mod public;
+pub(crate) mod public;
 mod register;
 mod review;
 pub mod staff;
@@ -126,6 +126,13 @@ pub fn router(state: AppState) -> Router {
         .route("/public/updates/{id}", get(public::show))
         .route("/api/v1/pledges", get(api::list_pledges))
         .route("/api/v1/pledges/{reference}", get(api::get_pledge))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/campaigns", get(api::list_campaigns))
+        .route("/api/v1/campaigns/{id}", get(api::get_campaign))
+        .route("/api/v1/campaigns/{id}/requests", get(api::list_requests))
+        .route("/api/v1/requests/{id}", get(api::get_request))
+        .route("/api/v1/requests/{id}/revisions", get(api::list_revisions))
+        .route("/api/v1/exports/{file}", get(api::export))
         .layer(RequestBodyLimitLayer::new(max_body));
     // Uploads get a larger limit of their own.
     let uploads = Router::new()

@@ -58,10 +58,10 @@ pub async fn show(
 
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {
-    target: Option<String>,
+    pub target: Option<String>,
 }
 
-/// `GET /review/exports/updates.csv|updates.json?target=all|gcr|gcm`, streamed.
+/// `GET /review/exports/updates.csv|updates.xlsx|updates.json?target=all|gcr|gcm`, streamed.
 pub async fn export(
     State(state): State<AppState>,
     staff: Staff,
@@ -71,16 +71,23 @@ pub async fn export(
     if let Err(page) = staff.require(Permission::View) {
         return Ok(*page);
     }
-    let format = match file.as_str() {
+    export_response(&state, &file, query.target.as_deref())
+}
+
+/// Streams an export: `file` is `updates.csv`, `updates.xlsx` or `updates.json`.
+pub fn export_response(state: &AppState, file: &str, target: Option<&str>) -> Result<Response, AppError> {
+    let format = match file {
         "updates.csv" => Format::Csv,
+        "updates.xlsx" => Format::Xlsx,
         "updates.json" => Format::Json,
         other => {
             return Err(AppError::not_found(format!(
-                "no export {other}; try updates.csv or updates.json"
+                "no export {other}; try updates.csv, updates.xlsx or updates.json"
             )));
         }
     };
-    let target = Target::parse(query.target.as_deref().unwrap_or("all")).map_err(AppError::bad_request)?;
+    let target_name = target.unwrap_or("all");
+    let target = Target::parse(target_name).map_err(AppError::bad_request)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let db = state.db.clone();
     tokio::spawn(async move {
@@ -92,11 +99,7 @@ pub async fn export(
         rx.recv().await.map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
     }));
     let mut response = body.into_response();
-    let name = format!(
-        "pledge-updates-{}.{}",
-        query.target.as_deref().unwrap_or("all"),
-        if format == Format::Csv { "csv" } else { "json" }
-    );
+    let name = format!("pledge-updates-{target_name}.{}", format.extension());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),

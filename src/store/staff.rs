@@ -148,3 +148,35 @@ pub async fn create_api_token(
     .await?;
     Ok(token)
 }
+
+/// The account behind an API token, if the token exists and is not revoked. Marks it used
+/// (at most once a minute, so a busy client does not write on every call).
+pub async fn find_api_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<staff_user::Model>, DbErr> {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter};
+    let Some(row) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(crate::tokens::hash(token)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user_id = row.staff_user_id;
+    if row
+        .last_used_at
+        .is_none_or(|at| now - at > chrono::Duration::minutes(1))
+    {
+        let mut active: api_token::ActiveModel = row.into();
+        active.last_used_at = Set(Some(now));
+        active.update(db).await?;
+    }
+    // A deactivated account's tokens stop working with it.
+    Ok(staff_user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.active))
+}

@@ -58,7 +58,8 @@ pub fn error_page(error: &AppError) -> String {
         ErrorKind::BadRequest | ErrorKind::Unprocessable | ErrorKind::PayloadTooLarge => {
             t.get("error.bad_request")
         }
-        ErrorKind::Forbidden => t.get("error.forbidden"),
+        ErrorKind::Forbidden | ErrorKind::Unauthorized => t.get("error.forbidden"),
+        ErrorKind::TooManyRequests => t.get("link.too_many.text"),
         ErrorKind::NotFound => t.get("error.not_found"),
         ErrorKind::Conflict => t.get("error.conflict"),
         ErrorKind::Unavailable => t.get("error.unavailable"),

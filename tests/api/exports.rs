@@ -140,6 +140,38 @@ async fn exports_follow_the_compact_and_neutralise_formulas() {
         !csv.contains("CLA-2025-0004"),
         "IDP-only never goes to a UN target"
     );
+    // XLSX from the command line: the same rows, formulas neutralised in string cells.
+    let out = dir.path().join("gcm.xlsx");
+    let result = app.cli(
+        &[
+            "export",
+            "--format",
+            "xlsx",
+            "--target",
+            "gcm",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    assert_eq!(
+        sheet.matches("<row ").count(),
+        3,
+        "a header and two GCM rows: {sheet}"
+    );
+    assert!(
+        sheet.contains("&apos;=HYPERLINK") || sheet.contains("'=HYPERLINK"),
+        "{sheet}"
+    );
+    assert!(!sheet.contains("CLA-2025-0004"));
     let bad = app.cli(&["export", "--format", "xml"], &[]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("`xml` is not an export format"));

@@ -13,3 +13,4 @@ mod officer;
 mod register;
 mod reminders;
 mod review;
+mod secretariat_api;

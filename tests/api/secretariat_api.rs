@@ -1,0 +1,202 @@
+//! The JSON API for the secretariat's data: bearer tokens, the resources, the exports and
+//! the OpenAPI document that describes them.
+use std::io::Read;
+
+use pledgeflow::entities::api_token;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+
+use crate::helpers::{TestApp, text};
+use crate::officer::{Journey, complete_answers, form};
+
+/// A token made by the real `pledgeflow staff token` command.
+async fn token_for(app: &TestApp, role: &str) -> String {
+    app.sign_in(role).await;
+    let out = app.cli(
+        &["staff", "token", &format!("{role}@secretariat.example.org")],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert!(token.starts_with("pf_") && token.len() > 40, "{token}");
+    token
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tokens_are_required_checked_and_revocable() {
+    let j = Journey::start().await;
+    let token = token_for(&j.app, "viewer").await;
+    let anonymous = j.app.get("/api/v1/campaigns").await;
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    let body: serde_json::Value = anonymous.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization: Bearer")
+    );
+    let wrong = get(&j.app, "/api/v1/campaigns", "pf_not-a-real-token").await;
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(
+        get(&j.app, "/api/v1/campaigns", &token).await.status().as_u16(),
+        200
+    );
+
+    // Only the hash is stored; revoking it closes the door.
+    let row = api_token::Entity::find().one(&j.app.db).await.unwrap().unwrap();
+    assert!(!row.token_hash.contains(&token) && row.last_used_at.is_some());
+    let mut active: api_token::ActiveModel = row.into();
+    active.revoked_at = Set(Some(chrono::Utc::now()));
+    active.update(&j.app.db).await.unwrap();
+    assert_eq!(
+        get(&j.app, "/api/v1/campaigns", &token).await.status().as_u16(),
+        401
+    );
+    // The public register needs no token.
+    assert_eq!(j.app.get("/api/v1/pledges").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn campaigns_requests_revisions_and_exports_over_the_api() {
+    let j = Journey::start().await;
+    let token = token_for(&j.app, "viewer").await;
+    let (officer, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let response = j
+        .app
+        .post_form(
+            &path,
+            &officer,
+            &form(&csrf, &version, "submit", &complete_answers()),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+
+    let campaigns: serde_json::Value = get(&j.app, "/api/v1/campaigns", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let campaign = &campaigns[0];
+    assert_eq!(campaign["name"], "Test round");
+    assert_eq!(campaign["requests"], 3);
+    assert_eq!(campaign["counts"]["submitted"], 1);
+    assert_eq!(campaign["counts"]["issued"], 2);
+    let cid = campaign["id"].as_i64().unwrap();
+
+    let submitted: serde_json::Value = get(
+        &j.app,
+        &format!("/api/v1/campaigns/{cid}/requests?state=submitted"),
+        &token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(submitted.as_array().unwrap().len(), 1);
+    assert_eq!(submitted[0]["reference"], "CLA-2025-0001");
+    assert_eq!(submitted[0]["id"], id);
+
+    let detail: serde_json::Value = get(&j.app, &format!("/api/v1/requests/{id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (detail["state"].as_str(), detail["revisions"].as_i64()),
+        (Some("submitted"), Some(1))
+    );
+    let revisions: serde_json::Value = get(&j.app, &format!("/api/v1/requests/{id}/revisions"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revisions[0]["number"], 1);
+    assert_eq!(
+        revisions[0]["answers"]["lessons_learned"],
+        "Work with refugee-led organizations from day one."
+    );
+    let missing = get(&j.app, "/api/v1/requests/999999", &token).await;
+    assert_eq!(missing.status().as_u16(), 404);
+
+    // Approve and publish, then take the exports in all three formats.
+    let (reviewer, staff_csrf) = j.app.sign_in("reviewer").await;
+    for step in ["approve", "publish"] {
+        let r = j
+            .app
+            .post_form(
+                &format!("/review/requests/{id}/{step}"),
+                &reviewer,
+                &[("_csrf", &staff_csrf)],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+    }
+    let csv = get(&j.app, "/api/v1/exports/updates.csv?target=gcr", &token).await;
+    assert_eq!(csv.status().as_u16(), 200);
+    assert!(csv.text().await.unwrap().contains("CLA-2025-0001"));
+    let json: serde_json::Value = get(&j.app, "/api/v1/exports/updates.json?target=gcm", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["items"][0]["coalition_reference"], "CLA-2025-0001");
+    let xlsx = get(&j.app, "/api/v1/exports/updates.xlsx", &token).await;
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = xlsx.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut sheet = String::new();
+    archive
+        .by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut sheet)
+        .unwrap();
+    assert!(
+        sheet.contains("CLA-2025-0001") && sheet.contains("Welcome centre for newcomers"),
+        "{sheet}"
+    );
+    let unknown = get(&j.app, "/api/v1/exports/updates.pdf", &token).await;
+    assert_eq!(unknown.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let app = crate::helpers::spawn_app().await;
+    let (status, doc) = app.get_json("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for route in [
+        "/api/v1/pledges",
+        "/api/v1/pledges/{reference}",
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{id}",
+        "/api/v1/campaigns/{id}/requests",
+        "/api/v1/requests/{id}",
+        "/api/v1/requests/{id}/revisions",
+        "/api/v1/exports/{file}",
+    ] {
+        assert!(paths.contains_key(route), "{route} is documented");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_token"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        paths["/api/v1/campaigns"]["get"]["security"][0]["api_token"],
+        serde_json::json!([])
+    );
+    assert!(paths["/api/v1/pledges"]["get"].get("security").is_none());
+}
