@@ -274,13 +274,66 @@ async fn authorization_matrix_and_csrf() {
     let reviewer = j.app.sign_in("reviewer").await;
     let admin = j.app.sign_in("admin").await;
 
-    // (method, path, [anonymous, officer, viewer, reviewer, admin]); 303 to /login = not signed in.
+    // Fixtures the routes act on: an interview waiting to be scheduled, Jane's contact,
+    // the campaign, a sent mail.
+    let interview = pledgeflow::store::interviews::request_interview(&j.app.db, id, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    let jane = pledgeflow::entities::contact::Entity::find()
+        .filter(pledgeflow::entities::contact::Column::Email.eq("jane@arua.example.org"))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let campaign = pledgeflow::entities::campaign::Entity::find()
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mail = pledgeflow::entities::outbox_mail::Entity::find()
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    // (method, path, [anonymous, officer, viewer, reviewer, admin]); 303 to /login = not
+    // signed in; 422 = allowed, but the empty form is refused; 409 = allowed, but not now.
     let review = format!("/review/requests/{id}");
+    let interview = format!("/review/interviews/{interview}");
+    let contact = format!("{review}/contacts/{jane}");
+    let page = [303, 303, 200, 200, 200];
     let cases: Vec<(&str, String, [u16; 5])> = vec![
-        ("GET", "/review".into(), [303, 303, 200, 200, 200]),
-        ("GET", review.clone(), [303, 303, 200, 200, 200]),
+        ("GET", "/review".into(), page),
+        ("GET", review.clone(), page),
+        ("GET", "/review/campaigns".into(), page),
+        ("GET", format!("/review/campaigns/{campaign}"), page),
+        ("GET", "/review/interviews".into(), page),
+        ("GET", "/review/outbox".into(), page),
+        ("GET", "/review/exports/updates.csv".into(), page),
+        ("POST", "/review/campaigns".into(), [303, 303, 403, 403, 422]),
+        ("POST", format!("/review/campaigns/{campaign}/pledges"), [303, 303, 403, 403, 422]),
         ("POST", format!("{review}/changes"), [303, 303, 403, 422, 422]),
+        ("POST", format!("{review}/assign"), [303, 303, 403, 303, 303]),
+        ("POST", format!("{review}/comment"), [303, 303, 403, 422, 422]),
+        ("POST", format!("{review}/deadline"), [303, 303, 403, 403, 422]),
+        ("POST", format!("{review}/contacts"), [303, 303, 403, 403, 422]),
+        ("POST", format!("{contact}/resend"), [303, 303, 403, 303, 303]),
+        ("POST", format!("{contact}/revoke"), [303, 303, 403, 303, 303]),
+        ("POST", format!("{review}/interviews"), [303, 303, 403, 409, 409]),
+        ("POST", format!("{interview}/schedule"), [303, 303, 403, 422, 422]),
+        ("POST", format!("{interview}/held"), [303, 303, 403, 422, 422]),
+        ("POST", format!("{interview}/validated"), [303, 303, 403, 409, 409]),
+        ("POST", format!("{interview}/no-show"), [303, 303, 403, 409, 409]),
+        ("POST", format!("{interview}/cancel"), [303, 303, 403, 303, 409]),
+        ("POST", format!("/review/outbox/{mail}/retry"), [303, 303, 403, 403, 409]),
+        ("POST", format!("{contact}/deactivate"), [303, 303, 403, 403, 303]),
         ("POST", format!("{review}/withdraw"), [303, 303, 403, 403, 303]),
+        // The API takes bearer tokens only: no session cookie opens it.
+        ("GET", "/api/v1/campaigns".into(), [401; 5]),
+        ("GET", format!("/api/v1/requests/{id}"), [401; 5]),
     ];
     for (method, route, expected) in cases {
         let sessions: [(&str, &str); 5] = [
@@ -321,12 +374,19 @@ async fn authorization_matrix_and_csrf() {
         }
     }
     // CSRF: missing or wrong → 403, and nothing happens.
-    for token in ["", "f00d"] {
-        let response = j
-            .app
-            .post_form(&format!("{review}/approve"), &reviewer.0, &[("_csrf", token)])
-            .await;
-        assert_eq!(response.status().as_u16(), 403, "csrf {token:?}");
+    for route in [
+        format!("{review}/approve"),
+        format!("{review}/comment"),
+        format!("{interview}/schedule"),
+        "/review/campaigns".to_string(),
+    ] {
+        for token in ["", "f00d"] {
+            let response = j
+                .app
+                .post_form(&route, &admin.0, &[("_csrf", token), ("text", "hello")])
+                .await;
+            assert_eq!(response.status().as_u16(), 403, "csrf {token:?} on {route}");
+        }
     }
     let state = update_request::Entity::find_by_id(id)
         .one(&j.app.db)
