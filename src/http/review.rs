@@ -22,14 +22,32 @@ use crate::store::requests::request_context;
 use crate::store::review::{self, ChangeItem};
 use crate::views::staff::{self as views, QueueLine, RequestView};
 
-pub async fn queue(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+#[derive(Debug, Deserialize)]
+pub struct QueueQuery {
+    /// `1`: only the updates assigned to me.
+    mine: Option<String>,
+}
+
+/// `GET /review`: submitted updates first, oldest first, with who reviews each.
+pub async fn queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, AppError> {
     let access = match staff.require(Permission::View) {
         Ok(a) => a,
         Err(r) => return Ok(*r),
     };
+    let mine = query.mine.as_deref() == Some("1");
+    let reviewers: std::collections::HashMap<i32, String> = crate::store::manage::reviewers(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
     let rows = review::queue(&state.db)
         .await?
         .into_iter()
+        .filter(|r| !mine || r.assigned_reviewer_id == Some(access.user.id))
         .map(|r| QueueLine {
             id: r.request_id,
             reference: r.reference,
@@ -39,13 +57,23 @@ pub async fn queue(State(state): State<AppState>, staff: Staff) -> Result<Respon
             out_of_un_scope: r.out_of_un_scope,
             campaign: r.campaign,
             state: r.state,
+            reviewer: r
+                .assigned_reviewer_id
+                .and_then(|id| reviewers.get(&id).cloned())
+                .unwrap_or_default(),
             submitted: r
                 .submitted_at
                 .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_default(),
         })
         .collect();
-    Ok(Html(views::queue_page(&access.user.email, &access.csrf_token, rows)).into_response())
+    Ok(Html(views::queue_page(
+        &access.user.email,
+        &access.csrf_token,
+        rows,
+        mine,
+    ))
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -206,6 +206,7 @@ pub struct QueueRow {
     pub out_of_un_scope: bool,
     pub submitted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub assigned_reviewer_id: Option<i32>,
 }
 
 /// Every request, submitted ones first and oldest first (the review queue's order).
@@ -252,6 +253,7 @@ pub async fn queue(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<QueueRow>, 
                 out_of_un_scope: r.out_of_un_scope,
                 submitted_at: r.submitted_at,
                 updated_at: r.updated_at,
+                assigned_reviewer_id: r.assigned_reviewer_id,
             })
         })
         .collect();

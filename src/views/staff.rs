@@ -40,6 +40,7 @@ pub struct QueueLine {
     pub out_of_un_scope: bool,
     pub campaign: String,
     pub state: String,
+    pub reviewer: String,
     pub submitted: String,
 }
 
@@ -51,16 +52,18 @@ struct QueuePage {
     csrf: String,
     submitted: usize,
     total: usize,
+    mine: bool,
     rows: Vec<QueueLine>,
 }
 
-pub fn queue_page(user: &str, csrf: &str, rows: Vec<QueueLine>) -> String {
+pub fn queue_page(user: &str, csrf: &str, rows: Vec<QueueLine>, mine: bool) -> String {
     render(&QueuePage {
         title: "Review queue",
         user: Some(user.into()),
         csrf: csrf.into(),
         submitted: rows.iter().filter(|r| r.state == "submitted").count(),
         total: rows.len(),
+        mine,
         rows,
     })
 }

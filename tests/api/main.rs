@@ -9,6 +9,7 @@ mod exports;
 mod health;
 mod import;
 mod mail;
+mod manage;
 mod officer;
 mod register;
 mod reminders;

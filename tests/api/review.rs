@@ -314,7 +314,11 @@ async fn authorization_matrix_and_csrf() {
         ("GET", "/review/outbox".into(), page),
         ("GET", "/review/exports/updates.csv".into(), page),
         ("POST", "/review/campaigns".into(), [303, 303, 403, 403, 422]),
-        ("POST", format!("/review/campaigns/{campaign}/pledges"), [303, 303, 403, 403, 422]),
+        (
+            "POST",
+            format!("/review/campaigns/{campaign}/pledges"),
+            [303, 303, 403, 403, 422],
+        ),
         ("POST", format!("{review}/changes"), [303, 303, 403, 422, 422]),
         ("POST", format!("{review}/assign"), [303, 303, 403, 303, 303]),
         ("POST", format!("{review}/comment"), [303, 303, 403, 422, 422]),
@@ -325,10 +329,18 @@ async fn authorization_matrix_and_csrf() {
         ("POST", format!("{review}/interviews"), [303, 303, 403, 409, 409]),
         ("POST", format!("{interview}/schedule"), [303, 303, 403, 422, 422]),
         ("POST", format!("{interview}/held"), [303, 303, 403, 422, 422]),
-        ("POST", format!("{interview}/validated"), [303, 303, 403, 409, 409]),
+        (
+            "POST",
+            format!("{interview}/validated"),
+            [303, 303, 403, 409, 409],
+        ),
         ("POST", format!("{interview}/no-show"), [303, 303, 403, 409, 409]),
         ("POST", format!("{interview}/cancel"), [303, 303, 403, 303, 409]),
-        ("POST", format!("/review/outbox/{mail}/retry"), [303, 303, 403, 403, 409]),
+        (
+            "POST",
+            format!("/review/outbox/{mail}/retry"),
+            [303, 303, 403, 403, 409],
+        ),
         ("POST", format!("{contact}/deactivate"), [303, 303, 403, 403, 303]),
         ("POST", format!("{review}/withdraw"), [303, 303, 403, 403, 303]),
         // The API takes bearer tokens only: no session cookie opens it.

@@ -1,0 +1,317 @@
+//! The secretariat looking after one request: reviewer, comments, deadline, links, contacts.
+use pledgeflow::entities::{access_link, contact, update_request};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::link_token;
+use crate::officer::Journey;
+
+async fn request_id(j: &Journey, reference: &str) -> i32 {
+    let pledge = pledgeflow::entities::pledge::Entity::find()
+        .filter(pledgeflow::entities::pledge::Column::Reference.eq(reference))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    update_request::Entity::find()
+        .filter(update_request::Column::PledgeId.eq(pledge.id))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn contact_id(j: &Journey, email: &str) -> i32 {
+    contact::Entity::find()
+        .filter(contact::Column::Email.eq(email))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn resending_revokes_the_old_link_and_mails_a_new_one() {
+    let j = Journey::start().await;
+    let id = request_id(&j, "CLA-2025-0002").await;
+    let marie = contact_id(&j, "marie@montreal.example.org").await;
+    let old = j.token("CLA-2025-0002", "marie@montreal.example.org");
+    let (reviewer, csrf) = j.app.sign_in("reviewer").await;
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/contacts/{marie}/resend"),
+            &reviewer,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let mails = j.app.wait_for_mails(6).await;
+    let fresh = mails.last().unwrap();
+    assert_eq!(fresh.to, "marie@montreal.example.org");
+    assert!(
+        fresh.subject.starts_with("Mise à jour"),
+        "in Marie's language: {}",
+        fresh.subject
+    );
+    assert_eq!(
+        j.app.get(&format!("/u/{old}")).await.status().as_u16(),
+        410,
+        "the old link is closed"
+    );
+    let (_, path) = j.app.open_link(&link_token(fresh)).await;
+    assert_eq!(path, format!("/updates/{id}"));
+    // The page says when the last mail went out and that one link is open.
+    j.app.wait_for_outbox_idle().await;
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &reviewer).await;
+    assert!(
+        page.contains("link.resent") && page.contains("invitation, 20"),
+        "{page}"
+    );
+
+    // Revoking closes every link the contact holds.
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/contacts/{marie}/revoke"),
+            &reviewer,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let open = access_link::Entity::find()
+        .filter(access_link::Column::UpdateRequestId.eq(id))
+        .filter(access_link::Column::RevokedAt.is_null())
+        .all(&j.app.db)
+        .await
+        .unwrap();
+    assert!(open.is_empty());
+    assert_eq!(
+        j.app
+            .get(&format!("/u/{}", link_token(fresh)))
+            .await
+            .status()
+            .as_u16(),
+        410
+    );
+}
+
+#[tokio::test]
+async fn a_later_deadline_extends_the_links_and_an_earlier_one_is_refused() {
+    let j = Journey::start().await;
+    let id = request_id(&j, "CLA-2025-0002").await;
+    let (admin, csrf) = j.app.sign_in("admin").await;
+    let path = format!("/review/requests/{id}/deadline");
+    let earlier = j
+        .app
+        .post_form(&path, &admin, &[("_csrf", &csrf), ("deadline", "2098-12-01")])
+        .await;
+    assert_eq!(earlier.status().as_u16(), 422);
+    assert!(
+        earlier
+            .text()
+            .await
+            .unwrap()
+            .contains("is not later than the current deadline 2099-01-15")
+    );
+    let garbled = j
+        .app
+        .post_form(&path, &admin, &[("_csrf", &csrf), ("deadline", "soon")])
+        .await;
+    assert_eq!(garbled.status().as_u16(), 422);
+    let later = j
+        .app
+        .post_form(&path, &admin, &[("_csrf", &csrf), ("deadline", "2099-03-31")])
+        .await;
+    assert_eq!(later.status().as_u16(), 303);
+    let request = update_request::Entity::find_by_id(id)
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(request.deadline_override.unwrap().to_string(), "2099-03-31");
+    let link = access_link::Entity::find()
+        .filter(access_link::Column::UpdateRequestId.eq(id))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        link.expires_at.date_naive() > request.deadline_override.unwrap(),
+        "the link outlives the new deadline"
+    );
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &admin).await;
+    assert!(page.contains("Deadline 2099-03-31") && page.contains("request.deadline_extended"));
+}
+
+#[tokio::test]
+async fn contacts_are_added_with_an_invitation_and_deactivated_with_their_links() {
+    let j = Journey::start().await;
+    let id = request_id(&j, "CLA-2025-0002").await;
+    let (admin, csrf) = j.app.sign_in("admin").await;
+    let add = format!("/review/requests/{id}/contacts");
+    let bad = j
+        .app
+        .post_form(
+            &add,
+            &admin,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Luc"),
+                ("email", "luc at montreal"),
+                ("locale", "fr"),
+                ("role", "alternate"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    assert!(bad.text().await.unwrap().contains("email:"));
+    let ok = j
+        .app
+        .post_form(
+            &add,
+            &admin,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Luc Adjoint"),
+                ("email", "Luc@Montreal.example.org"),
+                ("locale", "fr"),
+                ("role", "alternate"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    let mails = j.app.wait_for_mails(6).await;
+    let invitation = mails
+        .iter()
+        .find(|m| m.to == "luc@montreal.example.org")
+        .expect("Luc is invited");
+    assert!(invitation.text.contains("Luc Adjoint"));
+    let again = j
+        .app
+        .post_form(
+            &add,
+            &admin,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Luc"),
+                ("email", "luc@montreal.example.org"),
+                ("locale", "fr"),
+                ("role", "alternate"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        again.status().as_u16(),
+        409,
+        "an active contact is not added twice"
+    );
+
+    let luc = contact_id(&j, "luc@montreal.example.org").await;
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/contacts/{luc}/deactivate"),
+            &admin,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let luc_row = contact::Entity::find_by_id(luc)
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!luc_row.active);
+    assert_eq!(
+        j.app
+            .get(&format!("/u/{}", link_token(invitation)))
+            .await
+            .status()
+            .as_u16(),
+        410
+    );
+    let resend = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/contacts/{luc}/resend"),
+            &admin,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(resend.status().as_u16(), 409, "no link for a deactivated contact");
+    // A contact of another organization is not reachable through this request.
+    let jane = contact_id(&j, "jane@arua.example.org").await;
+    let foreign = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/contacts/{jane}/revoke"),
+            &admin,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(foreign.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn reviewers_are_assigned_and_comments_join_the_timeline() {
+    let j = Journey::start().await;
+    let id = request_id(&j, "CLA-2025-0001").await;
+    let (reviewer, csrf) = j.app.sign_in("reviewer").await;
+    let me = pledgeflow::store::staff::find_staff(&j.app.db, "reviewer@secretariat.example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/assign"),
+            &reviewer,
+            &[("_csrf", &csrf), ("reviewer", &me.id.to_string())],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let request = update_request::Entity::find_by_id(id)
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(request.assigned_reviewer_id, Some(me.id));
+    let (viewer, _) = j.app.sign_in("viewer").await;
+    let viewer_id = pledgeflow::store::staff::find_staff(&j.app.db, "viewer@secretariat.example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let not_a_reviewer = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/assign"),
+            &reviewer,
+            &[("_csrf", &csrf), ("reviewer", &viewer_id.to_string())],
+        )
+        .await;
+    assert_eq!(not_a_reviewer.status().as_u16(), 422);
+    let comment = "Check the figure <b>against</b> the 2024 report";
+    let response = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/comment"),
+            &reviewer,
+            &[("_csrf", &csrf), ("text", comment)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &viewer).await;
+    assert!(
+        page.contains("Check the figure &#60;b&#62;against&#60;/b&#62; the 2024 report")
+            || page.contains("Check the figure &lt;b&gt;against&lt;/b&gt; the 2024 report"),
+        "escaped: {page}"
+    );
+    let (_, queue) = j.app.get_with("/review?mine=1", &reviewer).await;
+    assert!(
+        queue.contains("CLA-2025-0001") && !queue.contains("CLA-2025-0002"),
+        "{queue}"
+    );
+}
