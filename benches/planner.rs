@@ -25,6 +25,7 @@ fn main() {
             deadline,
             changes_requested_on: (i % 7 == 0).then(|| deadline - Duration::days(20)),
             timezone: zones[i as usize % zones.len()],
+            policy: None,
             recipients: vec![
                 Recipient {
                     contact_id: i / 3,

@@ -300,6 +300,7 @@ async fn campaign_open(
         base_url: &settings.server.base_url,
         grace_days: settings.links.grace_days,
         staff_id: None,
+        policy: settings.reminders.policy_settings(),
     };
     match store::campaign::open_campaign(&db, &spec, Clock::system().now()).await {
         Ok(opened) => {
@@ -402,6 +403,12 @@ async fn reminders_run(
         report.escalations,
         report.skipped
     );
+    if report.interview_reminders > 0 {
+        println!(
+            "{} interview reminder(s) for the next 24 hours",
+            report.interview_reminders
+        );
+    }
     if !report.unreachable.is_empty() {
         println!(
             "every contact bounced, nobody reminded: {}",

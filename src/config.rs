@@ -85,14 +85,19 @@ pub struct ReminderSettings {
 }
 
 impl ReminderSettings {
+    /// The default policy, which a new campaign starts from.
+    pub fn policy_settings(&self) -> crate::domain::reminders::PolicySettings {
+        crate::domain::reminders::PolicySettings {
+            steps: self.steps.clone(),
+            changes_steps: self.changes_steps.clone(),
+            window: self.window.clone(),
+            weekdays: self.weekdays.clone(),
+            daily_cap: self.daily_cap,
+        }
+    }
+
     pub fn policy(&self) -> Result<crate::domain::reminders::Policy, String> {
-        crate::domain::reminders::Policy::parse(
-            &self.steps,
-            &self.changes_steps,
-            &self.window,
-            &self.weekdays,
-            self.daily_cap,
-        )
+        self.policy_settings().policy()
     }
 }
 

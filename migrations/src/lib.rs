@@ -25,6 +25,7 @@ mod m20261129_000019_create_api_token;
 mod m20261129_000020_create_reminder_log;
 mod m20261129_000021_create_interview;
 mod m20261129_000022_add_outbox_attachments;
+mod m20261129_000023_add_interviewer_email;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000020_create_reminder_log::Migration),
             Box::new(m20261129_000021_create_interview::Migration),
             Box::new(m20261129_000022_add_outbox_attachments::Migration),
+            Box::new(m20261129_000023_add_interviewer_email::Migration),
         ]
     }
 }

@@ -37,6 +37,11 @@ pub struct DashboardRow {
     pub last_activity: Option<DateTime<Utc>>,
     /// (kind, sent at) of the last mail that went out about the request.
     pub last_mail: Option<(String, DateTime<Utc>)>,
+    pub last_reminder: Option<DateTime<Utc>>,
+    /// The day of the next reminder step, and whether it escalates.
+    pub next_reminder: Option<(NaiveDate, bool)>,
+    /// Every contact bounced or was deactivated: no mail can reach the officer.
+    pub unreachable: bool,
 }
 
 impl DashboardRow {
@@ -170,6 +175,7 @@ pub fn select(rows: &[DashboardRow], q: &ListQuery, today: NaiveDate) -> Vec<Das
         .filter(|r| match q.state.as_deref() {
             None | Some("") => true,
             Some("overdue") => r.is_overdue(today),
+            Some("unreachable") => r.unreachable,
             Some(s) => r.state.as_str() == s,
         })
         .filter(|r| q.region.as_deref().is_none_or(|v| v.is_empty() || r.region == v))
@@ -291,6 +297,9 @@ mod tests {
             reviewer: None,
             last_activity: None,
             last_mail: None,
+            last_reminder: None,
+            next_reminder: None,
+            unreachable: false,
         }
     }
 

@@ -144,6 +144,7 @@ pub struct Schedule {
     pub duration_minutes: u32,
     pub mode: InterviewMode,
     pub interviewer: String,
+    pub interviewer_email: Option<String>,
     pub meeting_link: Option<String>,
 }
 
@@ -156,6 +157,7 @@ pub struct ScheduleForm<'a> {
     pub duration_minutes: &'a str,
     pub mode: &'a str,
     pub interviewer: &'a str,
+    pub interviewer_email: &'a str,
     pub meeting_link: &'a str,
 }
 
@@ -186,6 +188,10 @@ pub fn parse_schedule(form: &ScheduleForm) -> Result<Schedule, String> {
     if interviewer.is_empty() || interviewer.chars().count() > 200 {
         return Err("interviewer: give a name of at most 200 characters".into());
     }
+    let interviewer_email = match form.interviewer_email.trim() {
+        "" => None,
+        email => Some(super::pledge::parse_email(email).map_err(|e| format!("interviewer's e-mail: {e}"))?),
+    };
     let meeting_link = match form.meeting_link.trim() {
         "" => None,
         link if (link.starts_with("https://") || link.starts_with("http://"))
@@ -209,6 +215,7 @@ pub fn parse_schedule(form: &ScheduleForm) -> Result<Schedule, String> {
         duration_minutes,
         mode,
         interviewer,
+        interviewer_email,
         meeting_link,
     })
 }
@@ -325,6 +332,7 @@ mod tests {
             duration_minutes: "",
             mode: "video",
             interviewer: "Ana Ruiz",
+            interviewer_email: "ana.ruiz@secretariat.example.org",
             meeting_link: "https://meet.example.org/abc",
         }
     }
@@ -365,13 +373,14 @@ mod tests {
     #[test]
     fn bad_schedules_name_the_field() {
         type Spoil = fn(&mut ScheduleForm);
-        let cases: [(Spoil, &str); 7] = [
+        let cases: [(Spoil, &str); 8] = [
             (|f| f.date = "8/12/2026", "date `8/12/2026`"),
             (|f| f.time = "25:00", "time `25:00`"),
             (|f| f.timezone = "Mars/Olympus", "time zone `Mars/Olympus`"),
             (|f| f.duration_minutes = "5", "duration `5`"),
             (|f| f.mode = "fax", "mode `fax`"),
             (|f| f.interviewer = " ", "interviewer:"),
+            (|f| f.interviewer_email = "ana at home", "interviewer's e-mail:"),
             (
                 |f| f.meeting_link = "javascript:alert(1)",
                 "meeting link `javascript:alert(1)`",

@@ -88,6 +88,32 @@ impl Default for Policy {
     }
 }
 
+/// A policy as people write it (config, the campaign form) and as a campaign stores it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicySettings {
+    /// Comma-separated steps, e.g. `-14d, -7d, -2d, +3d, +10d escalate`.
+    pub steps: String,
+    /// Steps after changes were requested, e.g. `+3d, +7d`.
+    pub changes_steps: String,
+    /// Local send window, e.g. `09:00-17:00`.
+    pub window: String,
+    /// e.g. `mon,tue,wed,thu,fri`.
+    pub weekdays: String,
+    pub daily_cap: usize,
+}
+
+impl PolicySettings {
+    pub fn policy(&self) -> Result<Policy, String> {
+        Policy::parse(
+            &self.steps,
+            &self.changes_steps,
+            &self.window,
+            &self.weekdays,
+            self.daily_cap,
+        )
+    }
+}
+
 impl Policy {
     /// Builds a policy from its settings: comma-separated steps, a window `HH:MM-HH:MM`,
     /// comma-separated weekdays (`mon`…`sun`) and the daily cap.
@@ -160,6 +186,8 @@ pub struct OpenRequest {
     /// The organization's time zone.
     pub timezone: Tz,
     pub recipients: Vec<Recipient>,
+    /// The campaign's own policy; `None` follows the default one.
+    pub policy: Option<std::sync::Arc<Policy>>,
 }
 
 /// (request, step id, contact): a reminder that exists, sent or skipped.
@@ -200,6 +228,7 @@ pub fn plan(
     let mut result = Plan::default();
     let mut by_contact: BTreeMap<i32, PlannedMail> = BTreeMap::new();
     for request in requests {
+        let policy = request.policy.as_deref().unwrap_or(policy);
         if !request.state.awaits_officer() || !policy.in_window(request.timezone, now) {
             continue;
         }
@@ -242,11 +271,32 @@ pub fn plan(
             mail.escalation |= newest.escalate;
         }
     }
+    // The cap is per recipient across campaigns, so it comes from the default policy.
     result.mails = by_contact
         .into_values()
         .filter(|m| sent_last_day.get(&m.contact_id).copied().unwrap_or(0) < policy.daily_cap)
         .collect();
     result
+}
+
+/// The next step due for a request, for the dashboard: its day in the organization's zone
+/// (sent within that day's window). Steps already sent or skipped (`done`) and days already
+/// past do not count. `None` once the officer no longer owes the update or no step is left.
+pub fn next_reminder<'a>(
+    policy: &'a Policy,
+    request: &OpenRequest,
+    done: &HashSet<String>,
+    today: NaiveDate,
+) -> Option<(NaiveDate, &'a Step)> {
+    if !request.state.awaits_officer() {
+        return None;
+    }
+    let (steps, anchor) = steps_for(policy, request);
+    steps
+        .iter()
+        .map(|s| (anchor + Duration::days(s.offset_days), s))
+        .filter(|(day, s)| *day >= today && !done.contains(&s.id))
+        .min_by_key(|(day, _)| *day)
 }
 
 #[cfg(test)]
@@ -265,6 +315,7 @@ mod tests {
             deadline,
             changes_requested_on: None,
             timezone: tz,
+            policy: None,
             recipients: contacts
                 .iter()
                 .map(|(c, alt)| Recipient {
@@ -274,6 +325,47 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn the_next_reminder_is_the_earliest_step_still_to_come() {
+        let policy = Policy::default();
+        let deadline = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        let r = request(1, chrono_tz::Africa::Kampala, deadline, &[(1, false)]);
+        let today = NaiveDate::from_ymd_opt(2027, 1, 5).unwrap();
+        let (day, step) = next_reminder(&policy, &r, &HashSet::new(), today).unwrap();
+        assert_eq!(
+            (day, step.offset_days),
+            (NaiveDate::from_ymd_opt(2027, 1, 8).unwrap(), -7)
+        );
+        let done: HashSet<String> = [step.id.clone()].into();
+        let (day, _) = next_reminder(&policy, &r, &done, today).unwrap();
+        assert_eq!(day, NaiveDate::from_ymd_opt(2027, 1, 13).unwrap());
+        let late = NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
+        assert_eq!(next_reminder(&policy, &r, &HashSet::new(), late), None);
+        let submitted = OpenRequest {
+            state: RequestState::Submitted,
+            ..r
+        };
+        assert_eq!(next_reminder(&policy, &submitted, &HashSet::new(), today), None);
+    }
+
+    #[test]
+    fn a_campaign_policy_replaces_the_default_for_its_requests() {
+        let deadline = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        let own = Policy::parse("-1d", "", "07:00-08:00", "mon,tue,wed,thu,fri,sat,sun", 2).unwrap();
+        let mut r = request(1, chrono_tz::UTC, deadline, &[(1, false)]);
+        r.policy = Some(std::sync::Arc::new(own));
+        // 2027-01-14 07:30 UTC: the campaign's window and step, outside the default window.
+        let plan = plan(
+            &Policy::default(),
+            &[r],
+            &HashSet::new(),
+            &HashMap::new(),
+            at("2027-01-14T07:30:00Z"),
+        );
+        assert_eq!(plan.mails.len(), 1);
+        assert_eq!(plan.mails[0].items[0].1, "-1d");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Model {
     pub requested_by_staff_id: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Gets the reminder the day before.
+    pub interviewer_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -157,7 +157,13 @@ pub struct CampaignOut {
 }
 
 async fn campaign_out(state: &AppState, c: campaign::Model) -> Result<CampaignOut, ApiError> {
-    let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+    let rows = crate::store::dashboard::rows(
+        &state.db,
+        &c,
+        &state.settings.reminders.policy().unwrap_or_default(),
+        state.clock.now().date_naive(),
+    )
+    .await?;
     let tally = dashboard::overall(&rows, state.clock.now().date_naive());
     Ok(CampaignOut {
         id: c.id,
@@ -233,6 +239,11 @@ pub struct RequestOut {
     pub last_activity: Option<DateTime<Utc>>,
     pub last_mail_kind: Option<String>,
     pub last_mail_at: Option<DateTime<Utc>>,
+    pub last_reminder_at: Option<DateTime<Utc>>,
+    /// The day the next reminder step is due (sent in office hours of the officer's zone).
+    pub next_reminder_on: Option<NaiveDate>,
+    /// No contact can be reached (all bounced or deactivated).
+    pub unreachable: bool,
 }
 
 fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, today: NaiveDate) -> RequestOut {
@@ -251,6 +262,9 @@ fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, today: NaiveDate) 
         last_activity: r.last_activity,
         last_mail_kind: r.last_mail.as_ref().map(|m| m.0.clone()),
         last_mail_at: r.last_mail.as_ref().map(|m| m.1),
+        last_reminder_at: r.last_reminder,
+        next_reminder_on: r.next_reminder.map(|n| n.0),
+        unreachable: r.unreachable,
     }
 }
 
@@ -281,7 +295,13 @@ pub async fn list_requests(
 ) -> Result<Json<Vec<RequestOut>>, ApiError> {
     let c = find_campaign(&state, id).await?;
     let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+    let rows = crate::store::dashboard::rows(
+        &state.db,
+        &c,
+        &state.settings.reminders.policy().unwrap_or_default(),
+        state.clock.now().date_naive(),
+    )
+    .await?;
     let query = ListQuery {
         state: filter.state,
         region: filter.region,
@@ -340,7 +360,13 @@ pub async fn get_request(
     let request = find_request(&state, id).await?;
     let c = find_campaign(&state, request.campaign_id).await?;
     let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+    let rows = crate::store::dashboard::rows(
+        &state.db,
+        &c,
+        &state.settings.reminders.policy().unwrap_or_default(),
+        state.clock.now().date_naive(),
+    )
+    .await?;
     let row = rows
         .iter()
         .find(|r| r.request_id == id)

@@ -62,7 +62,13 @@ async fn campaigns_response(
     let today = state.clock.now().date_naive();
     let mut lines = Vec::new();
     for c in crate::store::dashboard::campaigns(&state.db).await? {
-        let rows = crate::store::dashboard::rows(&state.db, &c).await?;
+        let rows = crate::store::dashboard::rows(
+            &state.db,
+            &c,
+            &state.settings.reminders.policy().unwrap_or_default(),
+            state.clock.now().date_naive(),
+        )
+        .await?;
         let tally = dashboard::overall(&rows, today);
         lines.push(CampaignLine {
             id: c.id,
@@ -86,11 +92,6 @@ async fn campaigns_response(
     } else {
         StatusCode::OK
     };
-    let r = &state.settings.reminders;
-    let policy = format!(
-        "reminders at {} around the deadline, within {} on {} local time, at most {} a day per officer",
-        r.steps, r.window, r.weekdays, r.daily_cap
-    );
     Ok((
         status,
         Html(views::campaigns_page(
@@ -101,7 +102,6 @@ async fn campaigns_response(
             pledges,
             form,
             error,
-            policy,
         )),
     )
         .into_response())
@@ -114,8 +114,10 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Respons
         Err(r) => return Ok(*r),
     };
     let form = CampaignForm {
+        name: String::new(),
+        deadline: String::new(),
         all_pledges: true,
-        ..Default::default()
+        policy: state.settings.reminders.policy_settings(),
     };
     campaigns_response(&state, &access, form, &[], None).await
 }
@@ -126,11 +128,21 @@ pub async fn open(State(state): State<AppState>, staff: Staff, body: Bytes) -> R
     let form = crate::staff_form!(staff, Permission::Administer, body);
     let all_pledges = form.get("scope") != "chosen";
     let chosen = form.all("pledge");
+    let defaults = state.settings.reminders.policy_settings();
     let typed = CampaignForm {
         name: form.get("name").to_string(),
         deadline: form.get("deadline").to_string(),
         all_pledges,
+        policy: crate::domain::reminders::PolicySettings {
+            steps: form.get_or("steps", &defaults.steps).to_string(),
+            changes_steps: form.get_or("changes_steps", &defaults.changes_steps).to_string(),
+            window: form.get_or("window", &defaults.window).to_string(),
+            weekdays: form.get_or("weekdays", &defaults.weekdays).to_string(),
+            // The cap is per officer across campaigns: it stays the configured one.
+            daily_cap: state.settings.reminders.daily_cap,
+        },
     };
+    let policy = typed.policy.clone();
     let refuse = |message: String| async {
         campaigns_response(&state, &form.access, typed, &chosen, Some(message)).await
     };
@@ -152,6 +164,7 @@ pub async fn open(State(state): State<AppState>, staff: Staff, body: Bytes) -> R
         base_url: &state.settings.server.base_url,
         grace_days: state.settings.links.grace_days,
         staff_id: form.staff_id(),
+        policy,
     };
     match open_campaign(&state.db, &spec, state.clock.now()).await {
         Ok(opened) => Ok(Redirect::to(&format!(
@@ -231,7 +244,13 @@ pub async fn dashboard_page(
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no campaign {id}")))?;
     let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(&state.db, &campaign).await?;
+    let rows = crate::store::dashboard::rows(
+        &state.db,
+        &campaign,
+        &state.settings.reminders.policy().unwrap_or_default(),
+        state.clock.now().date_naive(),
+    )
+    .await?;
     let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
     let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
     let totals = dashboard::overall(&rows, today);
@@ -289,6 +308,13 @@ pub async fn dashboard_page(
                 .as_ref()
                 .map(|(kind, at)| format!("{kind}, {}", when(*at)))
                 .unwrap_or_else(|| "none".into()),
+            last_reminder: r.last_reminder.map(when).unwrap_or_else(|| "none".into()),
+            next_reminder: match r.next_reminder {
+                Some((day, true)) => format!("{day} (escalation)"),
+                Some((day, false)) => day.to_string(),
+                None => "none".into(),
+            },
+            unreachable: r.unreachable,
         })
         .collect();
     let filters = {
@@ -378,11 +404,24 @@ pub async fn dashboard_page(
         filter_region: query.region.clone().unwrap_or_default(),
         filter_scope: query.scope.clone().unwrap_or_default(),
         search: query.q.clone().unwrap_or_default(),
-        states: COLUMNS.to_vec(),
+        states: COLUMNS.iter().copied().chain(["unreachable"]).collect(),
         regions: distinct(|r| &r.region),
         scopes: distinct(|r| &r.scope),
         can_administer,
         addable,
+        policy: {
+            let p: Option<crate::domain::reminders::PolicySettings> =
+                serde_json::from_str(&campaign.reminder_policy).ok();
+            let p = p.unwrap_or_else(|| state.settings.reminders.policy_settings());
+            format!(
+                "steps {} (after changes: {}), sent {} local time on {}, at most {} a day per officer",
+                p.steps, p.changes_steps, p.window, p.weekdays, p.daily_cap
+            )
+        },
+        unreachable: rows
+            .iter()
+            .filter(|r| r.unreachable && r.state.awaits_officer())
+            .count(),
     });
     Ok(Html(html).into_response())
 }

@@ -43,6 +43,7 @@ pub async fn schedule(
         duration_minutes: form.get("duration_minutes"),
         mode: form.get("mode"),
         interviewer: form.get("interviewer"),
+        interviewer_email: form.get("interviewer_email"),
         meeting_link: form.get("meeting_link"),
     })
     .map_err(AppError::unprocessable)?;

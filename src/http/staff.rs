@@ -116,6 +116,15 @@ impl StaffForm {
             .unwrap_or_default()
     }
 
+    /// The value sent for `name`, or `default` when the form has no such field at all.
+    pub fn get_or<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
+        if self.fields.contains_key(name) {
+            self.get(name)
+        } else {
+            default
+        }
+    }
+
     /// Every non-empty value sent for `name` (checkbox groups, multi-selects).
     pub fn all(&self, name: &str) -> Vec<String> {
         self.fields

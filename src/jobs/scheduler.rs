@@ -13,7 +13,7 @@ use crate::store::reminders::{PassReport, run_pass};
 pub async fn pass(db: &DatabaseConnection, settings: &Settings, clock: &Clock) -> anyhow::Result<PassReport> {
     let policy = settings.reminders.policy().map_err(anyhow::Error::msg)?;
     let secretariat = settings.mail.from_address();
-    Ok(run_pass(
+    let mut report = run_pass(
         db,
         &policy,
         &settings.server.base_url,
@@ -21,7 +21,11 @@ pub async fn pass(db: &DatabaseConnection, settings: &Settings, clock: &Clock) -
         secretariat,
         clock.now(),
     )
-    .await?)
+    .await?;
+    report.interview_reminders = crate::store::interviews::queue_reminders(db, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("interview reminders: {e}"))?;
+    Ok(report)
 }
 
 pub async fn run(
@@ -33,7 +37,9 @@ pub async fn run(
     let interval = Duration::from_secs(settings.reminders.interval_seconds.max(1));
     loop {
         match pass(&db, &settings, &clock).await {
-            Ok(report) if report.mails > 0 => tracing::info!(?report, "reminders queued"),
+            Ok(report) if report.mails + report.interview_reminders > 0 => {
+                tracing::info!(?report, "reminders queued")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "reminder pass failed; will try again"),
         }

@@ -303,6 +303,8 @@ pub enum InterviewNotice {
     Invitation,
     Rescheduled,
     Cancelled,
+    /// The day before.
+    Reminder,
 }
 
 pub struct InterviewMail<'a> {
@@ -319,9 +321,10 @@ pub struct InterviewMail<'a> {
     pub meeting_link: Option<&'a str>,
 }
 
+/// A short notice: greeting, intro, a table of details, a closing note.
 #[derive(Template)]
-#[template(path = "emails/interview.txt")]
-struct InterviewText<'a> {
+#[template(path = "emails/notice.txt")]
+struct NoticeText<'a> {
     greeting: String,
     intro: String,
     details: &'a [(String, String)],
@@ -330,8 +333,8 @@ struct InterviewText<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "emails/interview.html")]
-struct InterviewHtml<'a> {
+#[template(path = "emails/notice.html")]
+struct NoticeHtml<'a> {
     lang: &'a str,
     greeting: String,
     intro: String,
@@ -368,6 +371,10 @@ pub fn interview(locale: Locale, m: &InterviewMail) -> Rendered {
             "email.interview.subject_cancelled",
             "email.interview.intro_cancelled",
         ),
+        InterviewNotice::Reminder => (
+            "email.interview.subject_reminder",
+            "email.interview.intro_reminder",
+        ),
     };
     let mut details = Vec::new();
     let mut note = None;
@@ -389,24 +396,64 @@ pub fn interview(locale: Locale, m: &InterviewMail) -> Rendered {
         if let Some(link) = m.meeting_link {
             details.push((t.get("email.interview.link").to_string(), link.to_string()));
         }
-        note = Some(t.get("email.interview.calendar"));
+        if m.notice != InterviewNotice::Reminder {
+            note = Some(t.get("email.interview.calendar"));
+        }
     }
     let greeting = t.fill("email.greeting", &[("name", &m.recipient_name)]);
     let intro = t.fill(intro, &title_and_ref);
     Rendered {
         subject: t.fill(subject, &title_and_ref),
-        text: render(&InterviewText {
+        text: render(&NoticeText {
             greeting: greeting.clone(),
             intro: intro.clone(),
             details: &details,
             note,
             signature: t.get("email.signature"),
         }),
-        html: render(&InterviewHtml {
+        html: render(&NoticeHtml {
             lang: t.lang(),
             greeting,
             intro,
             details: &details,
+            note,
+            signature: t.get("email.signature"),
+        }),
+    }
+}
+
+pub struct Approved<'a> {
+    pub recipient_name: &'a str,
+    pub pledge_title: &'a str,
+    pub reference: &'a str,
+    pub revision: i32,
+}
+
+/// The officer's update was approved.
+pub fn approved(locale: Locale, m: &Approved) -> Rendered {
+    let t = messages(locale);
+    let values: [(&str, &dyn std::fmt::Display); 3] = [
+        ("title", &m.pledge_title),
+        ("reference", &m.reference),
+        ("number", &m.revision),
+    ];
+    let greeting = t.fill("email.greeting", &[("name", &m.recipient_name)]);
+    let intro = t.fill("email.approved.intro", &values);
+    let note = Some(t.get("email.approved.next"));
+    Rendered {
+        subject: t.fill("email.approved.subject", &values),
+        text: render(&NoticeText {
+            greeting: greeting.clone(),
+            intro: intro.clone(),
+            details: &[],
+            note,
+            signature: t.get("email.signature"),
+        }),
+        html: render(&NoticeHtml {
+            lang: t.lang(),
+            greeting,
+            intro,
+            details: &[],
             note,
             signature: t.get("email.signature"),
         }),

@@ -25,6 +25,8 @@ pub struct OpenCampaign<'a> {
     pub grace_days: i64,
     /// Who opened it from the workspace; `None` from the command line.
     pub staff_id: Option<i32>,
+    /// The campaign's reminder policy (the configured default unless changed).
+    pub policy: crate::domain::reminders::PolicySettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +81,9 @@ pub async fn open_campaign(
             "a campaign named `{name}` already exists"
         )));
     }
+    spec.policy
+        .policy()
+        .map_err(|e| CampaignError::Invalid(format!("reminder policy: {e}")))?;
     let pledges = active_pledges(db, spec.pledge_refs).await?;
     if pledges.is_empty() {
         return Err(CampaignError::Invalid(
@@ -95,7 +100,7 @@ pub async fn open_campaign(
         deadline: Set(spec.deadline),
         state: Set("open".into()),
         profile_versions: Set(serde_json::to_string(&versions).expect("a map serialises")),
-        reminder_policy: Set(r#"{"steps":["-14d","-7d","-2d","+3d","+10d escalate"]}"#.into()),
+        reminder_policy: Set(serde_json::to_string(&spec.policy).expect("the policy serialises")),
         created_at: Set(now),
     }
     .insert(&txn)

@@ -1,16 +1,17 @@
 //! Reads a campaign's requests for the progress dashboard, in a fixed number of queries
 //! (not one per request).
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::answers::Answers;
 use crate::domain::dashboard::DashboardRow;
 use crate::domain::pledge::CompactScope;
+use crate::domain::reminders::{OpenRequest, Policy, next_reminder};
 use crate::domain::request::RequestState;
 use crate::entities::{
-    audit_event, campaign, organization, outbox_mail, pledge, pledge_classification, revision, staff_user,
-    update_request,
+    audit_event, campaign, change_request, contact, organization, outbox_mail, pledge, pledge_classification,
+    reminder_log, revision, staff_user, update_request,
 };
 
 pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>, DbErr> {
@@ -20,14 +21,21 @@ pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>
         .await
 }
 
-/// Every request of the campaign, with what the dashboard shows of it.
-pub async fn rows(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Result<Vec<DashboardRow>, DbErr> {
+/// Every request of the campaign, with what the dashboard shows of it. `default_policy`
+/// plans the next reminder unless the campaign has its own.
+pub async fn rows(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    default_policy: &Policy,
+    today: chrono::NaiveDate,
+) -> Result<Vec<DashboardRow>, DbErr> {
     let requests = update_request::Entity::find()
         .filter(update_request::Column::CampaignId.eq(campaign.id))
         .all(db)
         .await?;
     let pledge_ids: Vec<i32> = requests.iter().map(|r| r.pledge_id).collect();
     let request_ids: Vec<i32> = requests.iter().map(|r| r.id).collect();
+    let request_ids_again = request_ids.clone();
     let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
         .filter(pledge::Column::Id.is_in(pledge_ids.clone()))
         .all(db)
@@ -86,11 +94,69 @@ pub async fn rows(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Resu
             last_mail.insert(id, (kind, at));
         }
     }
+    // Reminders: what went out, which steps are done, who can still be reached.
+    let mut last_reminder: HashMap<i32, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    let mut done_steps: HashMap<i32, HashSet<String>> = HashMap::new();
+    for log in reminder_log::Entity::find()
+        .filter(reminder_log::Column::UpdateRequestId.is_in(request_ids_again.clone()))
+        .all(db)
+        .await?
+    {
+        if log.state == "sent" {
+            let at = last_reminder
+                .entry(log.update_request_id)
+                .or_insert(log.created_at);
+            *at = (*at).max(log.created_at);
+        }
+        done_steps
+            .entry(log.update_request_id)
+            .or_default()
+            .insert(log.step);
+    }
+    let mut changes_on: HashMap<i32, chrono::NaiveDate> = HashMap::new();
+    for c in change_request::Entity::find()
+        .filter(change_request::Column::UpdateRequestId.is_in(request_ids_again))
+        .filter(change_request::Column::ResolvedInRevisionId.is_null())
+        .all(db)
+        .await?
+    {
+        let day = changes_on
+            .entry(c.update_request_id)
+            .or_insert(c.created_at.date_naive());
+        *day = (*day).max(c.created_at.date_naive());
+    }
+    let mut reachable: HashSet<i32> = HashSet::new();
+    for c in contact::Entity::find()
+        .filter(contact::Column::Active.eq(true))
+        .filter(contact::Column::BouncedAt.is_null())
+        .all(db)
+        .await?
+    {
+        reachable.insert(c.organization_id);
+    }
+    let policy = crate::store::reminders::campaign_policy(campaign);
+    let policy = policy.as_ref().unwrap_or(default_policy);
+    let no_steps = HashSet::new();
     Ok(requests
         .into_iter()
         .filter_map(|r| {
             let p = pledges.get(&r.pledge_id)?;
             let org = orgs.get(&p.organization_id)?;
+            let state = RequestState::parse(&r.state).unwrap_or(RequestState::Withdrawn);
+            let deadline = r.deadline_override.unwrap_or(campaign.deadline);
+            let open = OpenRequest {
+                request_id: r.id,
+                state,
+                deadline,
+                changes_requested_on: changes_on.get(&r.id).copied(),
+                timezone: chrono_tz::UTC,
+                recipients: vec![],
+                policy: None,
+            };
+            let next_reminder = (campaign.state == "open")
+                .then(|| next_reminder(policy, &open, done_steps.get(&r.id).unwrap_or(&no_steps), today))
+                .flatten()
+                .map(|(day, step)| (day, step.escalate));
             Some(DashboardRow {
                 request_id: r.id,
                 reference: p.reference.clone(),
@@ -100,14 +166,17 @@ pub async fn rows(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Resu
                 scope: p.compact_scope.clone(),
                 priorities: priorities.get(&p.id).cloned().unwrap_or_default(),
                 locale: org.locale.clone(),
-                state: RequestState::parse(&r.state).unwrap_or(RequestState::Withdrawn),
-                deadline: r.deadline_override.unwrap_or(campaign.deadline),
+                state,
+                deadline,
                 reviewer: r.assigned_reviewer_id.and_then(|id| staff.get(&id).cloned()),
                 last_activity: last_activity
                     .get(&r.id.to_string())
                     .copied()
                     .max(Some(r.updated_at)),
                 last_mail: last_mail.remove(&r.id),
+                last_reminder: last_reminder.get(&r.id).copied(),
+                next_reminder,
+                unreachable: !reachable.contains(&org.id),
             })
         })
         .collect())

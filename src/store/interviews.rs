@@ -93,6 +93,7 @@ pub async fn request_interview(
         requested_by_staff_id: Set(staff_id),
         created_at: Set(now),
         updated_at: Set(now),
+        interviewer_email: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -143,6 +144,7 @@ pub async fn schedule(
     active.duration_minutes = Set(Some(schedule.duration_minutes as i32));
     active.mode = Set(Some(schedule.mode.as_str().into()));
     active.interviewer = Set(Some(schedule.interviewer.clone()));
+    active.interviewer_email = Set(schedule.interviewer_email.clone());
     active.meeting_link = Set(schedule.meeting_link.clone());
     active.ics_sequence = Set(sequence);
     active.updated_at = Set(now);
@@ -261,14 +263,39 @@ pub async fn record_outcome(
     Ok(row.update_request_id)
 }
 
-/// Queues the interview mail, with its calendar file, to every reachable contact.
-async fn notify(
-    txn: &impl ConnectionTrait,
-    row: &interview::Model,
-    notice: InterviewNotice,
-    organizer: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ActionError> {
+/// What every interview mail says about the interview.
+struct Details {
+    ctx: super::requests::RequestContext,
+    starts_at: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+    mode: InterviewMode,
+    duration_minutes: u32,
+    interviewer: String,
+}
+
+impl Details {
+    fn mail<'a>(
+        &'a self,
+        notice: InterviewNotice,
+        name: &'a str,
+        row: &'a interview::Model,
+    ) -> InterviewMail<'a> {
+        InterviewMail {
+            notice,
+            recipient_name: name,
+            pledge_title: &self.ctx.pledge.title,
+            reference: &self.ctx.pledge.reference,
+            starts_at: self.starts_at,
+            timezone: self.zone,
+            duration_minutes: self.duration_minutes,
+            mode: self.mode,
+            interviewer: &self.interviewer,
+            meeting_link: row.meeting_link.as_deref(),
+        }
+    }
+}
+
+async fn details(txn: &impl ConnectionTrait, row: &interview::Model) -> Result<Details, ActionError> {
     let request = update_request::Entity::find_by_id(row.update_request_id)
         .one(txn)
         .await?
@@ -282,13 +309,31 @@ async fn notify(
     ) else {
         return Err(ActionError::Invalid("the interview has no time yet".into()));
     };
-    let mode = row
-        .mode
-        .as_deref()
-        .and_then(InterviewMode::parse)
-        .unwrap_or(InterviewMode::Video);
-    let duration_minutes = row.duration_minutes.unwrap_or(45).max(1) as u32;
-    let interviewer = row.interviewer.clone().unwrap_or_default();
+    Ok(Details {
+        ctx,
+        starts_at,
+        zone,
+        mode: row
+            .mode
+            .as_deref()
+            .and_then(InterviewMode::parse)
+            .unwrap_or(InterviewMode::Video),
+        duration_minutes: row.duration_minutes.unwrap_or(45).max(1) as u32,
+        interviewer: row.interviewer.clone().unwrap_or_default(),
+    })
+}
+
+/// Queues the interview mail, with its calendar file, to every reachable contact.
+async fn notify(
+    txn: &impl ConnectionTrait,
+    row: &interview::Model,
+    notice: InterviewNotice,
+    organizer: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ActionError> {
+    let d = details(txn, row).await?;
+    let (ctx, starts_at, duration_minutes, interviewer) =
+        (&d.ctx, d.starts_at, d.duration_minutes, &d.interviewer);
     let contacts = reachable_contacts(txn, ctx.pledge.organization_id).await?;
     let attendees: Vec<(String, String)> = contacts
         .iter()
@@ -330,21 +375,7 @@ async fn notify(
     };
     for c in &contacts {
         let locale = Locale::parse(&c.locale).unwrap_or_default();
-        let rendered = messages::interview(
-            locale,
-            &InterviewMail {
-                notice,
-                recipient_name: &c.name,
-                pledge_title: &ctx.pledge.title,
-                reference: &ctx.pledge.reference,
-                starts_at,
-                timezone: zone,
-                duration_minutes,
-                mode,
-                interviewer: &interviewer,
-                meeting_link: row.meeting_link.as_deref(),
-            },
-        );
+        let rendered = messages::interview(locale, &d.mail(notice, &c.name, row));
         outbox::enqueue(
             txn,
             NewMail {
@@ -372,6 +403,62 @@ async fn notify(
         .await?;
     }
     Ok(())
+}
+
+/// Queues the day-before reminder of every interview that starts within 24 hours: to the
+/// officers in their language and to the interviewer. Once per scheduled time (the dedup
+/// key carries the calendar SEQUENCE, so a rescheduled interview is reminded again).
+pub async fn queue_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, ActionError> {
+    let soon = interview::Entity::find()
+        .filter(interview::Column::State.eq(InterviewState::Scheduled.as_str()))
+        .filter(interview::Column::ScheduledAt.gt(now))
+        .filter(interview::Column::ScheduledAt.lte(now + chrono::Duration::hours(24)))
+        .all(db)
+        .await?;
+    let mut queued = 0;
+    for row in soon {
+        let txn = super::write_txn(db).await?;
+        let d = details(&txn, &row).await?;
+        let mut recipients: Vec<(String, Option<i32>, String, Locale)> =
+            reachable_contacts(&txn, d.ctx.pledge.organization_id)
+                .await?
+                .into_iter()
+                .map(|c| {
+                    let locale = Locale::parse(&c.locale).unwrap_or_default();
+                    (c.email, Some(c.id), c.name, locale)
+                })
+                .collect();
+        if let Some(email) = &row.interviewer_email {
+            recipients.push((email.clone(), None, d.interviewer.clone(), Locale::En));
+        }
+        for (email, contact_id, name, locale) in recipients {
+            let who = contact_id
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "interviewer".into());
+            let rendered = messages::interview(locale, &d.mail(InterviewNotice::Reminder, &name, &row));
+            queued += usize::from(
+                outbox::enqueue(
+                    &txn,
+                    NewMail {
+                        dedup_key: format!("interview-reminder:{}:{}:{who}", row.id, row.ics_sequence),
+                        kind: "interview_reminder",
+                        update_request_id: Some(row.update_request_id),
+                        contact_id,
+                        recipient: &email,
+                        recipient_name: Some(&name),
+                        locale: locale.as_str(),
+                        rendered,
+                        not_before: now,
+                        attachments: vec![],
+                    },
+                    now,
+                )
+                .await?,
+            );
+        }
+        txn.commit().await?;
+    }
+    Ok(queued)
 }
 
 /// One line of the interviews page.

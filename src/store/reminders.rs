@@ -30,6 +30,8 @@ pub struct PassReport {
     pub skipped: usize,
     /// Pledge references whose every contact bounced.
     pub unreachable: Vec<String>,
+    /// Day-before interview reminders queued (officers and interviewers).
+    pub interview_reminders: usize,
 }
 
 struct Loaded {
@@ -48,6 +50,10 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
         .await?
         .into_iter()
         .map(|c| (c.id, c))
+        .collect();
+    let policies: HashMap<i32, std::sync::Arc<Policy>> = open_campaigns
+        .values()
+        .filter_map(|c| Some((c.id, std::sync::Arc::new(campaign_policy(c)?))))
         .collect();
     let waiting = [
         RequestState::Issued,
@@ -107,6 +113,7 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
         let deadline = r.deadline_override.unwrap_or(c.deadline);
         deadlines.insert(r.id, deadline);
         requests.push(OpenRequest {
+            policy: policies.get(&c.id).cloned(),
             request_id: r.id,
             state: RequestState::parse(&r.state).unwrap_or(RequestState::Draft),
             deadline,
@@ -281,6 +288,19 @@ pub async fn run_pass(
         report.digests += usize::from(mail.items.len() > 1);
     }
     Ok(report)
+}
+
+/// The campaign's own reminder policy; `None` (the default policy) when it has none or it
+/// no longer parses.
+pub fn campaign_policy(c: &campaign::Model) -> Option<Policy> {
+    let settings: crate::domain::reminders::PolicySettings = serde_json::from_str(&c.reminder_policy).ok()?;
+    match settings.policy() {
+        Ok(policy) => Some(policy),
+        Err(e) => {
+            tracing::warn!(campaign = c.id, error = %e, "the campaign's reminder policy does not parse; using the default");
+            None
+        }
+    }
 }
 
 fn update_request_pledge(loaded: &Loaded, request_id: i32) -> Option<&pledge::Model> {

@@ -139,27 +139,61 @@ pub async fn open_change_requests(
 
 /// Approves a submitted update: refused while an interview is open or without the officer's
 /// consent to publish (read from the revision being approved, which the officer cannot change).
+/// The officers are told, in their language, in the same transaction.
 pub async fn approve(
     db: &DatabaseConnection,
     request_id: i32,
     staff_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<(), SaveError> {
-    let consent_given = match super::drafts::latest_revision(db, request_id).await? {
-        Some(r) => super::drafts::revision_answers(&r)?.checked("consent_to_publish"),
+    let txn = super::write_txn(db).await?;
+    let revision = super::drafts::latest_revision(&txn, request_id).await?;
+    let consent_given = match &revision {
+        Some(r) => super::drafts::revision_answers(r)?.checked("consent_to_publish"),
         None => false,
     };
     let event = RequestEvent::Approve {
-        open_interview: super::interviews::blocks_approval(db, request_id).await?,
+        open_interview: super::interviews::blocks_approval(&txn, request_id).await?,
         consent_given,
     };
-    staff_transition(db, request_id, event, "request.approved", staff_id, now)
-        .await
-        .map(|_| ())
+    let request = transition_in(&txn, request_id, event, "request.approved", staff_id, now).await?;
+    let ctx = request_context(&txn, request).await?;
+    let number = revision.map(|r| r.number).unwrap_or(0);
+    for c in super::requests::reachable_contacts(&txn, ctx.pledge.organization_id).await? {
+        let locale = Locale::parse(&c.locale).unwrap_or_default();
+        let rendered = crate::mail::messages::approved(
+            locale,
+            &crate::mail::messages::Approved {
+                recipient_name: &c.name,
+                pledge_title: &ctx.pledge.title,
+                reference: &ctx.pledge.reference,
+                revision: number,
+            },
+        );
+        outbox::enqueue(
+            &txn,
+            NewMail {
+                attachments: Vec::new(),
+                dedup_key: format!("approved:{request_id}:{number}:{}", c.id),
+                kind: "approved",
+                update_request_id: Some(request_id),
+                contact_id: Some(c.id),
+                recipient: &c.email,
+                recipient_name: Some(&c.name),
+                locale: locale.as_str(),
+                rendered,
+                not_before: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Moves an update along the state machine for a staff action that causes no mail
-/// (approve, publish, withdraw), with its audit row, in one transaction.
+/// (publish, withdraw), with its audit row, in one transaction.
 pub async fn staff_transition(
     db: &DatabaseConnection,
     request_id: i32,
@@ -169,8 +203,22 @@ pub async fn staff_transition(
     now: DateTime<Utc>,
 ) -> Result<RequestState, SaveError> {
     let txn = super::write_txn(db).await?;
+    let request = transition_in(&txn, request_id, event, action, staff_id, now).await?;
+    txn.commit().await?;
+    Ok(RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn))
+}
+
+/// The state change and its audit row, inside the caller's transaction.
+async fn transition_in(
+    txn: &impl sea_orm::ConnectionTrait,
+    request_id: i32,
+    event: RequestEvent,
+    action: &str,
+    staff_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<update_request::Model, SaveError> {
     let request = update_request::Entity::find_by_id(request_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
     let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
@@ -178,9 +226,9 @@ pub async fn staff_transition(
     let mut active: update_request::ActiveModel = request.into();
     active.state = Set(next.as_str().into());
     active.updated_at = Set(now);
-    active.update(&txn).await?;
+    let request = active.update(txn).await?;
     audit::record(
-        &txn,
+        txn,
         now,
         staff_id.map(Actor::Staff).unwrap_or(Actor::System),
         action,
@@ -189,8 +237,7 @@ pub async fn staff_transition(
         serde_json::json!({ "from": state.as_str(), "to": next.as_str() }),
     )
     .await?;
-    txn.commit().await?;
-    Ok(next)
+    Ok(request)
 }
 
 /// One line of the secretariat's lists.

@@ -114,6 +114,7 @@ pub struct DiffBlock {
 struct RequestPage {
     title: String,
     user: Option<String>,
+    user_email: String,
     csrf: String,
     id: i32,
     reference: String,
@@ -179,6 +180,7 @@ pub fn request_page(v: RequestView) -> String {
     render(&RequestPage {
         title: ctx.pledge.title.clone(),
         user: Some(v.user.into()),
+        user_email: v.user.into(),
         csrf: v.csrf.into(),
         id: ctx.request.id,
         reference: ctx.pledge.reference.clone(),
@@ -485,11 +487,11 @@ pub struct PledgeChoice {
 }
 
 /// What the admin typed into the "open a campaign" form, kept when it is refused.
-#[derive(Default)]
 pub struct CampaignForm {
     pub name: String,
     pub deadline: String,
     pub all_pledges: bool,
+    pub policy: crate::domain::reminders::PolicySettings,
 }
 
 #[derive(Template)]
@@ -503,10 +505,8 @@ struct CampaignsPage {
     pledges: Vec<PledgeChoice>,
     form: CampaignForm,
     error: Option<String>,
-    policy: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn campaigns_page(
     user: &str,
     csrf: &str,
@@ -515,7 +515,6 @@ pub fn campaigns_page(
     pledges: Vec<PledgeChoice>,
     form: CampaignForm,
     error: Option<String>,
-    policy: String,
 ) -> String {
     render(&CampaignsPage {
         title: "Campaigns",
@@ -526,7 +525,6 @@ pub fn campaigns_page(
         pledges,
         form,
         error,
-        policy,
     })
 }
 
@@ -543,6 +541,9 @@ pub struct DashboardLine {
     pub reviewer: String,
     pub last_activity: String,
     pub last_mail: String,
+    pub last_reminder: String,
+    pub next_reminder: String,
+    pub unreachable: bool,
 }
 
 pub struct SortLink {
@@ -591,6 +592,9 @@ pub struct DashboardPage {
     pub scopes: Vec<String>,
     pub can_administer: bool,
     pub addable: Vec<PledgeChoice>,
+    /// The campaign's reminder policy, in words.
+    pub policy: String,
+    pub unreachable: usize,
 }
 
 pub fn dashboard_page(page: DashboardPage) -> String {

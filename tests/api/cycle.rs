@@ -267,6 +267,12 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
     )
     .await;
     post_ok(&app, &reviewer, &format!("{review}/approve"), &[("_csrf", &csrf)]).await;
+    let mails = app.wait_for_mails(9).await;
+    newest(
+        &mails,
+        "marie@montreal.example.org",
+        &subject(Locale::Fr, "email.approved.subject", "CLA-2025-0101"),
+    );
     post_ok(&app, &reviewer, &format!("{review}/publish"), &[("_csrf", &csrf)]).await;
 
     // The GCM pledge and the IDP-only pledge go through without changes.
@@ -465,4 +471,169 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
         &[("_csrf", &csrf)],
     )
     .await;
+}
+
+fn scheduler_settings(app: &TestApp) -> pledgeflow::config::Settings {
+    crate::helpers::test_settings(&app.database.url, false)
+}
+
+async fn pass_at(app: &TestApp, at: &str) -> pledgeflow::store::reminders::PassReport {
+    let clock = pledgeflow::clock::Clock::fixed(at.parse().unwrap());
+    pledgeflow::jobs::scheduler::pass(&app.db, &scheduler_settings(app), &clock)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn interviews_are_reminded_the_day_before_to_the_officer_and_the_interviewer() {
+    use pledgeflow::entities::outbox_mail;
+    let app = spawn_app().await;
+    app.seed_register(REGISTER).await;
+    app.open_campaign("Interview round", &["CLA-2025-0102"]).await;
+    let mails = app.wait_for_mails(1).await;
+    let id = officer_submits(&app, &mails[0], &answers_for("GCM", &["migrants"])).await;
+    let (reviewer, csrf) = staff(&app, "reviewer").await;
+    post_ok(
+        &app,
+        &reviewer,
+        &format!("/review/requests/{id}/interviews"),
+        &[("_csrf", &csrf)],
+    )
+    .await;
+    let interview_id = interview::Entity::find().one(&app.db).await.unwrap().unwrap().id;
+    post_ok(
+        &app,
+        &reviewer,
+        &format!("/review/interviews/{interview_id}/schedule"),
+        &[
+            ("_csrf", &csrf),
+            ("date", "2099-01-06"),
+            ("time", "09:00"),
+            ("timezone", "America/Bogota"),
+            ("mode", "phone"),
+            ("interviewer", "Sam Reviewer"),
+            ("interviewer_email", "sam@secretariat.example.org"),
+        ],
+    )
+    .await;
+    app.wait_for_outbox_idle().await;
+    // 09:00 in Bogotá is 14:00 UTC: nothing 25 hours before, two reminders 23 hours before.
+    assert_eq!(pass_at(&app, "2099-01-05T13:00:00Z").await.interview_reminders, 0);
+    assert_eq!(pass_at(&app, "2099-01-05T15:00:00Z").await.interview_reminders, 2);
+    assert_eq!(
+        pass_at(&app, "2099-01-05T16:00:00Z").await.interview_reminders,
+        0,
+        "once"
+    );
+    let reminders = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::Kind.eq("interview_reminder"))
+        .order_by_asc(outbox_mail::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let to: Vec<(&str, &str)> = reminders
+        .iter()
+        .map(|m| (m.recipient.as_str(), m.locale.as_str()))
+        .collect();
+    assert_eq!(
+        to,
+        [
+            ("ana@bogota.example.org", "es"),
+            ("sam@secretariat.example.org", "en")
+        ]
+    );
+    assert_eq!(
+        reminders[0].subject,
+        messages(Locale::Es).fill(
+            "email.interview.subject_reminder",
+            &[("title", &"Jobs for migrant workers")]
+        )
+    );
+    assert!(
+        reminders[0].text_body.contains("9:00") || reminders[0].text_body.contains("09:00 (America/Bogota)")
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_keeps_its_own_reminder_policy_and_the_dashboard_shows_what_comes_next() {
+    use pledgeflow::entities::{campaign, contact};
+    let app = spawn_app().await;
+    app.seed_register(REGISTER).await;
+    let (admin, csrf) = staff(&app, "admin").await;
+    let open = |steps: &'static str| {
+        let app = &app;
+        let (admin, csrf) = (admin.clone(), csrf.clone());
+        async move {
+            app.post_form(
+                "/review/campaigns",
+                &admin,
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("name", "Rolling round"),
+                    ("deadline", "2099-01-15"),
+                    ("scope", "chosen"),
+                    ("pledge", "CLA-2025-0101"),
+                    ("steps", steps),
+                    ("changes_steps", "+2d"),
+                    ("window", "06:00-07:00"),
+                    ("weekdays", "mon,tue,wed,thu,fri,sat,sun"),
+                ],
+            )
+            .await
+        }
+    };
+    // A policy that does not parse comes back with the reason and what was typed.
+    let refused = open("-3 days").await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Reminder policy:")
+            && page.contains("value=\"-3 days\"")
+            && page.contains("value=\"Rolling round\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"CLA-2025-0101\" checked"));
+    let opened = open("-3d, +1d escalate").await;
+    assert_eq!(opened.status().as_u16(), 303);
+    let dashboard = opened.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let stored = campaign::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert!(
+        stored.reminder_policy.contains("-3d, +1d escalate"),
+        "{}",
+        stored.reminder_policy
+    );
+    app.wait_for_mails(1).await;
+    app.wait_for_outbox_idle().await;
+
+    let (_, page) = app.get_with(&dashboard, &admin).await;
+    assert!(page.contains("steps -3d, +1d escalate"), "the policy is shown");
+    assert!(
+        page.contains("<td>2099-01-12</td>"),
+        "the next reminder is three days before: {page}"
+    );
+
+    // Montréal is UTC−5 in January: 06:30 local is 11:30 UTC, inside this campaign's window
+    // and outside the default 09:00–17:00.
+    assert_eq!(pass_at(&app, "2099-01-12T11:30:00Z").await.mails, 1);
+    let (_, page) = app.get_with(&format!("{dashboard}?q=0101"), &admin).await;
+    assert!(page.contains("<td>2099-01-16 (escalation)</td>"), "{page}");
+
+    // Every contact bounced: the dashboard says nobody can be reached.
+    contact::Entity::update_many()
+        .col_expr(
+            contact::Column::BouncedAt,
+            sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())),
+        )
+        .filter(contact::Column::Email.eq("marie@montreal.example.org"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let (_, page) = app.get_with(&dashboard, &admin).await;
+    assert!(page.contains("1 request(s) cannot reach anyone"), "{page}");
 }

@@ -87,3 +87,49 @@ async fn the_sent_invitation_matches_the_snapshot() {
     assert_eq!(sent[0].html.as_deref(), Some(expected.html.as_str()));
     assert!(sent[0].text.contains("15 janvier 2099"));
 }
+
+#[test]
+fn interview_and_approval_snapshots_in_four_languages() {
+    use pledgeflow::domain::interview::InterviewMode;
+    use pledgeflow::mail::messages::{Approved, InterviewMail, InterviewNotice, approved, interview};
+    let notices = [
+        (InterviewNotice::Invitation, "invitation"),
+        (InterviewNotice::Rescheduled, "rescheduled"),
+        (InterviewNotice::Cancelled, "cancelled"),
+        (InterviewNotice::Reminder, "reminder"),
+    ];
+    for locale in [Locale::En, Locale::Fr, Locale::Es, Locale::Pt] {
+        for (notice, name) in notices {
+            let mail = InterviewMail {
+                notice,
+                recipient_name: "Ana Ruiz",
+                pledge_title: "Empleo para <personas> migrantes",
+                reference: "CLA-2025-0102",
+                starts_at: "2027-01-12T15:00:00Z".parse().unwrap(),
+                timezone: chrono_tz::America::Bogota,
+                duration_minutes: 45,
+                mode: InterviewMode::Video,
+                interviewer: "Sam Reviewer",
+                meeting_link: Some("https://meet.example.org/0102"),
+            };
+            let rendered = interview(locale, &mail);
+            // The officer reads the time on their own clock: 10:00 in Bogotá.
+            if notice != InterviewNotice::Cancelled {
+                assert!(
+                    rendered.text.contains("10:00 (America/Bogota)"),
+                    "{}",
+                    rendered.text
+                );
+            }
+            assert!(!rendered.html.contains("<personas>"), "escaped");
+            snapshot(&format!("interview.{name}.{locale}"), &rendered);
+        }
+        let mail = Approved {
+            recipient_name: "Ana Ruiz",
+            pledge_title: "Empleo para personas migrantes",
+            reference: "CLA-2025-0102",
+            revision: 2,
+        };
+        snapshot(&format!("approved.{locale}"), &approved(locale, &mail));
+    }
+}

@@ -225,6 +225,10 @@ impl TestApp {
             base_url: &self.address,
             grace_days: 30,
             staff_id: None,
+            policy: Settings::from_layers(None, &[])
+                .unwrap()
+                .reminders
+                .policy_settings(),
         };
         pledgeflow::store::campaign::open_campaign(&self.db, &spec, chrono::Utc::now())
             .await

@@ -236,6 +236,10 @@ async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
         base_url: "https://pledges.example.org",
         grace_days: 30,
         staff_id: None,
+        policy: pledgeflow::config::Settings::from_layers(None, &[])
+            .unwrap()
+            .reminders
+            .policy_settings(),
     };
     pledgeflow::store::campaign::open_campaign(&app.db, &spec, start)
         .await
