@@ -48,7 +48,7 @@ pub enum Command {
     Reminders(RemindersCommand),
     /// Export approved and published updates (written as they are read, page by page).
     Export {
-        /// csv or json.
+        /// csv, xlsx or json.
         #[arg(long, default_value = "csv")]
         format: String,
         /// all, gcr (GCR and Mirror pledges, shaped like a UNHCR pledge update) or gcm (GCM and
@@ -58,6 +58,12 @@ pub enum Command {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Write a consistent copy of the SQLite database to FILE, also while `serve` runs.
+    /// (On PostgreSQL use pg_dump: the command says so and changes nothing.)
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        file: PathBuf,
     },
 }
 
@@ -151,6 +157,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Staff(StaffCommand::Token { email }) => staff_token(settings, email).await,
         Command::Export { format, target, out } => export(settings, format, target, out).await,
         Command::Reminders(RemindersCommand::Run { now }) => reminders_run(settings, now).await,
+        Command::Backup { file } => backup(settings, file).await,
     };
     match result {
         Ok(code) => code,
@@ -422,6 +429,30 @@ async fn reminders_run(
     println!(
         "delivered: {} sent, {} to retry, {} failed",
         delivered.sent, delivered.retried, delivered.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(settings: Settings, file: PathBuf) -> anyhow::Result<ExitCode> {
+    if store::sqlite_path(settings.database.url.expose()).is_none() {
+        eprintln!(
+            "error: `pledgeflow backup` copies SQLite databases. For PostgreSQL use its own tool while the service runs, e.g. `pg_dump --format=custom --file=pledgeflow.dump DATABASE_URL`, and `pg_restore` to bring it back."
+        );
+        return Ok(ExitCode::from(2));
+    }
+    if file.exists() {
+        eprintln!("error: {} already exists; choose a new file name", file.display());
+        return Ok(ExitCode::from(2));
+    }
+    let db = store::connect(&settings.database).await?;
+    let started = std::time::Instant::now();
+    store::backup_sqlite(&db, &file).await?;
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "backed up to {} ({:.1} MB) in {} ms",
+        file.display(),
+        size as f64 / 1e6,
+        started.elapsed().as_millis()
     );
     Ok(ExitCode::SUCCESS)
 }

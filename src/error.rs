@@ -128,13 +128,21 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> AppError {
         let unreachable = match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
-                e.as_ref(),
-                sea_orm::sqlx::Error::Io(_)
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                match e.as_ref() {
+                    sea_orm::sqlx::Error::Io(_)
                     | sea_orm::sqlx::Error::PoolClosed
                     | sea_orm::sqlx::Error::PoolTimedOut
-                    | sea_orm::sqlx::Error::WorkerCrashed
-            ),
+                    | sea_orm::sqlx::Error::WorkerCrashed => true,
+                    // SQLite held by another writer past the busy timeout (SQLITE_BUSY, SQLITE_LOCKED),
+                    // PostgreSQL shutting down or refusing connections (class 57P, 08).
+                    sea_orm::sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                        let code = code.as_ref();
+                        code == "5" || code == "6" || code.starts_with("57P") || code.starts_with("08")
+                    }),
+                    _ => false,
+                }
+            }
             _ => false,
         };
         let kind = if unreachable {

@@ -644,4 +644,21 @@ mod tests {
         assert_eq!(a.filled_rows("achievement", ACHIEVEMENT_ROWS, None), 1);
         assert!(!a.has("achievement.3"));
     }
+
+    proptest::proptest! {
+        /// Any posted field name and value is accepted or refused with a field error; never a panic.
+        #[test]
+        fn arbitrary_posted_answers_never_panic(
+            fields in proptest::collection::btree_map("[a-z_.0-9]{1,30}", proptest::collection::vec(".{0,80}", 1..3), 0..12)
+        ) {
+            let posted: BTreeMap<String, Value> = fields
+                .into_iter()
+                .map(|(k, mut v)| (k, if v.len() == 1 { Value::One(v.remove(0)) } else { Value::Many(v) }))
+                .collect();
+            match check_posted(posted, &|_| true) {
+                Ok(_) => {}
+                Err(errors) => proptest::prop_assert!(errors.iter().all(|e| !e.english().is_empty())),
+            }
+        }
+    }
 }

@@ -722,4 +722,22 @@ mod tests {
                 .is_none()
         );
     }
+
+    proptest::proptest! {
+        /// Any file is a register or a list of row-numbered issues; never a panic.
+        #[test]
+        fn arbitrary_csv_never_panics(rows in proptest::collection::vec("[^\\n]{0,120}", 0..8)) {
+            let file = format!("{}\n{}", HEADER_FOR_FUZZ, rows.join("\n"));
+            if let Err(issues) = parse_register(file.as_bytes()) {
+                proptest::prop_assert!(issues.iter().all(|i| i.row >= 1 && !i.message.is_empty()));
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let _ = parse_register(&bytes);
+        }
+    }
+
+    const HEADER_FOR_FUZZ: &str = "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,pledge_year,contact_name,contact_email";
 }

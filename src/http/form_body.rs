@@ -76,4 +76,15 @@ mod tests {
             vec![("a".into(), "100%".into()), ("b".into(), "%4".into())]
         );
     }
+
+    proptest::proptest! {
+        /// Whatever bytes arrive, parsing answers a value or an error naming the field.
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            if let Ok(pairs) = parse(&body) {
+                let grouped = group(pairs);
+                proptest::prop_assert!(grouped.values().all(|v| !v.is_empty()));
+            }
+        }
+    }
 }

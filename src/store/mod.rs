@@ -81,6 +81,21 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
+/// A consistent copy of a SQLite database (`VACUUM INTO`: one read transaction, so writers
+/// carry on and the copy is what was committed when it started).
+pub async fn backup_sqlite(db: &DatabaseConnection, file: &std::path::Path) -> Result<(), DbErr> {
+    let path = file
+        .to_str()
+        .ok_or_else(|| DbErr::Custom(format!("{} is not a UTF-8 path", file.display())))?;
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Sqlite,
+        "VACUUM INTO ?",
+        [path.into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await?;
     reference::sync_reference_items(db).await

@@ -117,8 +117,14 @@ pub async fn spawn_app_with_demo() -> TestApp {
 
 async fn spawn_with(demo: bool) -> TestApp {
     let database = TestDatabase::fresh().await;
+    let url = database.url.clone();
+    spawn_on(database, &url, demo).await
+}
+
+/// The app on `database`, reaching it at `url` (which may lead through a test proxy).
+pub async fn spawn_on(database: TestDatabase, url: &str, demo: bool) -> TestApp {
     let mailer = Mailer::memory("Secretariat <pledges@example.org>");
-    let mut settings = test_settings(&database.url, demo);
+    let mut settings = test_settings(url, demo);
     let files_dir = tempfile::tempdir().expect("temp dir");
     settings.attachments.dir = files_dir.path().display().to_string();
     let app = Application::build(settings, Clock::system(), Some(mailer.clone()))

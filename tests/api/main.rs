@@ -13,5 +13,6 @@ mod manage;
 mod officer;
 mod register;
 mod reminders;
+mod resilience;
 mod review;
 mod secretariat_api;

@@ -18,7 +18,11 @@ pub struct Journey {
 
 impl Journey {
     pub async fn start() -> Journey {
-        let app = spawn_app().await;
+        Journey::start_on(spawn_app().await).await
+    }
+
+    /// The journey on an app the caller started.
+    pub async fn start_on(app: TestApp) -> Journey {
         app.seed_register(REGISTER).await;
         let opened = app.open_campaign("Test round", &[]).await;
         assert_eq!(
