@@ -257,7 +257,12 @@ pub async fn dashboard_page(
     let breakdowns = Dimension::ALL
         .into_iter()
         .map(|d| {
-            let groups = dashboard::breakdown(&rows, d, today);
+            let mut groups = dashboard::breakdown(&rows, d, today);
+            if d == Dimension::Region {
+                for (value, _) in &mut groups {
+                    *value = region_name(value);
+                }
+            }
             let chart = views::chart(
                 &format!("Requests by {} and state", d.title().to_lowercase()),
                 &groups,
@@ -296,7 +301,7 @@ pub async fn dashboard_page(
             reference: r.reference.clone(),
             title: r.title.clone(),
             organization: r.organization.clone(),
-            region: r.region.clone(),
+            region: region_name(&r.region),
             scope: r.scope.clone(),
             state: r.state.as_str().into(),
             overdue: r.is_overdue(today),
@@ -405,7 +410,13 @@ pub async fn dashboard_page(
         filter_scope: query.scope.clone().unwrap_or_default(),
         search: query.q.clone().unwrap_or_default(),
         states: COLUMNS.iter().copied().chain(["unreachable"]).collect(),
-        regions: distinct(|r| &r.region),
+        regions: distinct(|r| &r.region)
+            .into_iter()
+            .map(|code| {
+                let name = region_name(&code);
+                (code, name)
+            })
+            .collect(),
         scopes: distinct(|r| &r.scope),
         can_administer,
         addable,
@@ -424,6 +435,12 @@ pub async fn dashboard_page(
             .count(),
     });
     Ok(Html(html).into_response())
+}
+
+fn region_name(code: &str) -> String {
+    crate::domain::reference::region_label(code)
+        .unwrap_or(code)
+        .to_string()
 }
 
 /// Percent-encodes a query value.

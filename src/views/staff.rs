@@ -588,7 +588,8 @@ pub struct DashboardPage {
     pub filter_scope: String,
     pub search: String,
     pub states: Vec<&'static str>,
-    pub regions: Vec<String>,
+    /// (code, name)
+    pub regions: Vec<(String, String)>,
     pub scopes: Vec<String>,
     pub can_administer: bool,
     pub addable: Vec<PledgeChoice>,
