@@ -24,25 +24,39 @@ fn role(access: &crate::store::staff::StaffAccess) -> StaffRole {
     StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer)
 }
 
-/// Active pledges, for the "which pledges" choices; `skip` are already in the campaign.
+/// Active pledges, for the "which pledges" choices; with `not_in`, only those that campaign
+/// does not have yet.
 async fn pledge_choices(
     state: &AppState,
     checked: &[String],
-    skip: &[String],
+    not_in: Option<i32>,
 ) -> Result<Vec<PledgeChoice>, AppError> {
+    use sea_orm::sea_query::Query;
+    let checked: std::collections::HashSet<&String> = checked.iter().collect();
     let orgs: BTreeMap<i32, String> = organization::Entity::find()
         .all(&state.db)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    Ok(pledge::Entity::find()
+    let mut query = pledge::Entity::find()
         .filter(pledge::Column::Status.eq("active"))
-        .order_by_asc(pledge::Column::Reference)
+        .order_by_asc(pledge::Column::Reference);
+    if let Some(campaign) = not_in {
+        query = query.filter(
+            pledge::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(crate::entities::update_request::Column::PledgeId)
+                    .from(crate::entities::update_request::Entity)
+                    .and_where(crate::entities::update_request::Column::CampaignId.eq(campaign))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(query
         .all(&state.db)
         .await?
         .into_iter()
-        .filter(|p| !skip.contains(&p.reference))
         .map(|p| PledgeChoice {
             checked: checked.contains(&p.reference),
             organization: orgs.get(&p.organization_id).cloned().unwrap_or_default(),
@@ -83,7 +97,7 @@ async fn campaigns_response(
     }
     let can_administer = allows(role(access), Permission::Administer);
     let pledges = if can_administer {
-        pledge_choices(state, checked, &[]).await?
+        pledge_choices(state, checked, None).await?
     } else {
         vec![]
     };
@@ -226,7 +240,10 @@ pub struct DashboardQuery {
     done: Option<String>,
     requests: Option<u32>,
     invited: Option<u32>,
+    page: Option<usize>,
 }
+
+const PAGE_SIZE: usize = 100;
 
 /// `GET /review/campaigns/{id}`: the progress dashboard.
 pub async fn dashboard_page(
@@ -293,9 +310,14 @@ pub async fn dashboard_page(
         descending,
     };
     let selected = dashboard::select(&rows, &list_query, today);
+    // A page of the list at a time: a campaign can hold thousands of requests.
+    let pages = selected.len().div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
     let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let lines: Vec<views::DashboardLine> = selected
         .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
         .map(|r| views::DashboardLine {
             id: r.request_id,
             reference: r.reference.clone(),
@@ -336,6 +358,18 @@ pub async fn dashboard_page(
         }
         pairs.join("&")
     };
+    let page_link = |n: usize| {
+        format!(
+            "/review/campaigns/{id}?{filters}&sort={sort}&dir={}&page={n}#requests",
+            if descending { "desc" } else { "asc" }
+        )
+    };
+    let pager = views::Pager {
+        page,
+        pages,
+        previous: (page > 1).then(|| page_link(page - 1)),
+        next: (page < pages).then(|| page_link(page + 1)),
+    };
     let sort_links = [
         ("reference", "reference"),
         ("organization", "organization"),
@@ -363,8 +397,7 @@ pub async fn dashboard_page(
     };
     let can_administer = allows(role(&access), Permission::Administer);
     let addable = if can_administer && campaign.state == "open" {
-        let present: Vec<String> = rows.iter().map(|r| r.reference.clone()).collect();
-        pledge_choices(&state, &[], &present).await?
+        pledge_choices(&state, &[], Some(id)).await?
     } else {
         vec![]
     };
@@ -402,7 +435,8 @@ pub async fn dashboard_page(
             .map(|(c, n)| (c.clone(), views::thousands(*n)))
             .collect(),
         challenges: glance.challenges.clone(),
-        shown: lines.len(),
+        shown: selected.len(),
+        pager,
         lines,
         sort_links,
         filter_state: query.state.clone().unwrap_or_default(),

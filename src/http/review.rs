@@ -44,10 +44,9 @@ pub async fn queue(
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect();
-    let rows = review::queue(&state.db)
+    let rows = review::queue(&state.db, mine.then_some(access.user.id))
         .await?
         .into_iter()
-        .filter(|r| !mine || r.assigned_reviewer_id == Some(access.user.id))
         .map(|r| QueueLine {
             id: r.request_id,
             reference: r.reference,

@@ -2,6 +2,7 @@
 //! (not one per request).
 use std::collections::{HashMap, HashSet};
 
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::answers::Answers;
@@ -33,11 +34,16 @@ pub async fn rows(
         .filter(update_request::Column::CampaignId.eq(campaign.id))
         .all(db)
         .await?;
-    let pledge_ids: Vec<i32> = requests.iter().map(|r| r.pledge_id).collect();
-    let request_ids: Vec<i32> = requests.iter().map(|r| r.id).collect();
-    let request_ids_again = request_ids.clone();
+    // The campaign's rows are found with sub-queries, not with lists of thousands of ids.
+    let in_campaign = |column: update_request::Column| {
+        Query::select()
+            .column(column)
+            .from(update_request::Entity)
+            .and_where(update_request::Column::CampaignId.eq(campaign.id))
+            .to_owned()
+    };
     let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
-        .filter(pledge::Column::Id.is_in(pledge_ids.clone()))
+        .filter(pledge::Column::Id.in_subquery(in_campaign(update_request::Column::PledgeId)))
         .all(db)
         .await?
         .into_iter()
@@ -52,7 +58,10 @@ pub async fn rows(
     let mut priorities: HashMap<i32, Vec<String>> = HashMap::new();
     for c in pledge_classification::Entity::find()
         .filter(pledge_classification::Column::Scheme.eq("priority"))
-        .filter(pledge_classification::Column::PledgeId.is_in(pledge_ids))
+        .filter(
+            pledge_classification::Column::PledgeId
+                .in_subquery(in_campaign(update_request::Column::PledgeId)),
+        )
         .all(db)
         .await?
     {
@@ -69,7 +78,6 @@ pub async fn rows(
         .column(audit_event::Column::EntityId)
         .column_as(audit_event::Column::At.max(), "at")
         .filter(audit_event::Column::Entity.eq("update_request"))
-        .filter(audit_event::Column::EntityId.is_in(request_ids.iter().map(|id| id.to_string())))
         .group_by(audit_event::Column::EntityId)
         .into_tuple::<(Option<String>, Option<chrono::DateTime<chrono::Utc>>)>()
         .all(db)
@@ -84,7 +92,7 @@ pub async fn rows(
         .column(outbox_mail::Column::Kind)
         .column(outbox_mail::Column::SentAt)
         .filter(outbox_mail::Column::State.eq("sent"))
-        .filter(outbox_mail::Column::UpdateRequestId.is_in(request_ids))
+        .filter(outbox_mail::Column::UpdateRequestId.in_subquery(in_campaign(update_request::Column::Id)))
         .order_by_asc(outbox_mail::Column::SentAt)
         .into_tuple::<(Option<i32>, String, Option<chrono::DateTime<chrono::Utc>>)>()
         .all(db)
@@ -98,7 +106,7 @@ pub async fn rows(
     let mut last_reminder: HashMap<i32, chrono::DateTime<chrono::Utc>> = HashMap::new();
     let mut done_steps: HashMap<i32, HashSet<String>> = HashMap::new();
     for log in reminder_log::Entity::find()
-        .filter(reminder_log::Column::UpdateRequestId.is_in(request_ids_again.clone()))
+        .filter(reminder_log::Column::UpdateRequestId.in_subquery(in_campaign(update_request::Column::Id)))
         .all(db)
         .await?
     {
@@ -115,7 +123,7 @@ pub async fn rows(
     }
     let mut changes_on: HashMap<i32, chrono::NaiveDate> = HashMap::new();
     for c in change_request::Entity::find()
-        .filter(change_request::Column::UpdateRequestId.is_in(request_ids_again))
+        .filter(change_request::Column::UpdateRequestId.in_subquery(in_campaign(update_request::Column::Id)))
         .filter(change_request::Column::ResolvedInRevisionId.is_null())
         .all(db)
         .await?

@@ -256,11 +256,24 @@ pub struct QueueRow {
     pub assigned_reviewer_id: Option<i32>,
 }
 
-/// Every request, submitted ones first and oldest first (the review queue's order).
-pub async fn queue(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<QueueRow>, DbErr> {
+/// The review queue: updates waiting on the secretariat (submitted, or approved and not yet
+/// published), submitted ones first and oldest first; with `assigned_to`, every request
+/// assigned to that reviewer instead.
+pub async fn queue(
+    db: &impl sea_orm::ConnectionTrait,
+    assigned_to: Option<i32>,
+) -> Result<Vec<QueueRow>, DbErr> {
     use crate::entities::{campaign, organization, pledge};
     use std::collections::HashMap;
-    let requests = update_request::Entity::find().all(db).await?;
+    let mut query = update_request::Entity::find();
+    query = match assigned_to {
+        Some(staff) => query.filter(update_request::Column::AssignedReviewerId.eq(staff)),
+        None => query.filter(
+            update_request::Column::State
+                .is_in([RequestState::Submitted.as_str(), RequestState::Approved.as_str()]),
+        ),
+    };
+    let requests = query.all(db).await?;
     let campaigns: HashMap<i32, campaign::Model> = campaign::Entity::find()
         .all(db)
         .await?
@@ -268,12 +281,14 @@ pub async fn queue(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<QueueRow>, 
         .map(|c| (c.id, c))
         .collect();
     let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
+        .filter(pledge::Column::Id.is_in(requests.iter().map(|r| r.pledge_id)))
         .all(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
     let orgs: HashMap<i32, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(pledges.values().map(|p| p.organization_id)))
         .all(db)
         .await?
         .into_iter()

@@ -546,6 +546,13 @@ pub struct DashboardLine {
     pub unreachable: bool,
 }
 
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
 pub struct SortLink {
     pub label: &'static str,
     pub href: String,
@@ -581,7 +588,9 @@ pub struct DashboardPage {
     pub money: Vec<(String, String)>,
     pub challenges: Vec<(String, u32)>,
     pub lines: Vec<DashboardLine>,
+    /// Requests that match the filters (on every page).
     pub shown: usize,
+    pub pager: Pager,
     pub sort_links: Vec<SortLink>,
     pub filter_state: String,
     pub filter_region: String,
