@@ -10,6 +10,7 @@ use crate::domain::interview::{InterviewEvent, ScheduleForm, parse_schedule};
 use crate::error::AppError;
 use crate::store::interviews;
 use crate::views::staff as views;
+use sea_orm::EntityTrait;
 
 fn back_to(request_id: i32, done: &str) -> Response {
     Redirect::to(&format!("/review/requests/{request_id}?done={done}#interviews")).into_response()
@@ -36,7 +37,7 @@ pub async fn schedule(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let form = crate::staff_form!(staff, Permission::Review, body);
-    let schedule = parse_schedule(&ScheduleForm {
+    let parsed = parse_schedule(&ScheduleForm {
         date: form.get("date"),
         time: form.get("time"),
         timezone: form.get("timezone"),
@@ -45,8 +46,20 @@ pub async fn schedule(
         interviewer: form.get("interviewer"),
         interviewer_email: form.get("interviewer_email"),
         meeting_link: form.get("meeting_link"),
-    })
-    .map_err(AppError::unprocessable)?;
+    });
+    let schedule = match parsed {
+        Ok(s) => s,
+        Err(message) => {
+            // The page again, the reason beside the form, every typed value kept.
+            let request_id = crate::entities::interview::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| AppError::not_found(format!("there is no interview {id}")))?
+                .update_request_id;
+            return super::review::refuse(&state, &form, request_id, &format!("schedule-{id}"), message)
+                .await;
+        }
+    };
     let request_id = interviews::schedule(
         &state.db,
         id,

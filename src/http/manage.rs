@@ -9,6 +9,7 @@ use super::AppState;
 use super::staff::Staff;
 use crate::domain::access::Permission;
 use crate::error::AppError;
+use crate::store::ActionError;
 use crate::store::campaign::IssueSpec;
 use crate::store::manage::{self, NewContact};
 
@@ -71,9 +72,11 @@ pub async fn extend_deadline(
 ) -> Result<Response, AppError> {
     let form = crate::staff_form!(staff, Permission::Administer, body);
     let raw = form.get("deadline");
-    let deadline = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| AppError::unprocessable(format!("deadline `{raw}` is not a date like 2027-02-15")))?;
-    manage::extend_deadline(
+    let Ok(deadline) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
+        let message = format!("deadline `{raw}` is not a date like 2027-02-15");
+        return super::review::refuse(&state, &form, id, "deadline", message).await;
+    };
+    let extended = manage::extend_deadline(
         &state.db,
         id,
         deadline,
@@ -81,8 +84,16 @@ pub async fn extend_deadline(
         form.staff_id(),
         state.clock.now(),
     )
-    .await?;
-    Ok(back_to(id, "deadline", "top"))
+    .await;
+    match extended {
+        Err(ActionError::Invalid(message)) => {
+            super::review::refuse(&state, &form, id, "deadline", message).await
+        }
+        other => {
+            other?;
+            Ok(back_to(id, "deadline", "top"))
+        }
+    }
 }
 
 /// `POST /review/requests/{id}/contacts/{contact}/resend`: a fresh link, the old one revoked.
@@ -125,8 +136,15 @@ pub async fn add_contact(
         locale: form.get("locale"),
         role: form.get("role"),
     };
-    manage::add_contact(&state.db, id, &new, &spec, state.clock.now()).await?;
-    Ok(back_to(id, "contact_added", "officers"))
+    match manage::add_contact(&state.db, id, &new, &spec, state.clock.now()).await {
+        Err(ActionError::Invalid(message)) => {
+            super::review::refuse(&state, &form, id, "contact", message).await
+        }
+        other => {
+            other?;
+            Ok(back_to(id, "contact_added", "officers"))
+        }
+    }
 }
 
 /// `POST /review/requests/{id}/contacts/{contact}/deactivate` (admin).

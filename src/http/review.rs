@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::store::drafts::{self, SaveError};
 use crate::store::requests::request_context;
 use crate::store::review::{self, ChangeItem};
-use crate::views::staff::{self as views, QueueLine, RequestView};
+use crate::views::staff::{self as views, QueueLine, Refused, RequestView};
 
 #[derive(Debug, Deserialize)]
 pub struct QueueQuery {
@@ -90,6 +90,17 @@ pub async fn request_page(
         Ok(a) => a,
         Err(r) => return Ok(*r),
     };
+    render_request_page(&state, &access, id, query.done.as_deref(), None).await
+}
+
+/// The request page; with `refused`, answered 422 with that form's reason and typed values.
+pub async fn render_request_page(
+    state: &AppState,
+    access: &crate::store::staff::StaffAccess,
+    id: i32,
+    done: Option<&str>,
+    refused: Option<Refused>,
+) -> Result<Response, AppError> {
     let request = update_request::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -128,7 +139,7 @@ pub async fn request_page(
         })
         .collect();
     let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
-    let notice = query.done.as_deref().map(|d| match d {
+    let notice = done.map(|d| match d {
         "changes" => "The update was sent back to the officers with your comments.",
         "approved" => "The update is approved.",
         "published" => "The update is published.",
@@ -195,8 +206,14 @@ pub async fn request_page(
         officers,
         timeline,
         notice,
+        refused: refused.as_ref(),
     });
-    Ok(Html(html).into_response())
+    let status = if refused.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Html(html)).into_response())
 }
 
 fn transition_error(e: SaveError) -> AppError {
@@ -225,14 +242,12 @@ pub async fn request_changes(
             continue;
         }
         if !field.is_empty() && find_field(&field).is_none() {
-            return Err(AppError::unprocessable(format!(
-                "`{field}` is not a field of the update form"
-            )));
+            let message = format!("`{field}` is not a field of the update form");
+            return refuse(&state, &form, id, "changes", message).await;
         }
         if message.chars().count() > 2_000 {
-            return Err(AppError::unprocessable(format!(
-                "comment {n} is longer than 2,000 characters"
-            )));
+            let message = format!("comment {n} is longer than 2,000 characters");
+            return refuse(&state, &form, id, "changes", message).await;
         }
         items.push(ChangeItem {
             field: Some(field).filter(|f| !f.is_empty()),
@@ -240,9 +255,8 @@ pub async fn request_changes(
         });
     }
     if items.is_empty() {
-        return Err(AppError::unprocessable(
-            "write at least one comment saying what should change",
-        ));
+        let message = "write at least one comment saying what should change";
+        return refuse(&state, &form, id, "changes", message).await;
     }
     let settings = &state.settings;
     review::request_changes(
@@ -257,6 +271,19 @@ pub async fn request_changes(
     .await
     .map_err(transition_error)?;
     Ok(Redirect::to(&format!("/review/requests/{id}?done=changes")).into_response())
+}
+
+/// Answers a refused request-page form: the page again, the reason beside the form, what was
+/// typed still in it.
+pub async fn refuse(
+    state: &AppState,
+    form: &super::staff::StaffForm,
+    request_id: i32,
+    which: &str,
+    message: impl Into<String>,
+) -> Result<Response, AppError> {
+    let refused = Refused::new(which, message, &form.fields);
+    render_request_page(state, &form.access, request_id, None, Some(refused)).await
 }
 
 /// The state changes a button makes, with the role each needs.

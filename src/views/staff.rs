@@ -83,6 +83,33 @@ pub struct ChangeLine {
     pub after: String,
 }
 
+/// A form of the request page that was refused: which one, why, and what was typed, so the
+/// page comes back (422) with the reason beside the form and nothing lost.
+pub struct Refused {
+    /// `changes`, `comment`, `contact`, `deadline` or `schedule-{interview id}`.
+    pub form: String,
+    pub message: String,
+    pub typed: std::collections::BTreeMap<String, String>,
+}
+
+impl Refused {
+    pub fn new(
+        form: impl Into<String>,
+        message: impl Into<String>,
+        fields: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Refused {
+        Refused {
+            form: form.into(),
+            message: message.into(),
+            typed: fields
+                .iter()
+                .filter(|(k, _)| k.as_str() != "_csrf")
+                .filter_map(|(k, v)| Some((k.clone(), v.last()?.clone())))
+                .collect(),
+        }
+    }
+}
+
 pub struct OfficerRow {
     pub id: i32,
     pub name: String,
@@ -142,6 +169,25 @@ struct RequestPage {
     default_timezone: String,
     officers: Vec<OfficerRow>,
     timeline: Vec<TimelineEntry>,
+    /// (form, reason) of a refused form, shown beside it.
+    refused_form: String,
+    refused_message: String,
+    typed: std::collections::BTreeMap<String, String>,
+}
+
+impl RequestPage {
+    /// What was typed into `form`'s field `key` if that form was refused, else `default`.
+    fn typed(&self, form: &str, key: &str, default: &str) -> String {
+        if self.refused_form == form {
+            self.typed.get(key).cloned().unwrap_or_default()
+        } else {
+            default.to_string()
+        }
+    }
+
+    fn schedule_form(&self, interview: &i32) -> String {
+        format!("schedule-{interview}")
+    }
 }
 
 pub struct RequestView<'a> {
@@ -161,6 +207,7 @@ pub struct RequestView<'a> {
     pub officers: Vec<OfficerRow>,
     pub timeline: Vec<TimelineEntry>,
     pub notice: Option<&'a str>,
+    pub refused: Option<&'a Refused>,
 }
 
 pub fn request_page(v: RequestView) -> String {
@@ -245,6 +292,9 @@ pub fn request_page(v: RequestView) -> String {
         default_timezone: ctx.organization.timezone.clone(),
         officers: v.officers,
         timeline: v.timeline,
+        refused_form: v.refused.map(|r| r.form.clone()).unwrap_or_default(),
+        refused_message: v.refused.map(|r| r.message.clone()).unwrap_or_default(),
+        typed: v.refused.map(|r| r.typed.clone()).unwrap_or_default(),
     })
 }
 

@@ -415,7 +415,13 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
         pairs.push((field, value));
         let response = app.post_form(&schedule, &reviewer, &pairs).await;
         assert_eq!(response.status().as_u16(), 422, "{field}");
-        assert!(response.text().await.unwrap().contains(expected));
+        let page = response.text().await.unwrap();
+        assert!(page.contains(expected), "{page}");
+        // The page comes back with everything the reviewer typed still in the form.
+        assert!(
+            page.contains("value=\"Sam\"") && page.contains("value=\"09:00\""),
+            "typed values kept"
+        );
     }
     assert_eq!(
         interview::Entity::find_by_id(interview_id)
