@@ -19,3 +19,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The role as the domain knows it; an unknown value gets the least: viewer.
+    pub fn staff_role(&self) -> crate::domain::pledge::StaffRole {
+        use crate::domain::pledge::StaffRole;
+        StaffRole::parse(&self.role).unwrap_or(StaffRole::Viewer)
+    }
+}

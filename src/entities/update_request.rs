@@ -20,3 +20,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The state as the domain knows it; an unknown value reads as withdrawn (closed to all).
+    pub fn request_state(&self) -> crate::domain::request::RequestState {
+        use crate::domain::request::RequestState;
+        RequestState::parse(&self.state).unwrap_or(RequestState::Withdrawn)
+    }
+}

@@ -13,16 +13,11 @@ use super::AppState;
 use super::staff::Staff;
 use crate::domain::access::{Permission, allows};
 use crate::domain::dashboard::{self, COLUMNS, Dimension, ListQuery, SORT_KEYS};
-use crate::domain::pledge::StaffRole;
 use crate::entities::{campaign, organization, pledge};
 use crate::error::AppError;
 use crate::store::ActionError;
 use crate::store::campaign::{CampaignError, IssueSpec, OpenCampaign, add_pledges, open_campaign};
 use crate::views::staff::{self as views, CampaignForm, CampaignLine, PledgeChoice};
-
-fn role(access: &crate::store::staff::StaffAccess) -> StaffRole {
-    StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer)
-}
 
 /// Active pledges, for the "which pledges" choices; with `not_in`, only those that campaign
 /// does not have yet.
@@ -95,7 +90,7 @@ async fn campaigns_response(
             overdue: tally.get("overdue"),
         });
     }
-    let can_administer = allows(role(access), Permission::Administer);
+    let can_administer = allows(access.user.staff_role(), Permission::Administer);
     let pledges = if can_administer {
         pledge_choices(state, checked, None).await?
     } else {
@@ -395,7 +390,7 @@ pub async fn dashboard_page(
         v.dedup();
         v
     };
-    let can_administer = allows(role(&access), Permission::Administer);
+    let can_administer = allows(access.user.staff_role(), Permission::Administer);
     let addable = if can_administer && campaign.state == "open" {
         pledge_choices(&state, &[], Some(id)).await?
     } else {

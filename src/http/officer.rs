@@ -14,7 +14,6 @@ use serde::Deserialize;
 use super::{AppState, PageLocale, form_body};
 use crate::domain::answers::{Answers, FieldError, Kind, Value, check_posted, find_field};
 use crate::domain::pledge::{CompactScope, Locale};
-use crate::domain::request::RequestState;
 use crate::domain::requirements::{self, Context, Finding, evaluate, profiles_for, submittable};
 use crate::error::AppError;
 use crate::i18n::messages;
@@ -209,7 +208,7 @@ pub async fn show_update(
     };
     let ctx = request_context(&state.db, access.request.clone()).await?;
     let page = page_context(&ctx, locale, &access);
-    let request_state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    let request_state = ctx.request.request_state();
     if !request_state.awaits_officer() {
         let revision = drafts::latest_revision(&state.db, id)
             .await?
@@ -725,7 +724,7 @@ pub async fn upload_attachment(
         Err(page) => return Ok(*page),
     };
     let ctx = request_context(&state.db, access.request.clone()).await?;
-    let request_state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    let request_state = ctx.request.request_state();
     if !request_state.awaits_officer() {
         return Err(AppError::conflict(format!(
             "this update is {request_state}; files cannot be added now"
@@ -897,7 +896,7 @@ pub async fn delete_attachment(
     if !crate::tokens::same(&csrf, &access.csrf_token) {
         return Ok(problem(&state, locale, StatusCode::FORBIDDEN, "csrf"));
     }
-    let request_state = RequestState::parse(&access.request.state).unwrap_or(RequestState::Withdrawn);
+    let request_state = access.request.request_state();
     if !request_state.awaits_officer() {
         return Err(AppError::conflict(format!(
             "this update is {request_state}; files cannot be removed now"

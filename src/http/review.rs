@@ -12,7 +12,6 @@ use super::staff::Staff;
 use crate::domain::access::{Permission, allows};
 use crate::domain::answers::find_field;
 use crate::domain::diff::diff;
-use crate::domain::pledge::StaffRole;
 use crate::domain::request::RequestEvent;
 use crate::domain::requirements::Finding;
 use crate::entities::update_request;
@@ -138,7 +137,7 @@ pub async fn render_request_page(
             actor: e.actor_kind,
         })
         .collect();
-    let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
+    let role = access.user.staff_role();
     let notice = done.map(|d| match d {
         "changes" => "The update was sent back to the officers with your comments.",
         "approved" => "The update is approved.",
@@ -372,7 +371,7 @@ pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<
         Ok(a) => a,
         Err(r) => return Ok(*r),
     };
-    let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
+    let role = access.user.staff_role();
     let can_retry = allows(role, Permission::Administer);
     let mut groups = Vec::new();
     for (title, mail_state) in [

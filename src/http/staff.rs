@@ -11,7 +11,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use super::extract::cookie;
 use super::{AppState, form_body};
 use crate::domain::access::{Permission, allows};
-use crate::domain::pledge::StaffRole;
 use crate::error::AppError;
 use crate::store::staff::{self, StaffAccess};
 use crate::views::staff as views;
@@ -51,7 +50,7 @@ impl Staff {
         let Some(access) = self.0 else {
             return Err(Box::new(Redirect::to("/login").into_response()));
         };
-        let role = StaffRole::parse(&access.user.role).unwrap_or(StaffRole::Viewer);
+        let role = access.user.staff_role();
         if allows(role, permission) {
             Ok(access)
         } else {

@@ -150,7 +150,7 @@ pub async fn rows(
         .filter_map(|r| {
             let p = pledges.get(&r.pledge_id)?;
             let org = orgs.get(&p.organization_id)?;
-            let state = RequestState::parse(&r.state).unwrap_or(RequestState::Withdrawn);
+            let state = r.request_state();
             let deadline = r.deadline_override.unwrap_or(campaign.deadline);
             let open = OpenRequest {
                 request_id: r.id,

@@ -218,7 +218,7 @@ async fn try_save(
         // edit that the request's state would have to allow.
         return Ok(current);
     }
-    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    let state = request.request_state();
     let next_state = transition(state, RequestEvent::Save)?;
     let merged = match merged {
         Ok(m) => m,
@@ -312,7 +312,7 @@ pub async fn submit(
         .one(&txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("update request {}", s.request_id)))?;
-    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    let state = request.request_state();
     let next = transition(state, RequestEvent::Submit)?;
     let answers = version_answers(&txn, &request, s.draft_version)
         .await?

@@ -60,7 +60,7 @@ pub async fn request_interview(
         .one(&txn)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("there is no update request {request_id}")))?;
-    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    let state = request.request_state();
     if !matches!(state, RequestState::Submitted | RequestState::ChangesRequested) {
         return Err(ActionError::Refused(format!(
             "this update is {state}; an interview is asked for once it is submitted"

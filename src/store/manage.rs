@@ -145,7 +145,7 @@ pub async fn extend_deadline(
 ) -> Result<(), ActionError> {
     let txn = super::write_txn(db).await?;
     let ctx = context(&txn, request_id).await?;
-    let state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    let state = ctx.request.request_state();
     if !state.awaits_officer() {
         return Err(ActionError::Refused(format!(
             "this update is {state}; a deadline only matters while the officer still owes it"
@@ -207,7 +207,7 @@ pub async fn resend_link(
 ) -> Result<(), ActionError> {
     let txn = super::write_txn(db).await?;
     let ctx = context(&txn, request_id).await?;
-    let state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    let state = ctx.request.request_state();
     if matches!(state, RequestState::Withdrawn) {
         return Err(ActionError::Refused(
             "this request is withdrawn; its links stay closed".into(),
@@ -344,7 +344,7 @@ pub async fn add_contact(
             .await?
         }
     };
-    let state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    let state = ctx.request.request_state();
     let invited = state.awaits_officer();
     if invited {
         let dedup_key = format!("invitation:{request_id}:{}", c.id);

@@ -115,7 +115,7 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
         requests.push(OpenRequest {
             policy: policies.get(&c.id).cloned(),
             request_id: r.id,
-            state: RequestState::parse(&r.state).unwrap_or(RequestState::Draft),
+            state: r.request_state(),
             deadline,
             changes_requested_on: changes_on.get(&r.id).map(|at| at.with_timezone(&tz).date_naive()),
             timezone: tz,

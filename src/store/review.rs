@@ -40,7 +40,7 @@ pub async fn request_changes(
         .one(&txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
-    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    let state = request.request_state();
     let next = transition(state, RequestEvent::RequestChanges)?;
     let revision = super::drafts::latest_revision(&txn, request_id)
         .await?
@@ -205,7 +205,7 @@ pub async fn staff_transition(
     let txn = super::write_txn(db).await?;
     let request = transition_in(&txn, request_id, event, action, staff_id, now).await?;
     txn.commit().await?;
-    Ok(RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn))
+    Ok(request.request_state())
 }
 
 /// The state change and its audit row, inside the caller's transaction.
@@ -221,7 +221,7 @@ async fn transition_in(
         .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
-    let state = RequestState::parse(&request.state).unwrap_or(RequestState::Withdrawn);
+    let state = request.request_state();
     let next = transition(state, event)?;
     let mut active: update_request::ActiveModel = request.into();
     active.state = Set(next.as_str().into());

@@ -222,7 +222,7 @@ pub fn request_page(v: RequestView) -> String {
             .unwrap_or_else(|| "—".into())
     };
     let ctx = v.ctx;
-    let state = RequestState::parse(&ctx.request.state).unwrap_or(RequestState::Withdrawn);
+    let state = ctx.request.request_state();
     let can_review = allows(v.role, Permission::Review);
     render(&RequestPage {
         title: ctx.pledge.title.clone(),
