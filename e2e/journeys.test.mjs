@@ -345,7 +345,11 @@ test('(b) a reviewer asks for a change, interviews the officer, approves and pub
   await page.fill('input[name=interviewer]', 'Rita Reviewer');
   await check(page, 'b-6-schedule-interview');
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Send the invitation")')]);
-  await linkFor('CLA-2023-0031', 'BEGIN:VCALENDAR').catch(() => {});
+  // The officer's invitation carries the calendar file.
+  await waitFor(
+    () => mails().some((m) => m.text.includes('Quezon City pledge (2023)') && m.text.includes('filename="interview.ics"')),
+    'the interview invitation with its .ics',
+  );
   await page.goto(`${base}/review/interviews`);
   await check(page, 'b-7-interviews');
   await page.click('a:has-text("CLA-2023-0031")');
