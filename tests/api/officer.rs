@@ -947,11 +947,16 @@ async fn the_next_campaign_starts_from_the_last_approved_update() {
     assert_eq!(j.request_state(&path).await, "approved");
 
     j.app.open_campaign("Next round", &["CLA-2025-0001"]).await;
-    let mails = j.app.wait_for_mails(5 + 1 + 2).await;
+    // 5 invitations, 1 confirmation, 2 approval notices, then the 2 new invitations.
+    let mails = j.app.wait_for_mails(5 + 1 + 2 + 2).await;
     let invitation = mails
         .iter()
         .rev()
-        .find(|m| m.to == "jane@arua.example.org" && m.subject.starts_with("Pledge update requested"))
+        .find(|m| {
+            m.to == "jane@arua.example.org"
+                && m.subject.starts_with("Pledge update requested")
+                && m.text.contains("CLA-2025-0001")
+        })
         .unwrap();
     let (cookie, next_path) = j.app.open_link(&link_token(invitation)).await;
     assert_ne!(next_path, path);
