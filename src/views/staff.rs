@@ -166,6 +166,7 @@ struct RequestPage {
     field_options: Vec<(String, String)>,
     interviews: Vec<InterviewCard>,
     can_request_interview: bool,
+    approval_waits: bool,
     default_timezone: String,
     officers: Vec<OfficerRow>,
     timeline: Vec<TimelineEntry>,
@@ -288,6 +289,7 @@ pub fn request_page(v: RequestView) -> String {
             && v.interviews
                 .iter()
                 .all(|i| i.state == "validated" || i.state == "cancelled"),
+        approval_waits: v.interviews.iter().any(|i| i.blocks_approval),
         interviews: v.interviews,
         default_timezone: ctx.organization.timezone.clone(),
         officers: v.officers,
@@ -346,6 +348,8 @@ pub struct InterviewCard {
     pub notes: String,
     pub outcome: String,
     pub overdue: bool,
+    /// Requested, scheduled or held: the update cannot be approved yet.
+    pub blocks_approval: bool,
     pub can_schedule: bool,
     pub can_hold: bool,
     pub can_validate: bool,
@@ -380,6 +384,7 @@ pub fn interview_card(
         notes: row.notes.clone().unwrap_or_default(),
         outcome: row.outcome.clone().unwrap_or_default(),
         overdue: state == InterviewState::Scheduled && row.scheduled_at.is_some_and(|at| at < now),
+        blocks_approval: state.blocks_approval(),
         can_schedule: can(E::Schedule),
         can_hold: can(E::Hold),
         can_validate: can(E::Validate),

@@ -171,6 +171,12 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
             .unwrap()
             .contains("an interview is still open")
     );
+    let (_, page) = app.get_with(&review, &reviewer).await;
+    assert!(
+        page.contains("Approval waits for the interview")
+            && !page.contains("<button type=\"submit\">Approve</button>"),
+        "the page says why instead of offering the button"
+    );
     let interview_id = interview::Entity::find()
         .filter(interview::Column::UpdateRequestId.eq(id))
         .one(&app.db)
