@@ -5,6 +5,8 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use super::request::RequestState;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InterviewState {
     Requested,
@@ -107,6 +109,33 @@ pub fn transition(
             verb: event.verb(),
         }),
     }
+}
+
+/// An interview is asked for about an update the secretariat holds (submitted, or sent back
+/// for changes), and only when the request has no other unfinished interview.
+pub fn may_request(request: RequestState, interviews: &[InterviewState]) -> Result<(), String> {
+    if !matches!(request, RequestState::Submitted | RequestState::ChangesRequested) {
+        return Err(format!(
+            "this update is {request}; an interview is asked for once it is submitted"
+        ));
+    }
+    match interviews.iter().find(|i| !i.is_finished()) {
+        Some(open) => Err(format!("this update already has an interview that is {open}")),
+        None => Ok(()),
+    }
+}
+
+/// The note a step records: required when the interview is marked held, at most 5,000
+/// characters; `None` when nothing was written.
+pub fn outcome_note(event: InterviewEvent, note: &str) -> Result<Option<String>, String> {
+    let note = note.trim();
+    if note.chars().count() > 5_000 {
+        return Err("notes: at most 5,000 characters".into());
+    }
+    if event == InterviewEvent::Hold && note.is_empty() {
+        return Err("notes: say briefly what the interview confirmed or left open".into());
+    }
+    Ok(Some(note.to_string()).filter(|n| !n.is_empty()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,6 +388,28 @@ mod tests {
         assert!(transition(S::Cancelled, E::Schedule).is_err());
         let blocking: Vec<_> = S::ALL.into_iter().filter(|s| s.blocks_approval()).collect();
         assert_eq!(blocking, [S::Requested, S::Scheduled, S::Held]);
+    }
+
+    #[test]
+    fn interviews_are_asked_for_submitted_updates_one_at_a_time() {
+        use InterviewState as S;
+        assert!(may_request(RequestState::Submitted, &[S::Cancelled, S::Validated]).is_ok());
+        assert!(may_request(RequestState::ChangesRequested, &[]).is_ok());
+        assert_eq!(
+            may_request(RequestState::Draft, &[]).unwrap_err(),
+            "this update is draft; an interview is asked for once it is submitted"
+        );
+        assert_eq!(
+            may_request(RequestState::Submitted, &[S::NoShow]).unwrap_err(),
+            "this update already has an interview that is no_show"
+        );
+        assert!(outcome_note(InterviewEvent::Hold, "  ").is_err());
+        assert_eq!(outcome_note(InterviewEvent::Validate, " "), Ok(None));
+        assert_eq!(
+            outcome_note(InterviewEvent::Hold, " Confirmed. "),
+            Ok(Some("Confirmed.".into()))
+        );
+        assert!(outcome_note(InterviewEvent::NoShow, &"x".repeat(5_001)).is_err());
     }
 
     #[test]

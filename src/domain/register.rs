@@ -68,6 +68,24 @@ pub struct ContactRecord {
     pub role: ContactRole,
 }
 
+impl ContactRecord {
+    /// A contact typed into the workspace's form; the error names the field.
+    pub fn parse(name: &str, email: &str, locale: &str, role: &str) -> Result<ContactRecord, String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err("name: give 1 to 200 characters".into());
+        }
+        Ok(ContactRecord {
+            name: name.to_string(),
+            email: parse_email(email).map_err(|e| format!("email: {e}"))?,
+            locale: Locale::parse(locale)
+                .map_err(|_| format!("language `{locale}` must be en, fr, es or pt"))?,
+            role: ContactRole::parse(role)
+                .map_err(|_| format!("role `{role}` must be primary or alternate"))?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PledgeRecord {
     pub reference: PledgeReference,

@@ -62,6 +62,30 @@ impl fmt::Display for RequestState {
     }
 }
 
+/// Why a request's deadline cannot move to the date asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeadlineRefusal {
+    #[error("this update is {0}; a deadline only matters while the officer still owes it")]
+    NotOwed(RequestState),
+    #[error("deadline: {asked} is not later than the current deadline {current}")]
+    NotLater { asked: NaiveDate, current: NaiveDate },
+}
+
+/// A deadline is extended, never shortened, and only while the officer owes the update.
+pub fn extend_deadline(
+    state: RequestState,
+    current: NaiveDate,
+    asked: NaiveDate,
+) -> Result<(), DeadlineRefusal> {
+    if !state.awaits_officer() {
+        Err(DeadlineRefusal::NotOwed(state))
+    } else if asked <= current {
+        Err(DeadlineRefusal::NotLater { asked, current })
+    } else {
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestEvent {
     Save,

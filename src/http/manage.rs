@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use super::AppState;
 use super::staff::Staff;
 use crate::domain::access::Permission;
+use crate::domain::register::ContactRecord;
 use crate::error::AppError;
 use crate::store::ActionError;
 use crate::store::campaign::IssueSpec;
-use crate::store::manage::{self, NewContact};
+use crate::store::manage;
 
 fn back_to(request_id: i32, done: &str, anchor: &str) -> Response {
     Redirect::to(&format!("/review/requests/{request_id}?done={done}#{anchor}")).into_response()
@@ -130,11 +131,14 @@ pub async fn add_contact(
 ) -> Result<Response, AppError> {
     let form = crate::staff_form!(staff, Permission::Administer, body);
     let spec = issue_spec(&state, form.staff_id());
-    let new = NewContact {
-        name: form.get("name"),
-        email: form.get("email"),
-        locale: form.get("locale"),
-        role: form.get("role"),
+    let new = match ContactRecord::parse(
+        form.get("name"),
+        form.get("email"),
+        form.get("locale"),
+        form.get("role"),
+    ) {
+        Ok(record) => record,
+        Err(message) => return super::review::refuse(&state, &form, id, "contact", message).await,
     };
     match manage::add_contact(&state.db, id, &new, &spec, state.clock.now()).await {
         Err(ActionError::Invalid(message)) => {

@@ -12,10 +12,9 @@ use super::outbox::{self, NewMail};
 use super::requests::{reachable_contacts, request_context};
 use crate::domain::interview::{
     CalendarInvite, CalendarMethod, InterviewEvent, InterviewMode, InterviewState, Schedule, calendar,
-    transition,
+    may_request, outcome_note, transition,
 };
 use crate::domain::pledge::Locale;
-use crate::domain::request::RequestState;
 use crate::entities::{interview, update_request};
 use crate::mail::MailAttachment;
 use crate::mail::messages::{self, InterviewMail, InterviewNotice};
@@ -60,22 +59,12 @@ pub async fn request_interview(
         .one(&txn)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("there is no update request {request_id}")))?;
-    let state = request.request_state();
-    if !matches!(state, RequestState::Submitted | RequestState::ChangesRequested) {
-        return Err(ActionError::Refused(format!(
-            "this update is {state}; an interview is asked for once it is submitted"
-        )));
-    }
-    if let Some(open) = for_request(&txn, request_id)
+    let interviews: Vec<InterviewState> = for_request(&txn, request_id)
         .await?
         .iter()
-        .find(|i| !state_of(i).is_finished())
-    {
-        return Err(ActionError::Refused(format!(
-            "this update already has an interview that is {}",
-            open.state
-        )));
-    }
+        .map(state_of)
+        .collect();
+    may_request(request.request_state(), &interviews).map_err(ActionError::Refused)?;
     let row = interview::ActiveModel {
         id: NotSet,
         update_request_id: Set(request_id),
@@ -226,22 +215,13 @@ pub async fn record_outcome(
     staff_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<i32, ActionError> {
-    let note = note.trim();
-    if note.chars().count() > 5_000 {
-        return Err(ActionError::Invalid("notes: at most 5,000 characters".into()));
-    }
-    if event == InterviewEvent::Hold && note.is_empty() {
-        return Err(ActionError::Invalid(
-            "notes: say briefly what the interview confirmed or left open".into(),
-        ));
-    }
+    let note = outcome_note(event, note).map_err(ActionError::Invalid)?;
     let txn = super::write_txn(db).await?;
     let row = find(&txn, interview_id).await?;
     let before = state_of(&row);
     let next = transition(before, event).map_err(refused)?;
     let mut active: interview::ActiveModel = row.clone().into();
     active.state = Set(next.as_str().into());
-    let note = Some(note.to_string()).filter(|n| !n.is_empty());
     match event {
         InterviewEvent::Hold => active.notes = Set(note),
         _ if note.is_some() => active.outcome = Set(note),

@@ -3,14 +3,16 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    NotSet, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 
 use super::ActionError;
 use super::audit::{self, Actor};
 use super::campaign::{IssueSpec, invite, link_expiry};
 use super::requests::{RequestContext, request_context};
-use crate::domain::pledge::{ContactRole, Locale, StaffRole, parse_email};
+use crate::domain::pledge::StaffRole;
+use crate::domain::register::ContactRecord;
+use crate::domain::request::DeadlineRefusal;
 use crate::domain::request::RequestState;
 use crate::entities::{access_link, contact, staff_user, update_request};
 
@@ -145,18 +147,13 @@ pub async fn extend_deadline(
 ) -> Result<(), ActionError> {
     let txn = super::write_txn(db).await?;
     let ctx = context(&txn, request_id).await?;
-    let state = ctx.request.request_state();
-    if !state.awaits_officer() {
-        return Err(ActionError::Refused(format!(
-            "this update is {state}; a deadline only matters while the officer still owes it"
-        )));
-    }
     let current = ctx.deadline();
-    if deadline <= current {
-        return Err(ActionError::Invalid(format!(
-            "deadline: {deadline} is not later than the current deadline {current}"
-        )));
-    }
+    crate::domain::request::extend_deadline(ctx.request.request_state(), current, deadline).map_err(|e| {
+        match e {
+            DeadlineRefusal::NotOwed(_) => ActionError::Refused(e.to_string()),
+            DeadlineRefusal::NotLater { .. } => ActionError::Invalid(e.to_string()),
+        }
+    })?;
     let mut active: update_request::ActiveModel = ctx.request.clone().into();
     active.deadline_override = Set(Some(deadline));
     active.updated_at = Set(now);
@@ -277,73 +274,26 @@ pub async fn revoke_links(
     Ok(revoked)
 }
 
-/// The form for a new officer contact.
-pub struct NewContact<'a> {
-    pub name: &'a str,
-    pub email: &'a str,
-    pub locale: &'a str,
-    pub role: &'a str,
-}
-
 /// Adds (or reactivates) an officer of the pledge's organization and, while the officer
 /// still owes the update, sends them an invitation with their own link.
 pub async fn add_contact(
     db: &DatabaseConnection,
     request_id: i32,
-    new: &NewContact<'_>,
+    new: &ContactRecord,
     spec: &IssueSpec<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ActionError> {
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ActionError::Invalid("name: give 1 to 200 characters".into()));
-    }
-    let email = parse_email(new.email).map_err(|e| ActionError::Invalid(format!("email: {e}")))?;
-    let locale = Locale::parse(new.locale)
-        .map_err(|_| ActionError::Invalid(format!("language `{}` must be en, fr, es or pt", new.locale)))?;
-    let role = ContactRole::parse(new.role)
-        .map_err(|_| ActionError::Invalid(format!("role `{}` must be primary or alternate", new.role)))?;
     let txn = super::write_txn(db).await?;
     let ctx = context(&txn, request_id).await?;
-    let existing = contact::Entity::find()
-        .filter(contact::Column::OrganizationId.eq(ctx.pledge.organization_id))
-        .filter(contact::Column::Email.eq(email.as_str()))
-        .one(&txn)
-        .await?;
-    let c = match existing {
-        Some(c) if c.active && c.bounced_at.is_none() => {
-            return Err(ActionError::Refused(format!(
-                "{email} is already an active contact of {}",
-                ctx.organization.name
-            )));
-        }
-        Some(c) => {
-            let mut active: contact::ActiveModel = c.into();
-            active.name = Set(name.into());
-            active.locale = Set(locale.as_str().into());
-            active.role = Set(role.as_str().into());
-            active.active = Set(true);
-            active.bounced_at = Set(None);
-            active.updated_at = Set(now);
-            active.update(&txn).await?
-        }
-        None => {
-            contact::ActiveModel {
-                id: NotSet,
-                organization_id: Set(ctx.pledge.organization_id),
-                name: Set(name.into()),
-                email: Set(email.clone()),
-                locale: Set(locale.as_str().into()),
-                role: Set(role.as_str().into()),
-                active: Set(true),
-                bounced_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-            .insert(&txn)
-            .await?
-        }
-    };
+    let email = new.email.clone();
+    let reachable = super::requests::reachable_contacts(&txn, ctx.pledge.organization_id).await?;
+    if reachable.iter().any(|c| c.email == email) {
+        return Err(ActionError::Refused(format!(
+            "{email} is already an active contact of {}",
+            ctx.organization.name
+        )));
+    }
+    let (c, _) = super::register::save_contact(&txn, ctx.pledge.organization_id, new, true, now).await?;
     let state = ctx.request.request_state();
     let invited = state.awaits_officer();
     if invited {

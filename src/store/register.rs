@@ -288,6 +288,30 @@ async fn upsert_contact(
     now: DateTime<Utc>,
     summary: &mut ImportSummary,
 ) -> Result<(), DbErr> {
+    match save_contact(db, organization_id, record, false, now).await?.1 {
+        ContactSaved::Created => summary.contacts_created += 1,
+        ContactSaved::Updated => summary.contacts_updated += 1,
+        ContactSaved::Unchanged => {}
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactSaved {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Writes a contact of an organization, found by e-mail: created, or its name, language and
+/// role brought up to date. With `reactivate`, a deactivated or bounced contact is active again.
+pub async fn save_contact(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    record: &ContactRecord,
+    reactivate: bool,
+    now: DateTime<Utc>,
+) -> Result<(contact::Model, ContactSaved), DbErr> {
     let existing = contact::Entity::find()
         .filter(contact::Column::OrganizationId.eq(organization_id))
         .filter(contact::Column::Email.eq(record.email.as_str()))
@@ -295,18 +319,22 @@ async fn upsert_contact(
         .await?;
     match existing {
         Some(model) => {
-            let mut active: contact::ActiveModel = model.into();
+            let mut active: contact::ActiveModel = model.clone().into();
             active.name.set_ne(record.name.clone());
             active.locale.set_ne(record.locale.as_str().into());
             active.role.set_ne(record.role.as_str().into());
-            if active.is_changed() {
-                active.updated_at = Set(now);
-                active.update(db).await?;
-                summary.contacts_updated += 1;
+            if reactivate {
+                active.active.set_ne(true);
+                active.bounced_at.set_ne(None);
             }
+            if !active.is_changed() {
+                return Ok((model, ContactSaved::Unchanged));
+            }
+            active.updated_at = Set(now);
+            Ok((active.update(db).await?, ContactSaved::Updated))
         }
         None => {
-            contact::ActiveModel {
+            let created = contact::ActiveModel {
                 id: NotSet,
                 organization_id: Set(organization_id),
                 name: Set(record.name.clone()),
@@ -320,8 +348,7 @@ async fn upsert_contact(
             }
             .insert(db)
             .await?;
-            summary.contacts_created += 1;
+            Ok((created, ContactSaved::Created))
         }
     }
-    Ok(())
 }
