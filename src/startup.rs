@@ -49,7 +49,9 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let files = crate::files::FileStore::new(&settings.attachments.dir);
+        let reminder_policy = Arc::new(settings.reminders.policy().map_err(anyhow::Error::msg)?);
         let state = AppState {
+            reminder_policy,
             db,
             settings: Arc::new(settings),
             clock,

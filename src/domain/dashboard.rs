@@ -48,16 +48,6 @@ impl DashboardRow {
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.state.is_overdue(self.deadline, today)
     }
-
-    /// The row's counts, one per `COLUMNS` entry.
-    fn tally(&self, today: NaiveDate) -> [u32; 8] {
-        let mut counts = [0; 8];
-        if let Some(i) = COLUMNS.iter().position(|c| *c == self.state.as_str()) {
-            counts[i] = 1;
-        }
-        counts[7] = u32::from(self.is_overdue(today));
-        counts
-    }
 }
 
 /// Counts per state for a group of requests.
@@ -68,11 +58,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, row: &DashboardRow, today: NaiveDate) {
+    /// Counts one request: its state's column, and `overdue` when that applies.
+    pub fn add(&mut self, state: RequestState, deadline: NaiveDate, today: NaiveDate) {
         self.total += 1;
-        for (sum, n) in self.counts.iter_mut().zip(row.tally(today)) {
-            *sum += n;
+        if let Some(i) = COLUMNS.iter().position(|c| *c == state.as_str()) {
+            self.counts[i] += 1;
         }
+        self.counts[7] += u32::from(state.is_overdue(deadline, today));
     }
 
     pub fn get(&self, column: &str) -> u32 {
@@ -124,7 +116,7 @@ impl Dimension {
 
 pub fn overall(rows: &[DashboardRow], today: NaiveDate) -> Tally {
     let mut tally = Tally::default();
-    rows.iter().for_each(|r| tally.add(r, today));
+    rows.iter().for_each(|r| tally.add(r.state, r.deadline, today));
     tally
 }
 
@@ -133,7 +125,10 @@ pub fn breakdown(rows: &[DashboardRow], dimension: Dimension, today: NaiveDate) 
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
     for row in rows {
         for value in dimension.values(row) {
-            groups.entry(value).or_default().add(row, today);
+            groups
+                .entry(value)
+                .or_default()
+                .add(row.state, row.deadline, today);
         }
     }
     groups.into_iter().collect()

@@ -157,14 +157,7 @@ pub struct CampaignOut {
 }
 
 async fn campaign_out(state: &AppState, c: campaign::Model) -> Result<CampaignOut, ApiError> {
-    let rows = crate::store::dashboard::rows(
-        &state.db,
-        &c,
-        &state.settings.reminders.policy().unwrap_or_default(),
-        state.clock.now().date_naive(),
-    )
-    .await?;
-    let tally = dashboard::overall(&rows, state.clock.now().date_naive());
+    let tally = crate::store::dashboard::tally(&state.db, &c, state.clock.now().date_naive()).await?;
     Ok(CampaignOut {
         id: c.id,
         name: c.name,
@@ -295,13 +288,7 @@ pub async fn list_requests(
 ) -> Result<Json<Vec<RequestOut>>, ApiError> {
     let c = find_campaign(&state, id).await?;
     let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(
-        &state.db,
-        &c,
-        &state.settings.reminders.policy().unwrap_or_default(),
-        state.clock.now().date_naive(),
-    )
-    .await?;
+    let rows = crate::store::dashboard::rows(&state.db, &c, None, &state.reminder_policy, today).await?;
     let query = ListQuery {
         state: filter.state,
         region: filter.region,
@@ -360,13 +347,7 @@ pub async fn get_request(
     let request = find_request(&state, id).await?;
     let c = find_campaign(&state, request.campaign_id).await?;
     let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(
-        &state.db,
-        &c,
-        &state.settings.reminders.policy().unwrap_or_default(),
-        state.clock.now().date_naive(),
-    )
-    .await?;
+    let rows = crate::store::dashboard::rows(&state.db, &c, Some(id), &state.reminder_policy, today).await?;
     let row = rows
         .iter()
         .find(|r| r.request_id == id)

@@ -71,14 +71,7 @@ async fn campaigns_response(
     let today = state.clock.now().date_naive();
     let mut lines = Vec::new();
     for c in crate::store::dashboard::campaigns(&state.db).await? {
-        let rows = crate::store::dashboard::rows(
-            &state.db,
-            &c,
-            &state.settings.reminders.policy().unwrap_or_default(),
-            state.clock.now().date_naive(),
-        )
-        .await?;
-        let tally = dashboard::overall(&rows, today);
+        let tally = crate::store::dashboard::tally(&state.db, &c, today).await?;
         lines.push(CampaignLine {
             id: c.id,
             name: c.name,
@@ -256,13 +249,8 @@ pub async fn dashboard_page(
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no campaign {id}")))?;
     let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(
-        &state.db,
-        &campaign,
-        &state.settings.reminders.policy().unwrap_or_default(),
-        state.clock.now().date_naive(),
-    )
-    .await?;
+    let rows =
+        crate::store::dashboard::rows(&state.db, &campaign, None, &state.reminder_policy, today).await?;
     let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
     let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
     let totals = dashboard::overall(&rows, today);

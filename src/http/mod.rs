@@ -51,6 +51,8 @@ pub struct AppState {
     /// Failed sign-ins per client address and per account.
     pub login_address_limiter: Arc<limits::FailureLimiter>,
     pub login_account_limiter: Arc<limits::FailureLimiter>,
+    /// The configured reminder policy, parsed once: campaigns without their own follow it.
+    pub reminder_policy: Arc<crate::domain::reminders::Policy>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

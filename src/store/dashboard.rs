@@ -3,7 +3,10 @@
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
 
 use crate::domain::answers::Answers;
 use crate::domain::dashboard::DashboardRow;
@@ -22,24 +25,51 @@ pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>
         .await
 }
 
-/// Every request of the campaign, with what the dashboard shows of it. `default_policy`
-/// plans the next reminder unless the campaign has its own.
+/// The campaign's counts by state, from the requests' states and deadlines alone (the list
+/// of campaigns and the API need no more than this).
+pub async fn tally(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    today: chrono::NaiveDate,
+) -> Result<crate::domain::dashboard::Tally, DbErr> {
+    let mut tally = crate::domain::dashboard::Tally::default();
+    for r in update_request::Entity::find()
+        .filter(update_request::Column::CampaignId.eq(campaign.id))
+        .all(db)
+        .await?
+    {
+        tally.add(
+            r.request_state(),
+            r.deadline_override.unwrap_or(campaign.deadline),
+            today,
+        );
+    }
+    Ok(tally)
+}
+
+/// Every request of the campaign (or only the request `only`), with what the dashboard shows
+/// of it. `default_policy` plans the next reminder unless the campaign has its own.
 pub async fn rows(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
+    only: Option<i32>,
     default_policy: &Policy,
     today: chrono::NaiveDate,
 ) -> Result<Vec<DashboardRow>, DbErr> {
-    let requests = update_request::Entity::find()
-        .filter(update_request::Column::CampaignId.eq(campaign.id))
-        .all(db)
-        .await?;
+    let scope = || {
+        let mut condition = Condition::all().add(update_request::Column::CampaignId.eq(campaign.id));
+        if let Some(id) = only {
+            condition = condition.add(update_request::Column::Id.eq(id));
+        }
+        condition
+    };
+    let requests = update_request::Entity::find().filter(scope()).all(db).await?;
     // The campaign's rows are found with sub-queries, not with lists of thousands of ids.
     let in_campaign = |column: update_request::Column| {
         Query::select()
             .column(column)
             .from(update_request::Entity)
-            .and_where(update_request::Column::CampaignId.eq(campaign.id))
+            .cond_where(scope())
             .to_owned()
     };
     let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
@@ -78,6 +108,9 @@ pub async fn rows(
         .column(audit_event::Column::EntityId)
         .column_as(audit_event::Column::At.max(), "at")
         .filter(audit_event::Column::Entity.eq("update_request"))
+        .apply_if(only, |q, id| {
+            q.filter(audit_event::Column::EntityId.eq(id.to_string()))
+        })
         .group_by(audit_event::Column::EntityId)
         .into_tuple::<(Option<String>, Option<chrono::DateTime<chrono::Utc>>)>()
         .all(db)
