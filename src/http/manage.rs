@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 
 use super::AppState;
+use super::review::answer;
 use super::staff::Staff;
 use crate::domain::access::Permission;
 use crate::domain::register::ContactRecord;
 use crate::error::AppError;
-use crate::store::ActionError;
 use crate::store::campaign::IssueSpec;
 use crate::store::manage;
 
@@ -53,15 +53,23 @@ pub async fn comment(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let form = crate::staff_form!(staff, Permission::Review, body);
-    manage::comment(
+    let result = manage::comment(
         &state.db,
         id,
         form.get("text"),
         form.staff_id(),
         state.clock.now(),
     )
-    .await?;
-    Ok(back_to(id, "commented", "timeline"))
+    .await;
+    answer(
+        &state,
+        &form,
+        id,
+        "comment",
+        result,
+        back_to(id, "commented", "timeline"),
+    )
+    .await
 }
 
 /// `POST /review/requests/{id}/deadline` with `deadline` (YYYY-MM-DD), admin only.
@@ -86,15 +94,15 @@ pub async fn extend_deadline(
         state.clock.now(),
     )
     .await;
-    match extended {
-        Err(ActionError::Invalid(message)) => {
-            super::review::refuse(&state, &form, id, "deadline", message).await
-        }
-        other => {
-            other?;
-            Ok(back_to(id, "deadline", "top"))
-        }
-    }
+    answer(
+        &state,
+        &form,
+        id,
+        "deadline",
+        extended,
+        back_to(id, "deadline", "top"),
+    )
+    .await
 }
 
 /// `POST /review/requests/{id}/contacts/{contact}/resend`: a fresh link, the old one revoked.
@@ -140,15 +148,16 @@ pub async fn add_contact(
         Ok(record) => record,
         Err(message) => return super::review::refuse(&state, &form, id, "contact", message).await,
     };
-    match manage::add_contact(&state.db, id, &new, &spec, state.clock.now()).await {
-        Err(ActionError::Invalid(message)) => {
-            super::review::refuse(&state, &form, id, "contact", message).await
-        }
-        other => {
-            other?;
-            Ok(back_to(id, "contact_added", "officers"))
-        }
-    }
+    let added = manage::add_contact(&state.db, id, &new, &spec, state.clock.now()).await;
+    answer(
+        &state,
+        &form,
+        id,
+        "contact",
+        added,
+        back_to(id, "contact_added", "officers"),
+    )
+    .await
 }
 
 /// `POST /review/requests/{id}/contacts/{contact}/deactivate` (admin).

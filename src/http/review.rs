@@ -285,6 +285,25 @@ pub async fn refuse(
     render_request_page(state, &form.access, request_id, None, Some(refused)).await
 }
 
+/// Answers a request-page action: `done` when it worked; a form the store found invalid comes
+/// back with the reason beside it (422); any other error as it is.
+pub async fn answer(
+    state: &AppState,
+    form: &super::staff::StaffForm,
+    request_id: i32,
+    which: &str,
+    result: Result<(), crate::store::ActionError>,
+    done: Response,
+) -> Result<Response, AppError> {
+    match result {
+        Ok(()) => Ok(done),
+        Err(crate::store::ActionError::Invalid(message)) => {
+            refuse(state, form, request_id, which, message).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The state changes a button makes, with the role each needs.
 #[derive(Clone, Copy)]
 enum Action {
