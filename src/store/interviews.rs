@@ -453,27 +453,55 @@ pub struct InterviewLine {
 
 /// Interviews not finished yet, soonest first (unscheduled ones last).
 pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<InterviewLine>, sea_orm::DbErr> {
+    use crate::entities::{organization, pledge};
+    use std::collections::HashMap;
+    let unfinished = InterviewState::ALL
+        .into_iter()
+        .filter(|s| !s.is_finished())
+        .map(InterviewState::as_str);
     let rows = interview::Entity::find()
-        .filter(interview::Column::State.is_in(["requested", "scheduled", "held", "no_show"]))
+        .filter(interview::Column::State.is_in(unfinished))
         .all(db)
         .await?;
-    let mut lines = Vec::with_capacity(rows.len());
-    for row in rows {
-        let Some(request) = update_request::Entity::find_by_id(row.update_request_id)
-            .one(db)
-            .await?
-        else {
-            continue;
-        };
-        let ctx = request_context(db, request).await?;
-        lines.push(InterviewLine {
-            request_id: ctx.request.id,
-            reference: ctx.pledge.reference,
-            organization: ctx.organization.name,
-            title: ctx.pledge.title,
-            interview: row,
-        });
-    }
+    // Three reads for the whole page, not three per interview.
+    let requests: HashMap<i32, update_request::Model> = update_request::Entity::find()
+        .filter(update_request::Column::Id.is_in(rows.iter().map(|r| r.update_request_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
+        .filter(pledge::Column::Id.is_in(requests.values().map(|r| r.pledge_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let orgs: HashMap<i32, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(pledges.values().map(|p| p.organization_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut lines: Vec<InterviewLine> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let request = requests.get(&row.update_request_id)?;
+            let p = pledges.get(&request.pledge_id)?;
+            Some(InterviewLine {
+                request_id: request.id,
+                reference: p.reference.clone(),
+                organization: orgs
+                    .get(&p.organization_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                title: p.title.clone(),
+                interview: row,
+            })
+        })
+        .collect();
     lines.sort_by_key(|l| {
         (
             l.interview.scheduled_at.is_none(),

@@ -529,6 +529,11 @@ async fn interviews_are_reminded_the_day_before_to_the_officer_and_the_interview
     )
     .await;
     app.wait_for_outbox_idle().await;
+    let (_, page) = app.get_with("/review/interviews", &reviewer).await;
+    assert!(
+        page.contains("CLA-2025-0102") && page.contains("2099-01-06 09:00 America/Bogota"),
+        "the interview is listed as upcoming: {page}"
+    );
     // 09:00 in Bogotá is 14:00 UTC: nothing 25 hours before, two reminders 23 hours before.
     assert_eq!(pass_at(&app, "2099-01-05T13:00:00Z").await.interview_reminders, 0);
     assert_eq!(pass_at(&app, "2099-01-05T15:00:00Z").await.interview_reminders, 2);
