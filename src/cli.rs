@@ -58,6 +58,12 @@ pub enum Command {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Every approved update of every cycle, instead of each pledge's latest one.
+        #[arg(long)]
+        all_cycles: bool,
+        /// Print the JSON Schema of the target's JSON export instead (needs no database).
+        #[arg(long)]
+        schema: bool,
     },
     /// Write a consistent copy of the SQLite database to FILE, also while `serve` runs.
     /// (On PostgreSQL use pg_dump: the command says so and changes nothing.)
@@ -155,7 +161,13 @@ pub async fn run(cli: Cli) -> ExitCode {
             pledges,
         }) => campaign_open(settings, name, deadline, pledges).await,
         Command::Staff(StaffCommand::Token { email }) => staff_token(settings, email).await,
-        Command::Export { format, target, out } => export(settings, format, target, out).await,
+        Command::Export {
+            format,
+            target,
+            out,
+            all_cycles,
+            schema,
+        } => export(settings, format, target, out, all_cycles, schema).await,
         Command::Reminders(RemindersCommand::Run { now }) => reminders_run(settings, now).await,
         Command::Backup { file } => backup(settings, file).await,
     };
@@ -361,6 +373,8 @@ async fn export(
     format: String,
     target: String,
     out: Option<PathBuf>,
+    all_cycles: bool,
+    schema: bool,
 ) -> anyhow::Result<ExitCode> {
     let format = match crate::exports::Format::parse(&format) {
         Ok(f) => f,
@@ -376,6 +390,15 @@ async fn export(
             return Ok(ExitCode::from(2));
         }
     };
+    if schema {
+        let text = serde_json::to_string_pretty(&crate::domain::export::schema(target))?;
+        match &out {
+            Some(path) => std::fs::write(path, text + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?,
+            None => println!("{text}"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let db = open(&settings).await?;
     let mut sink: Box<dyn Write + Send> = match &out {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -384,7 +407,8 @@ async fn export(
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let producer = tokio::spawn(async move { crate::exports::produce(&db, format, target, tx).await });
+    let producer =
+        tokio::spawn(async move { crate::exports::produce(&db, format, target, all_cycles, tx).await });
     while let Some(chunk) = rx.recv().await {
         sink.write_all(&chunk)?;
     }

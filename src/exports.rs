@@ -3,8 +3,8 @@
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
-use crate::domain::export::{RowFacts, Target, neutralise, row};
-use crate::store::exports::{ExportItem, page};
+use crate::domain::export::{RowFacts, Target, cell, neutralise, row};
+use crate::store::exports::{EXPORTED, ExportItem, page};
 
 const PAGE: u64 = 200;
 
@@ -48,7 +48,8 @@ fn facts(item: &ExportItem) -> RowFacts<'_> {
         title: &item.title,
         organization: &item.organization,
         country: &item.country,
-        scope: item.scope,
+        country_code: &item.country_code,
+        register_scope: item.register_scope,
         campaign: &item.campaign,
         state: &item.state,
         revision: item.revision,
@@ -72,18 +73,19 @@ pub async fn produce(
     db: &DatabaseConnection,
     format: Format,
     target: Target,
+    all_cycles: bool,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<usize, sea_orm::DbErr> {
     if format == Format::Xlsx {
-        return produce_xlsx(db, target, tx).await;
+        return produce_xlsx(db, target, all_cycles, tx).await;
     }
-    let columns = target.columns();
+    let columns = target.column_names();
     let head = match format {
         Format::Xlsx => unreachable!("handled above"),
         Format::Csv => csv_line(columns.iter().map(|c| c.to_string())),
         Format::Json => format!(
             "{{\"target\":\"{}\",\"columns\":{},\"items\":[",
-            format!("{target:?}").to_lowercase(),
+            target.name(),
             serde_json::json!(columns)
         )
         .into_bytes(),
@@ -93,21 +95,18 @@ pub async fn produce(
     }
     let (mut after, mut count) = (0, 0usize);
     loop {
-        let (items, next) = page(db, target, &["approved", "published"], after, PAGE).await?;
+        let (items, next) = page(db, target, EXPORTED, all_cycles, after, PAGE).await?;
         let mut chunk = Vec::new();
         for item in &items {
-            let cells = row(target, &facts(item), &item.answers);
+            let values = row(target, &facts(item), &item.answers);
             match format {
-                Format::Csv => chunk.extend(csv_line(cells.iter().map(|c| neutralise(c)))),
+                Format::Csv => chunk.extend(csv_line(values.iter().map(|(_, v)| neutralise(&cell(v))))),
                 Format::Json => {
                     if count > 0 {
                         chunk.push(b',');
                     }
-                    let object: serde_json::Map<String, serde_json::Value> = columns
-                        .iter()
-                        .zip(cells)
-                        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
-                        .collect();
+                    let object: serde_json::Map<String, serde_json::Value> =
+                        values.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
                     chunk.extend(serde_json::to_vec(&object).unwrap_or_default());
                 }
                 Format::Xlsx => unreachable!("handled above"),
@@ -133,6 +132,7 @@ pub async fn produce(
 async fn produce_xlsx(
     db: &DatabaseConnection,
     target: Target,
+    all_cycles: bool,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<usize, sea_orm::DbErr> {
     use rust_xlsxwriter::{Format as CellFormat, Workbook};
@@ -141,20 +141,23 @@ async fn produce_xlsx(
     let sheet = workbook.add_worksheet_with_constant_memory().map_err(failed)?;
     sheet.set_name("updates").map_err(failed)?;
     let bold = CellFormat::new().set_bold();
-    for (col, name) in target.columns().iter().enumerate() {
+    for (col, name) in target.column_names().iter().enumerate() {
         sheet
             .write_string_with_format(0, col as u16, *name, &bold)
             .map_err(failed)?;
     }
     let (mut after, mut count) = (0, 0usize);
     loop {
-        let (items, next) = page(db, target, &["approved", "published"], after, PAGE).await?;
+        let (items, next) = page(db, target, EXPORTED, all_cycles, after, PAGE).await?;
         for item in &items {
             let line = (count + 1) as u32;
-            for (col, cell) in row(target, &facts(item), &item.answers).iter().enumerate() {
-                sheet
-                    .write_string(line, col as u16, neutralise(cell))
-                    .map_err(failed)?;
+            for (col, (_, value)) in row(target, &facts(item), &item.answers).iter().enumerate() {
+                match value.as_f64() {
+                    Some(n) => sheet.write_number(line, col as u16, n).map_err(failed)?,
+                    None => sheet
+                        .write_string(line, col as u16, neutralise(&cell(value)))
+                        .map_err(failed)?,
+                };
             }
             count += 1;
         }

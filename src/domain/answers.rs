@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::pledge::{CompactScope, TimelinePoint};
+use super::numbers::{self, NumberError};
+use super::pledge::{CompactScope, Locale, TimelinePoint};
 use super::reference::Scheme;
 
 /// One answer: a single text, or the chosen codes of a multi-choice field.
@@ -31,12 +32,10 @@ impl Value {
 #[serde(transparent)]
 pub struct Answers(pub BTreeMap<String, Value>);
 
-/// Numbered rows of the repeating groups (fixed slots keep the form usable without JavaScript).
-pub const ACHIEVEMENT_ROWS: usize = 5;
-pub const METRIC_ROWS: usize = 3;
-pub const BREAKDOWN_ROWS: usize = 4;
-pub const FUNDING_ROWS: usize = 3;
-pub const PARTNER_ROWS: usize = 3;
+/// The repeating groups (key figures, partners, funding…) show the rows in use and one more
+/// blank row ("add another"), up to this many. Generous: real updates name a fourth partner
+/// and a sixth key figure.
+pub const MAX_ROWS: usize = 20;
 
 pub const STAGES: &[&str] = &["planning", "in_progress", "fulfilled", "discontinued", "adapted"];
 pub const REPORTING_CYCLES: &[&str] = &["2025_progress_review", "2026_imrf", "2027_grf", "rolling"];
@@ -60,10 +59,30 @@ pub const PARTNER_KINDS: &[&str] = &[
     "private_sector",
     "academia",
     "national_government",
+    "subnational_government",
     "rlo_mlo",
     "city_network",
+    "development_bank",
     "donor",
+    "other",
 ];
+/// GCM pledge forms [S:14].
+pub const GCM_PLEDGE_FORMS: &[&str] = &[
+    "financial",
+    "human_resource",
+    "process_oriented",
+    "policy_oriented",
+];
+/// GCR contribution types [S:5, S:6].
+pub const GCR_CONTRIBUTION_TYPES: &[&str] = &[
+    "financial",
+    "material",
+    "technical",
+    "policy",
+    "resettlement_pathways",
+    "other",
+];
+pub const PRIORITY_CODES: &[&str] = &["1", "2", "3", "4", "5", "6", "7", "8"];
 pub const CHALLENGES: &[&str] = &[
     "funding_gaps",
     "coordination",
@@ -99,10 +118,12 @@ pub enum Kind {
     Text(usize),
     /// Several paragraphs, at most `max` characters.
     LongText(usize),
-    /// A whole number ≥ 0; thousands separators (spaces, commas) are accepted.
+    /// A whole number ≥ 0, typed in the officer's language (numbers.rs); stored canonical.
     Count,
-    /// A number ≥ 0, decimals allowed (money, metric values).
+    /// A number ≥ 0, decimals allowed (money, metric values); stored canonical.
     Amount,
+    /// Values of a key figure for several years: "2022: 44; 2025: 94".
+    Series,
     /// A year between 1990 and 2100.
     Year,
     /// One code of a closed list.
@@ -181,17 +202,102 @@ fn field(key: impl Into<String>, section: Section, kind: Kind) -> Field {
     }
 }
 
-/// Every field of the form (requirements.md §b.2), in display order.
+/// A repeating group of the form: numbered rows `group.N.column` (or `group.N` for a group of
+/// one column, like the key achievements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    pub name: &'static str,
+    pub section: Section,
+    /// (column, kind); an empty column name means the row is the value itself.
+    pub columns: &'static [(&'static str, Kind)],
+}
+
+impl Group {
+    pub fn key(&self, row: usize, column: &str) -> String {
+        if column.is_empty() {
+            format!("{}.{row}", self.name)
+        } else {
+            format!("{}.{row}.{column}", self.name)
+        }
+    }
+}
+
+pub const GROUPS: &[Group] = &[
+    Group {
+        name: "achievement",
+        section: Section::Results,
+        columns: &[("", Kind::Text(500))],
+    },
+    Group {
+        name: "metric",
+        section: Section::Results,
+        columns: &[
+            ("label", Kind::Text(200)),
+            ("qualifier", Kind::Choice(QUALIFIERS)),
+            ("value", Kind::Amount),
+            ("unit", Kind::Text(40)),
+            ("year", Kind::Year),
+            ("baseline", Kind::Amount),
+            ("series", Kind::Series),
+        ],
+    },
+    Group {
+        name: "breakdown",
+        section: Section::Beneficiaries,
+        columns: &[("group", Kind::Choice(BREAKDOWN_GROUPS)), ("count", Kind::Count)],
+    },
+    Group {
+        name: "funding",
+        section: Section::Funding,
+        columns: &[
+            ("funder", Kind::Text(200)),
+            ("qualifier", Kind::Choice(QUALIFIERS)),
+            ("amount", Kind::Amount),
+            ("currency", Kind::Currency),
+            ("source", Kind::Choice(FUNDING_SOURCES)),
+        ],
+    },
+    Group {
+        name: "partner",
+        section: Section::Funding,
+        columns: &[("name", Kind::Text(200)), ("kind", Kind::Choice(PARTNER_KINDS))],
+    },
+];
+
+pub fn group(name: &str) -> Option<&'static Group> {
+    GROUPS.iter().find(|g| g.name == name)
+}
+
+/// The group and row number of a numbered key: `metric.3.value` → (metric, 3).
+pub fn row_of(key: &str) -> Option<(&'static Group, usize)> {
+    let mut parts = key.split('.');
+    let g = group(parts.next()?)?;
+    let row = parts.next()?.parse().ok()?;
+    Some((g, row))
+}
+
+/// Every field of the form (requirements.md §b.1–b.2), in display order. Repeating groups
+/// have all `MAX_ROWS` rows here; the page shows the rows in use and one blank row.
 pub fn fields() -> &'static [Field] {
     static FIELDS: std::sync::OnceLock<Vec<Field>> = std::sync::OnceLock::new();
     FIELDS.get_or_init(|| {
         use Kind::*;
         use Section as S;
-        let mut f = vec![
+        let mut f = Vec::new();
+        let push_group = |f: &mut Vec<Field>, name: &str| {
+            let g = group(name).expect("a declared group");
+            for i in 1..=MAX_ROWS {
+                for (column, kind) in g.columns {
+                    f.push(field(g.key(i, column), g.section, *kind));
+                }
+            }
+        };
+        f.extend([
             field("implementation_stage", S::Status, Choice(STAGES)),
             field("stage_narrative", S::Status, LongText(2_000)),
             field("no_significant_change", S::Status, Check),
             field("reporting_cycle", S::Status, Choice(REPORTING_CYCLES)),
+            field("title", S::Pledge, Text(300)),
             field("compact_scope", S::Pledge, Choice(SCOPES)),
             field(
                 "beneficiary_groups",
@@ -202,53 +308,27 @@ pub fn fields() -> &'static [Field] {
             field("timeline_end", S::Pledge, EndPoint),
             field("description", S::Pledge, LongText(10_000)),
             field("gcr_pledge_id", S::Pledge, Text(16)),
+            field("gcr_contribution_type", S::Pledge, Multi(GCR_CONTRIBUTION_TYPES)),
+            field("gcm_pledge_ref", S::Pledge, Text(300)),
+            field("gcm_pledge_form", S::Pledge, Multi(GCM_PLEDGE_FORMS)),
             field("pledge_structure", S::Pledge, Choice(STRUCTURES)),
+            field("joint_partners", S::Pledge, Text(500)),
             field("matched_pledge_ref", S::Pledge, Text(300)),
             field("results_summary", S::Results, LongText(10_000)),
-        ];
-        for i in 1..=ACHIEVEMENT_ROWS {
-            f.push(field(format!("achievement.{i}"), S::Results, Text(500)));
-        }
-        for i in 1..=METRIC_ROWS {
-            f.push(field(format!("metric.{i}.label"), S::Results, Text(200)));
-            f.push(field(format!("metric.{i}.value"), S::Results, Amount));
-            f.push(field(format!("metric.{i}.unit"), S::Results, Text(40)));
-            f.push(field(format!("metric.{i}.baseline"), S::Results, Amount));
-            f.push(field(format!("metric.{i}.year"), S::Results, Year));
-        }
-        f.push(field("beneficiaries_total", S::Beneficiaries, Count));
-        f.push(field(
-            "beneficiaries_qualifier",
-            S::Beneficiaries,
-            Choice(QUALIFIERS),
-        ));
-        for i in 1..=BREAKDOWN_ROWS {
-            f.push(field(
-                format!("breakdown.{i}.group"),
-                S::Beneficiaries,
-                Choice(BREAKDOWN_GROUPS),
-            ));
-            f.push(field(format!("breakdown.{i}.count"), S::Beneficiaries, Count));
-        }
+        ]);
+        push_group(&mut f, "achievement");
+        push_group(&mut f, "metric");
+        f.extend([
+            field("beneficiaries_total", S::Beneficiaries, Count),
+            field("beneficiaries_qualifier", S::Beneficiaries, Choice(QUALIFIERS)),
+            field("beneficiaries_not_counted", S::Beneficiaries, Check),
+        ]);
+        push_group(&mut f, "breakdown");
         f.push(field("beneficiaries_targeted", S::Beneficiaries, Count));
         f.push(field("refugee_participation", S::Beneficiaries, LongText(2_000)));
-        for i in 1..=FUNDING_ROWS {
-            f.push(field(format!("funding.{i}.amount"), S::Funding, Amount));
-            f.push(field(format!("funding.{i}.currency"), S::Funding, Currency));
-            f.push(field(
-                format!("funding.{i}.source"),
-                S::Funding,
-                Choice(FUNDING_SOURCES),
-            ));
-        }
-        for i in 1..=PARTNER_ROWS {
-            f.push(field(format!("partner.{i}.name"), S::Funding, Text(200)));
-            f.push(field(
-                format!("partner.{i}.kind"),
-                S::Funding,
-                Choice(PARTNER_KINDS),
-            ));
-        }
+        push_group(&mut f, "funding");
+        push_group(&mut f, "partner");
+        f.push(field("primary_priority", S::Alignment, Choice(PRIORITY_CODES)));
         for (key, scheme) in [
             ("priorities", Scheme::Priority),
             ("gcm_objectives", Scheme::GcmObjective),
@@ -276,7 +356,16 @@ pub fn fields() -> &'static [Field] {
 }
 
 pub fn find_field(key: &str) -> Option<&'static Field> {
-    fields().iter().find(|f| f.key == key)
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.key.as_str(), i))
+            .collect()
+    });
+    index.get(key).map(|i| &fields()[*i])
 }
 
 /// Prefix of the keys that hold an officer's justification of a warning: `justification.RULE_ID`.
@@ -284,20 +373,24 @@ pub const JUSTIFICATION_PREFIX: &str = "justification.";
 pub const JUSTIFICATION_MAX: usize = 1_000;
 
 /// Why a value cannot be saved. `code` selects the translated message; `detail` is the
-/// offending value or limit, shown inside it.
+/// offending value or limit, shown inside it; `other` is the second reading of an ambiguous
+/// number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,
     pub detail: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub other: String,
 }
 
 impl FieldError {
-    fn new(field: &str, code: &'static str, detail: impl Into<String>) -> FieldError {
+    pub fn new(field: &str, code: &'static str, detail: impl Into<String>) -> FieldError {
         FieldError {
             field: field.into(),
             code,
             detail: detail.into(),
+            other: String::new(),
         }
     }
 
@@ -309,6 +402,11 @@ impl FieldError {
             "too_long" => format!("is longer than {d} characters"),
             "not_a_count" => format!("`{d}` is not a whole number of 0 or more"),
             "not_an_amount" => format!("`{d}` is not a number of 0 or more"),
+            "ambiguous_number" => format!(
+                "could be read as {d} or as {}: write it again without doubt",
+                self.other
+            ),
+            "not_a_series" => format!("`{d}` is not a list of year: value pairs such as 2022: 44; 2025: 94"),
             "not_a_year" => format!("`{d}` is not a year between 1990 and 2100"),
             "not_a_choice" => format!("`{d}` is not one of the choices"),
             "not_a_date" => format!("`{d}` is not a year (2023) or a date (2023-09-01)"),
@@ -325,34 +423,56 @@ fn chars_over(value: &str, max: usize) -> bool {
     value.chars().count() > max
 }
 
-/// Removes thousands separators people type ("41 000", "41,000", narrow no-break spaces).
-fn digits_only(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !matches!(c, ' ' | ',' | '_' | '\u{a0}' | '\u{202f}'))
-        .collect()
-}
-
+/// A stored whole number (canonical, or typed in English before numbers were normalised).
 pub fn parse_count(value: &str) -> Option<i64> {
-    digits_only(value.trim()).parse::<i64>().ok().filter(|n| *n >= 0)
+    numbers::value(value)
+        .filter(|n| n.fract() == 0.0 && *n <= i64::MAX as f64)
+        .map(|n| n as i64)
 }
 
+/// A stored number of 0 or more.
 pub fn parse_amount(value: &str) -> Option<f64> {
-    digits_only(value.trim())
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite() && *n >= 0.0)
+    numbers::value(value)
 }
 
 pub fn is_currency(code: &str) -> bool {
     code.len() == 3 && CURRENCIES.split(' ').any(|c| c == code)
 }
 
-/// Checks one value against its field's type and normalises it (trimmed; codes and currencies
-/// in their canonical case; a checkbox as "true"). Empty values are always acceptable.
+/// One year's value of a key figure's series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesPoint {
+    pub year: i32,
+    pub value: f64,
+}
+
+/// Reads "2022: 44; 2025: 94" (values in the officer's language; `;` or new lines between
+/// years) into canonical "2022: 44; 2025: 94". Years between 1990 and 2100, each once.
+fn parse_series(text: &str, locale: Locale) -> Result<String, ()> {
+    let mut points: Vec<(i32, String)> = Vec::new();
+    for part in text.split([';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+        let (year, value) = part.split_once(':').ok_or(())?;
+        let year: i32 = year.trim().parse().map_err(|_| ())?;
+        if !(1990..=2100).contains(&year) || points.iter().any(|(y, _)| *y == year) {
+            return Err(());
+        }
+        points.push((year, numbers::parse(value, locale).map_err(|_| ())?));
+    }
+    points.sort_by_key(|(y, _)| *y);
+    Ok(points
+        .iter()
+        .map(|(y, v)| format!("{y}: {v}"))
+        .collect::<Vec<_>>()
+        .join("; "))
+}
+
+/// Checks one value against its field's type and normalises it (trimmed; numbers canonical;
+/// codes and currencies in their canonical case; a checkbox as "true"). Numbers are read in
+/// `locale`, the language of the form they were typed in. Empty values are always acceptable.
 pub fn check_value(
     key: &str,
     value: Value,
+    locale: Locale,
     justification_rules: &dyn Fn(&str) -> bool,
 ) -> Result<Value, FieldError> {
     if let Some(rule) = key.strip_prefix(JUSTIFICATION_PREFIX) {
@@ -378,10 +498,10 @@ pub fn check_value(
             Ok(Value::Many(vec![]))
         }
         (Kind::Multi(_) | Kind::MultiRef(_), Value::One(one)) => {
-            check_value(key, Value::Many(vec![one]), justification_rules)
+            check_value(key, Value::Many(vec![one]), locale, justification_rules)
         }
         (_, Value::Many(_)) => Err(FieldError::new(key, "wrong_type", "")),
-        (kind, Value::One(text)) => check_text(key, kind, text).map(Value::One),
+        (kind, Value::One(text)) => check_text(key, kind, text, locale).map(Value::One),
     }
 }
 
@@ -400,10 +520,21 @@ fn check_codes(key: &str, codes: Vec<String>, valid: impl Fn(&str) -> bool) -> R
     Ok(Value::Many(clean))
 }
 
-fn check_text(key: &str, kind: Kind, text: String) -> Result<String, FieldError> {
+fn number_error(key: &str, code: &'static str, shown: String, e: NumberError) -> FieldError {
+    match e {
+        NumberError::Invalid => FieldError::new(key, code, shown),
+        NumberError::Ambiguous { first, second } => FieldError {
+            other: second,
+            ..FieldError::new(key, "ambiguous_number", first)
+        },
+    }
+}
+
+fn check_text(key: &str, kind: Kind, text: String, locale: Locale) -> Result<String, FieldError> {
     let trimmed = text.trim();
     let max = match kind {
         Kind::Text(max) | Kind::LongText(max) => max,
+        Kind::Series => 500,
         _ => 100,
     };
     if chars_over(&text, max) {
@@ -415,10 +546,15 @@ fn check_text(key: &str, kind: Kind, text: String) -> Result<String, FieldError>
     let shown: String = trimmed.chars().take(40).collect();
     match kind {
         Kind::Text(_) | Kind::LongText(_) => Ok(text),
-        Kind::Count if parse_count(trimmed).is_some() => Ok(trimmed.into()),
-        Kind::Count => Err(FieldError::new(key, "not_a_count", shown)),
-        Kind::Amount if parse_amount(trimmed).is_some() => Ok(trimmed.into()),
-        Kind::Amount => Err(FieldError::new(key, "not_an_amount", shown)),
+        Kind::Count => {
+            numbers::parse_whole(trimmed, locale).map_err(|e| number_error(key, "not_a_count", shown, e))
+        }
+        Kind::Amount => {
+            numbers::parse(trimmed, locale).map_err(|e| number_error(key, "not_an_amount", shown, e))
+        }
+        Kind::Series => {
+            parse_series(trimmed, locale).map_err(|_| FieldError::new(key, "not_a_series", shown))
+        }
         Kind::Year => match trimmed.parse::<i32>() {
             Ok(y) if (1990..=2100).contains(&y) => Ok(trimmed.into()),
             _ => Err(FieldError::new(key, "not_a_year", shown)),
@@ -456,12 +592,13 @@ fn check_text(key: &str, kind: Kind, text: String) -> Result<String, FieldError>
 /// Checks every posted value; either all are acceptable (normalised) or every error is returned.
 pub fn check_posted(
     posted: BTreeMap<String, Value>,
+    locale: Locale,
     justification_rules: &dyn Fn(&str) -> bool,
 ) -> Result<Answers, Vec<FieldError>> {
     let mut clean = BTreeMap::new();
     let mut errors = Vec::new();
     for (key, value) in posted {
-        match check_value(&key, value, justification_rules) {
+        match check_value(&key, value, locale, justification_rules) {
             Ok(v) => {
                 clean.insert(key, v);
             }
@@ -514,9 +651,10 @@ impl Answers {
         CompactScope::parse(self.text("compact_scope")).ok()
     }
 
-    /// Non-empty values of a numbered group, e.g. `achievement` → achievement.1…5.
-    pub fn filled_rows(&self, group: &str, rows: usize, column: Option<&str>) -> usize {
-        (1..=rows)
+    /// How many rows of a numbered group have `column` filled (`None` for one-column groups
+    /// such as `achievement`).
+    pub fn filled_rows(&self, group: &str, column: Option<&str>) -> usize {
+        (1..=MAX_ROWS)
             .filter(|i| {
                 let key = match column {
                     Some(c) => format!("{group}.{i}.{c}"),
@@ -525,6 +663,27 @@ impl Answers {
                 self.has(&key)
             })
             .count()
+    }
+
+    /// The numbers of the rows of `group` with anything in them, in order.
+    pub fn rows_in_use(&self, group: &Group) -> Vec<usize> {
+        (1..=MAX_ROWS)
+            .filter(|i| group.columns.iter().any(|(c, _)| self.has(&group.key(*i, c))))
+            .collect()
+    }
+
+    /// A key figure's yearly values (`metric.N.series`), oldest first.
+    pub fn series(&self, key: &str) -> Vec<SeriesPoint> {
+        self.text(key)
+            .split(';')
+            .filter_map(|p| {
+                let (year, value) = p.split_once(':')?;
+                Some(SeriesPoint {
+                    year: year.trim().parse().ok()?,
+                    value: parse_amount(value.trim())?,
+                })
+            })
+            .collect()
     }
 
     /// Overlays `other`'s keys onto these answers.
@@ -549,6 +708,10 @@ mod tests {
         false
     }
 
+    fn check_value_en(k: &str, v: Value, rules: &dyn Fn(&str) -> bool) -> Result<Value, FieldError> {
+        check_value(k, v, Locale::En, rules)
+    }
+
     fn one(s: &str) -> Value {
         Value::One(s.into())
     }
@@ -565,34 +728,34 @@ mod tests {
     #[test]
     fn values_are_normalised_to_their_type() {
         assert_eq!(
-            check_value("beneficiaries_total", one(" 41,000 "), &no_rules),
-            Ok(one("41,000"))
+            check_value_en("beneficiaries_total", one(" 41,000 "), &no_rules),
+            Ok(one("41000"))
         );
         assert_eq!(
-            check_value("funding.1.currency", one("usd"), &no_rules),
+            check_value_en("funding.1.currency", one("usd"), &no_rules),
             Ok(one("USD"))
         );
         assert_eq!(
-            check_value("consent_to_publish", one("on"), &no_rules),
+            check_value_en("consent_to_publish", one("on"), &no_rules),
             Ok(one("true"))
         );
         assert_eq!(
-            check_value("timeline_end", one("Ongoing"), &no_rules),
+            check_value_en("timeline_end", one("Ongoing"), &no_rules),
             Ok(one("ongoing"))
         );
         assert_eq!(
-            check_value("priorities", one("3"), &no_rules),
+            check_value_en("priorities", one("3"), &no_rules),
             Ok(Value::Many(vec!["3".into()]))
         );
         assert_eq!(
-            check_value("beneficiaries_total", one(""), &no_rules),
+            check_value_en("beneficiaries_total", one(""), &no_rules),
             Ok(one(""))
         );
     }
 
     #[test]
     fn wrong_values_are_refused_with_a_reason() {
-        let err = |k: &str, v: Value| check_value(k, v, &no_rules).unwrap_err();
+        let err = |k: &str, v: Value| check_value(k, v, Locale::En, &no_rules).unwrap_err();
         assert_eq!(err("beneficiaries_total", one("-3")).code, "not_a_count");
         assert_eq!(
             err("beneficiaries_total", one("many")).english(),
@@ -612,12 +775,62 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_read_in_the_forms_language_and_stored_canonical() {
+        let fr = |k: &str, v: &str| check_value(k, one(v), Locale::Fr, &no_rules);
+        assert_eq!(fr("metric.1.value", "99,5"), Ok(one("99.5")));
+        assert_eq!(fr("funding.1.amount", "1,5"), Ok(one("1.5")));
+        assert_eq!(fr("beneficiaries_total", "1 250"), Ok(one("1250")));
+        assert_eq!(
+            check_value("funding.1.amount", one("500.000"), Locale::Es, &no_rules),
+            Ok(one("500000"))
+        );
+        let asked = fr("beneficiaries_total", "1,250").unwrap_err();
+        assert_eq!(
+            (asked.code, asked.detail.as_str(), asked.other.as_str()),
+            ("ambiguous_number", "1 250", "1,25")
+        );
+        assert_eq!(
+            fr("metric.1.series", "2025: 94; 2022: 44,5"),
+            Ok(one("2022: 44.5; 2025: 94"))
+        );
+        assert_eq!(
+            fr("metric.1.series", "last year: 4").unwrap_err().code,
+            "not_a_series"
+        );
+        let mut a = Answers::default();
+        a.0.insert("metric.1.series".into(), one("2022: 44.5; 2025: 94"));
+        assert_eq!(a.series("metric.1.series").len(), 2);
+        assert_eq!(
+            a.series("metric.1.series")[0],
+            SeriesPoint {
+                year: 2022,
+                value: 44.5
+            }
+        );
+    }
+
+    #[test]
+    fn every_repeating_group_holds_twenty_rows() {
+        for g in GROUPS {
+            for (column, _) in g.columns {
+                assert!(find_field(&g.key(MAX_ROWS, column)).is_some(), "{}", g.name);
+                assert!(find_field(&g.key(MAX_ROWS + 1, column)).is_none(), "{}", g.name);
+            }
+        }
+        assert_eq!(
+            row_of("partner.4.name").map(|(g, n)| (g.name, n)),
+            Some(("partner", 4))
+        );
+    }
+
+    #[test]
     fn justifications_are_accepted_for_known_rules() {
         let known = |rule: &str| rule == "base.breakdown.sum";
         assert!(
             check_value(
                 "justification.base.breakdown.sum",
                 one("children counted twice"),
+                Locale::En,
                 &known
             )
             .is_ok()
@@ -630,7 +843,7 @@ mod tests {
         posted.insert("results_summary".to_string(), one("Good year"));
         posted.insert("beneficiaries_total".to_string(), one("lots"));
         posted.insert("sdgs".to_string(), Value::Many(vec!["18".into()]));
-        let errors = check_posted(posted, &no_rules).unwrap_err();
+        let errors = check_posted(posted, Locale::En, &no_rules).unwrap_err();
         assert_eq!(errors.len(), 2);
     }
 
@@ -641,7 +854,8 @@ mod tests {
         a.0.insert("achievement.2".into(), one("Market built"));
         a.0.insert("achievement.3".into(), one("  "));
         assert_eq!(a.count("beneficiaries_total"), Some(41_000));
-        assert_eq!(a.filled_rows("achievement", ACHIEVEMENT_ROWS, None), 1);
+        assert_eq!(a.filled_rows("achievement", None), 1);
+        assert_eq!(a.rows_in_use(group("achievement").unwrap()), vec![2]);
         assert!(!a.has("achievement.3"));
     }
 
@@ -655,7 +869,7 @@ mod tests {
                 .into_iter()
                 .map(|(k, mut v)| (k, if v.len() == 1 { Value::One(v.remove(0)) } else { Value::Many(v) }))
                 .collect();
-            match check_posted(posted, &|_| true) {
+            match check_posted(posted, Locale::Fr, &|_| true) {
                 Ok(_) => {}
                 Err(errors) => proptest::prop_assert!(errors.iter().all(|e| !e.english().is_empty())),
             }

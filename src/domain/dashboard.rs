@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::answers::{Answers, FUNDING_ROWS};
+use super::answers::{Answers, MAX_ROWS};
 use super::pledge::CompactScope;
 use super::request::RequestState;
 
@@ -241,10 +241,12 @@ pub fn at_a_glance<'a>(approved: impl IntoIterator<Item = (CompactScope, &'a Ans
     let mut challenges: BTreeMap<String, u32> = BTreeMap::new();
     for (register_scope, answers) in approved {
         figures.pledges_updated += 1;
-        figures.people_reached += answers.count("beneficiaries_total").unwrap_or(0);
+        if !answers.checked("beneficiaries_not_counted") {
+            figures.people_reached += answers.count("beneficiaries_total").unwrap_or(0);
+        }
         let scope = answers.scope().unwrap_or(register_scope);
         figures.mirror_pledges += u32::from(scope == CompactScope::Mirror);
-        for i in 1..=FUNDING_ROWS {
+        for i in 1..=MAX_ROWS {
             let amount = answers.amount(&format!("funding.{i}.amount"));
             let currency = answers
                 .text(&format!("funding.{i}.currency"))

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod diff;
 pub mod export;
 pub mod interview;
+pub mod numbers;
 pub mod pledge;
 pub mod reference;
 pub mod register;

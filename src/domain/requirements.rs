@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::answers::{
-    ACHIEVEMENT_ROWS, Answers, FUNDING_ROWS, JUSTIFICATION_PREFIX, METRIC_ROWS, find_field,
-};
+use super::answers::{Answers, JUSTIFICATION_PREFIX, find_field, group};
 use super::pledge::{CompactScope, Locale};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -31,6 +29,18 @@ impl Severity {
             Severity::Info => "info",
         }
     }
+}
+
+/// What a rule rests on (requirements.md's tags): a public UN source, the 2025 report, or our
+/// own inference. Only a rule with a public source may block a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Basis {
+    #[serde(rename = "S")]
+    Source,
+    #[serde(rename = "SEED")]
+    Report,
+    #[serde(rename = "INF")]
+    Inference,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +98,10 @@ pub struct Rule {
     /// The field the finding is shown next to.
     pub field: String,
     pub severity: Severity,
+    pub basis: Basis,
+    /// Also applies to a minimal update ("no significant change").
+    #[serde(default)]
+    pub minimal: bool,
     pub requirement: String,
     pub source: String,
     pub message: Localized,
@@ -151,6 +165,13 @@ const NAMED_CHECKS: &[&str] = &[
     "quantifiable",
     "stage_changed",
     "gcm_single_attachment",
+    "people_reported",
+    "people_zero",
+    "people_cumulative",
+    "figures_changed",
+    "scope_changed",
+    "gcr_fields_left",
+    "gcm_fields_left",
 ];
 
 /// Parses and checks a profile: every rule's field exists and its kind has its parameters.
@@ -160,6 +181,9 @@ pub fn parse_profile(name: &str, text: &str) -> Result<Profile, String> {
         let bad = |what: &str| Err(format!("{name}: rule {}: {what}", rule.id));
         if find_field(&rule.field).is_none() {
             return bad(&format!("unknown field `{}`", rule.field));
+        }
+        if rule.severity == Severity::Error && rule.basis != Basis::Source {
+            return bad("only a rule with a public source (basis = \"S\") may be an error");
         }
         let missing = match rule.kind {
             RuleKind::RequiredIf => rule.when.is_none(),
@@ -254,10 +278,11 @@ impl Context<'_> {
 /// Every finding of every applicable rule, errors first.
 pub fn evaluate(answers: &Answers, ctx: &Context) -> Vec<Finding> {
     let scope = ctx.scope(answers);
+    let minimal = answers.checked("no_significant_change");
     let mut findings = Vec::new();
     for profile in profiles_for(scope) {
         for rule in &profile.rules {
-            if !condition_holds(rule.when.as_ref(), answers) {
+            if (minimal && !rule.minimal) || !condition_holds(rule.when.as_ref(), answers) {
                 continue;
             }
             if let Some(values) = check_rule(rule, answers, ctx) {
@@ -418,14 +443,14 @@ fn check_rule(rule: &Rule, a: &Answers, ctx: &Context) -> Option<Values> {
                 ]
             })
         }
-        RuleKind::Named => named_check(rule.check.as_deref()?, a, ctx),
+        RuleKind::Named => named_check(rule, a, ctx),
     }
 }
 
 /// Items in a multi-choice field, or filled rows of a numbered group (`achievement`).
 fn item_count(a: &Answers, key: &str) -> usize {
     match key {
-        "achievement.1" => a.filled_rows("achievement", ACHIEVEMENT_ROWS, None),
+        "achievement.1" => a.filled_rows("achievement", None),
         _ => a.list(key).len(),
     }
 }
@@ -448,12 +473,50 @@ fn year_of(point: &str) -> Option<i32> {
     point.get(..4)?.parse().ok()
 }
 
-fn named_check(check: &str, a: &Answers, ctx: &Context) -> Option<Values> {
+/// Key figures by label (lower case), for comparing an update with the previous one.
+fn metric_values(a: &Answers) -> BTreeMap<String, f64> {
+    let Some(g) = group("metric") else {
+        return BTreeMap::new();
+    };
+    a.rows_in_use(g)
+        .into_iter()
+        .filter_map(|i| {
+            let label = a.text(&g.key(i, "label")).to_lowercase();
+            let value = a.amount(&g.key(i, "value"))?;
+            (!label.is_empty()).then_some((label, value))
+        })
+        .collect()
+}
+
+/// Money per currency, for comparing an update with the previous one.
+fn funding_totals(a: &Answers) -> BTreeMap<String, f64> {
+    let mut totals = BTreeMap::new();
+    let Some(g) = group("funding") else { return totals };
+    for i in a.rows_in_use(g) {
+        if let Some(amount) = a.amount(&g.key(i, "amount")) {
+            *totals
+                .entry(a.text(&g.key(i, "currency")).to_string())
+                .or_insert(0.0) += amount;
+        }
+    }
+    totals
+}
+
+fn changed_by_more_than(before: f64, now: f64, percent: f64) -> Option<f64> {
+    if before == 0.0 {
+        return None;
+    }
+    let change = ((now - before) / before * 100.0).abs();
+    (change > percent).then_some(change)
+}
+
+fn named_check(rule: &Rule, a: &Answers, ctx: &Context) -> Option<Values> {
     let stage = a.text("implementation_stage");
     let has_numbers = a.has("beneficiaries_total")
-        || a.filled_rows("metric", METRIC_ROWS, Some("value")) > 0
-        || a.filled_rows("funding", FUNDING_ROWS, Some("amount")) > 0;
-    match check {
+        || a.filled_rows("metric", Some("value")) > 0
+        || a.filled_rows("metric", Some("series")) > 0
+        || a.filled_rows("funding", Some("amount")) > 0;
+    match rule.check.as_deref()? {
         "gcm_objective_or_principle" => {
             (a.list("gcm_objectives").is_empty() && a.list("gcm_principles").is_empty()).then(Vec::new)
         }
@@ -466,24 +529,35 @@ fn named_check(check: &str, a: &Answers, ctx: &Context) -> Option<Values> {
             (!bad.is_empty()).then(|| vec![("value", bad.join(", "))])
         }
         "funding_rows_complete" => {
-            let rows: Vec<String> = (1..=FUNDING_ROWS)
+            let g = group("funding")?;
+            let rows: Vec<String> = a
+                .rows_in_use(g)
+                .into_iter()
                 .filter(|i| {
-                    let has = |c: &str| a.has(&format!("funding.{i}.{c}"));
-                    let any = has("amount") || has("currency") || has("source");
-                    any && !(has("amount") && has("currency") && has("source"))
+                    let has = |c: &str| a.has(&g.key(*i, c));
+                    (has("amount") != has("currency")) || !(has("funder") || has("amount"))
                 })
                 .map(|i| i.to_string())
                 .collect();
             (!rows.is_empty()).then(|| vec![("rows", rows.join(", "))])
         }
         "metric_rows_complete" => {
-            let rows: Vec<String> = (1..=METRIC_ROWS)
+            let g = group("metric")?;
+            let rows: Vec<String> = a
+                .rows_in_use(g)
+                .into_iter()
                 .filter(|i| {
-                    let value = a.amount(&format!("metric.{i}.value"));
-                    let baseline = a.amount(&format!("metric.{i}.baseline"));
-                    let percent = a.text(&format!("metric.{i}.unit")) == "%";
-                    let unlabeled = value.is_some() && !a.has(&format!("metric.{i}.label"));
-                    let over = percent && [value, baseline].iter().flatten().any(|v| *v > 100.0);
+                    let value = a.amount(&g.key(*i, "value"));
+                    let baseline = a.amount(&g.key(*i, "baseline"));
+                    let series = a.series(&g.key(*i, "series"));
+                    let percent = a.text(&g.key(*i, "unit")) == "%";
+                    let unlabeled = !a.has(&g.key(*i, "label"));
+                    let over = percent
+                        && [value, baseline]
+                            .into_iter()
+                            .flatten()
+                            .chain(series.iter().map(|p| p.value))
+                            .any(|v| v > 100.0);
                     unlabeled || over
                 })
                 .map(|i| i.to_string())
@@ -492,6 +566,9 @@ fn named_check(check: &str, a: &Answers, ctx: &Context) -> Option<Values> {
         }
         "stage_vs_timeline" => {
             let end = a.text("timeline_end");
+            if stage == "fulfilled" && end == "ongoing" {
+                return Some(vec![("end", end.to_string())]);
+            }
             let end_year = year_of(end)?;
             let today = ctx.today.year();
             match stage {
@@ -511,10 +588,73 @@ fn named_check(check: &str, a: &Answers, ctx: &Context) -> Option<Values> {
         "results_when_active" => {
             let active = !stage.is_empty() && stage != "planning";
             let nothing = !a.has("results_summary")
-                && a.filled_rows("achievement", ACHIEVEMENT_ROWS, None) == 0
+                && a.filled_rows("achievement", None) == 0
+                && a.filled_rows("metric", Some("label")) == 0
                 && !a.has("beneficiaries_total");
             (active && nothing).then(Vec::new)
         }
+        "people_reported" => {
+            (!a.has("beneficiaries_total") && !a.checked("beneficiaries_not_counted")).then(Vec::new)
+        }
+        "people_zero" => (a.count("beneficiaries_total") == Some(0)).then(Vec::new),
+        "people_cumulative" => {
+            let before = ctx.previous?.count("beneficiaries_total")?;
+            let now = a.count("beneficiaries_total")?;
+            (now < before).then(|| vec![("previous", before.to_string()), ("current", now.to_string())])
+        }
+        "figures_changed" => {
+            let previous = ctx.previous?;
+            let percent = rule.max_change_percent.unwrap_or(50.0);
+            let mut changed = Vec::new();
+            if let (Some(before), Some(now)) = (
+                previous.amount("beneficiaries_total"),
+                a.amount("beneficiaries_total"),
+            ) && let Some(change) = changed_by_more_than(before, now, percent)
+            {
+                changed.push(format!(
+                    "{} → {} ({change:.0}%)",
+                    fmt_number(before),
+                    fmt_number(now)
+                ));
+            }
+            let before_metrics = metric_values(previous);
+            for (label, now) in metric_values(a) {
+                if let Some(before) = before_metrics.get(&label)
+                    && let Some(change) = changed_by_more_than(*before, now, percent)
+                {
+                    changed.push(format!(
+                        "{label}: {} → {} ({change:.0}%)",
+                        fmt_number(*before),
+                        fmt_number(now)
+                    ));
+                }
+            }
+            let before_funding = funding_totals(previous);
+            for (currency, now) in funding_totals(a) {
+                if let Some(before) = before_funding.get(&currency)
+                    && let Some(change) = changed_by_more_than(*before, now, percent)
+                {
+                    changed.push(format!(
+                        "{currency} {} → {} ({change:.0}%)",
+                        fmt_number(*before),
+                        fmt_number(now)
+                    ));
+                }
+            }
+            (!changed.is_empty()).then(|| vec![("figures", changed.join("; "))])
+        }
+        "scope_changed" => {
+            let confirmed = a.scope()?;
+            (confirmed != ctx.register_scope).then(|| vec![("register", ctx.register_scope.to_string())])
+        }
+        "gcr_fields_left" => ["gcr_objectives", "gcr_focus_areas", "gcr_contribution_type"]
+            .iter()
+            .any(|k| a.has(k))
+            .then(Vec::new),
+        "gcm_fields_left" => ["gcm_objectives", "gcm_principles", "gcm_pledge_form"]
+            .iter()
+            .any(|k| a.has(k))
+            .then(Vec::new),
         "scope_matches_groups" => {
             let suggested = CompactScope::suggested_by(a.list("beneficiary_groups"))?;
             let declared = ctx.scope(a);
@@ -530,19 +670,30 @@ fn named_check(check: &str, a: &Answers, ctx: &Context) -> Option<Values> {
             let mut missing = Vec::new();
             for p in a.list("priorities") {
                 let (objectives, areas) = priority_defaults(p);
-                let gcm_missing = scope.counts_for_gcm()
+                let mut names = Vec::new();
+                if scope.counts_for_gcm()
                     && !objectives
                         .iter()
-                        .any(|o| a.list("gcm_objectives").iter().any(|x| x == o));
-                let gcr_missing = scope.counts_for_gcr()
+                        .any(|o| a.list("gcm_objectives").iter().any(|x| x == o))
+                {
+                    names.push(format!("GCM {}", objectives.join("/")));
+                }
+                if scope.counts_for_gcr()
                     && !areas
                         .iter()
-                        .any(|o| a.list("gcr_focus_areas").iter().any(|x| x == o));
-                if gcm_missing || gcr_missing {
-                    missing.push(p.clone());
+                        .any(|o| a.list("gcr_focus_areas").iter().any(|x| x == o))
+                {
+                    let labels: Vec<&str> = areas
+                        .iter()
+                        .map(|c| super::reference::Scheme::GcrFocusArea.label(c).unwrap_or(c))
+                        .collect();
+                    names.push(format!("GCR {}", labels.join("/")));
+                }
+                if !names.is_empty() {
+                    missing.push(format!("{p} → {}", names.join(", ")));
                 }
             }
-            (!missing.is_empty()).then(|| vec![("priorities", missing.join(", "))])
+            (!missing.is_empty()).then(|| vec![("missing", missing.join("; "))])
         }
         "measurable_time_bound" => {
             let open_ended = a.text("timeline_end") == "ongoing" || !a.has("timeline_end");
@@ -587,6 +738,7 @@ mod tests {
         for (k, v) in [
             ("implementation_stage", "in_progress"),
             ("stage_narrative", "Running in three districts."),
+            ("reporting_cycle", "2027_grf"),
             ("compact_scope", "MIRROR"),
             ("timeline_start", "2023"),
             ("timeline_end", "2027-06-30"),
@@ -598,6 +750,7 @@ mod tests {
             ("breakdown.1.count", "3000"),
             ("breakdown.2.group", "refugees"),
             ("breakdown.2.count", "2000"),
+            ("funding.1.funder", "Global Cities Fund"),
             ("funding.1.amount", "600000"),
             ("funding.1.currency", "USD"),
             ("funding.1.source", "donor"),
@@ -689,6 +842,23 @@ mod tests {
             ("base.stage_narrative.required", |a| {
                 set(a, "stage_narrative", " ")
             }),
+            ("base.cycle.required", |a| set(a, "reporting_cycle", "")),
+            ("base.timeline.start.required", |a| set(a, "timeline_start", "")),
+            ("base.timeline.end.required", |a| set(a, "timeline_end", "")),
+            ("base.people.reported", |a| {
+                set(a, "beneficiaries_total", "");
+                set(a, "breakdown.1.count", "");
+                set(a, "breakdown.2.count", "");
+            }),
+            ("base.people.zero", |a| set(a, "beneficiaries_total", "0")),
+            ("base.scope.changed.gcm", |a| {
+                set(a, "compact_scope", "GCM");
+                set_list(a, "gcr_objectives", &[]);
+                set_list(a, "gcr_focus_areas", &[]);
+            }),
+            ("base.scope.gcr_left", |a| set(a, "compact_scope", "GCM")),
+            ("base.scope.gcm_left", |a| set(a, "compact_scope", "GCR")),
+            ("gcr.pledge_id.missing", |a| set(a, "gcr_pledge_id", "")),
             ("base.groups.required", |a| {
                 set_list(a, "beneficiary_groups", &[]);
             }),
@@ -702,6 +872,9 @@ mod tests {
             }),
             ("base.breakdown.sum", |a| set(a, "breakdown.2.count", "1999")),
             ("base.funding.complete", |a| set(a, "funding.1.currency", "")),
+            ("base.funding.complete", |a| {
+                set(a, "funding.2.source", "donor");
+            }),
             ("base.metrics.complete", |a| set(a, "metric.1.value", "140")),
             ("base.challenges.required", |a| set_list(a, "challenges", &[])),
             ("base.lessons.required", |a| set(a, "lessons_learned", "")),
@@ -744,19 +917,27 @@ mod tests {
         let ids = fired(&a, None);
         assert!(
             !ids.iter()
-                .any(|r| r == "base.achievements.required" || r == "base.beneficiaries.required"),
+                .any(|r| r == "base.achievements.required" || r == "base.people.reported"),
             "{ids:?}"
         );
         // In progress without people reached: required.
         let mut b = complete();
         set(&mut b, "beneficiaries_total", "");
-        assert!(fired(&b, None).contains(&"base.beneficiaries.required".to_string()));
+        assert!(fired(&b, None).contains(&"base.people.reported".to_string()));
+        // A pledge that counts events or partners says so instead of typing 0.
+        set(&mut b, "beneficiaries_not_counted", "true");
+        assert!(!fired(&b, None).contains(&"base.people.reported".to_string()));
     }
 
     #[test]
     fn results_scope_and_quantity_warnings() {
         let mut a = complete();
-        for k in ["results_summary", "achievement.1", "beneficiaries_total"] {
+        for k in [
+            "results_summary",
+            "achievement.1",
+            "beneficiaries_total",
+            "metric.1.label",
+        ] {
             set(&mut a, k, "");
         }
         assert!(fired(&a, None).contains(&"base.results.active".to_string()));
@@ -805,7 +986,7 @@ mod tests {
             .expect("a change warning");
         assert_eq!(
             change.message,
-            "People reached went from 5000 to 12000 (140% change). Please explain."
+            "Changed by more than half since the last approved update: 5000 → 12000 (140%). Please explain."
         );
         assert!(
             findings
@@ -888,9 +1069,190 @@ mod tests {
             "Ten children were counted in both groups.",
         );
         assert!(submittable(&findings, &a));
-        set(&mut a, "lessons_learned", "");
+        set(&mut a, "implementation_stage", "");
         let findings = evaluate(&a, &ctx(None));
         assert!(!submittable(&findings, &a));
+    }
+
+    /// Only requirements with a public UN source may block; the rest warn or inform.
+    #[test]
+    fn every_blocking_rule_rests_on_a_public_source() {
+        for p in embedded_profiles() {
+            for r in &p.rules {
+                if r.severity == Severity::Error {
+                    assert_eq!(r.basis, Basis::Source, "{} blocks without a source", r.id);
+                    assert!(r.source.contains("[S:"), "{} names no source: {}", r.id, r.source);
+                }
+            }
+        }
+        for unsourced in ["base.lessons.required", "base.national.required"] {
+            let rule = embedded_profiles()
+                .iter()
+                .flat_map(|p| &p.rules)
+                .find(|r| r.id == unsourced)
+                .unwrap();
+            assert_eq!(rule.severity, Severity::Info, "{unsourced}");
+        }
+        let text = r#"
+            id = "x"
+            version = "1"
+            title = "x"
+            scopes = ["GCM"]
+            [[rules]]
+            id = "x.1"
+            kind = "required"
+            field = "lessons_learned"
+            severity = "error"
+            basis = "INF"
+            requirement = "r"
+            source = "s"
+            message = { en = "e", fr = "f", es = "s", pt = "p" }
+        "#;
+        assert!(
+            parse_profile("x.toml", text)
+                .unwrap_err()
+                .contains("public source")
+        );
+    }
+
+    #[test]
+    fn lessons_and_national_engagement_never_block() {
+        let mut a = complete();
+        set(&mut a, "lessons_learned", "");
+        set(&mut a, "national_engagement", "");
+        let findings = evaluate(&a, &ctx(None));
+        assert!(submittable(&findings, &a), "{findings:?}");
+        assert!(findings.iter().any(|f| f.rule_id == "base.lessons.required"));
+    }
+
+    #[test]
+    fn no_significant_change_allows_a_minimal_update() {
+        let mut a = Answers::default();
+        for (k, v) in [
+            ("no_significant_change", "true"),
+            ("compact_scope", "MIRROR"),
+            ("implementation_stage", "in_progress"),
+            ("stage_narrative", "Nothing new since the last update."),
+            ("reporting_cycle", "2027_grf"),
+            ("timeline_start", "2023"),
+            ("timeline_end", "2027"),
+            ("gcr_pledge_id", "GRF-01547"),
+        ] {
+            set(&mut a, k, v);
+        }
+        let findings = evaluate(&a, &ctx(None));
+        assert!(submittable(&findings, &a), "{findings:?}");
+        set(&mut a, "implementation_stage", "");
+        assert!(
+            !submittable(&evaluate(&a, &ctx(None)), &a),
+            "the stage is still needed"
+        );
+        set(&mut a, "no_significant_change", "");
+        set(&mut a, "implementation_stage", "in_progress");
+        assert!(
+            !submittable(&evaluate(&a, &ctx(None)), &a),
+            "a full update needs more"
+        );
+    }
+
+    #[test]
+    fn fulfilled_with_an_ongoing_end_is_questioned() {
+        let mut a = complete();
+        set(&mut a, "implementation_stage", "fulfilled");
+        set(&mut a, "timeline_end", "ongoing");
+        assert!(fired(&a, None).contains(&"base.stage.timeline".to_string()));
+    }
+
+    #[test]
+    fn people_reached_is_cumulative_and_never_a_typed_zero() {
+        let previous = complete();
+        let mut a = complete();
+        set(&mut a, "beneficiaries_total", "4000");
+        set(&mut a, "breakdown.2.count", "1000");
+        let findings = evaluate(&a, &ctx(Some(&previous)));
+        let lower = findings
+            .iter()
+            .find(|f| f.rule_id == "base.people.cumulative")
+            .unwrap();
+        assert_eq!(
+            lower.message,
+            "People reached is lower than in the last approved update (5000 then, 4000 now). Please explain."
+        );
+        set(&mut a, "beneficiaries_total", "0");
+        assert!(fired(&a, None).contains(&"base.people.zero".to_string()));
+    }
+
+    #[test]
+    fn key_figures_and_funding_are_compared_with_the_last_approved_update() {
+        let previous = complete();
+        let mut a = complete();
+        set(
+            &mut a,
+            "metric.1.label",
+            "residents with a positive view of newcomers",
+        );
+        set(&mut a, "metric.1.value", "30");
+        set(&mut a, "funding.1.amount", "2000000");
+        let change = evaluate(&a, &ctx(Some(&previous)))
+            .into_iter()
+            .find(|f| f.rule_id == "base.figures.change")
+            .expect("a change warning");
+        assert!(
+            change
+                .message
+                .contains("residents with a positive view of newcomers: 94 → 30 (68%)"),
+            "{}",
+            change.message
+        );
+        assert!(
+            change.message.contains("USD 600000 → 2000000 (233%)"),
+            "{}",
+            change.message
+        );
+    }
+
+    #[test]
+    fn a_changed_scope_says_where_the_update_now_goes() {
+        let mut a = complete();
+        set(&mut a, "compact_scope", "IDP_ONLY");
+        set_list(&mut a, "beneficiary_groups", &["idps"]);
+        let findings = evaluate(&a, &ctx(None));
+        let changed = findings
+            .iter()
+            .find(|f| f.rule_id == "base.scope.changed.idp")
+            .unwrap();
+        assert!(
+            changed
+                .message
+                .contains("goes to neither UNHCR nor the UN Network"),
+            "{}",
+            changed.message
+        );
+        assert!(changed.message.contains("as MIRROR"), "{}", changed.message);
+        assert!(findings.iter().any(|f| f.rule_id == "base.scope.gcm_left"));
+        assert!(findings.iter().any(|f| f.rule_id == "base.scope.gcr_left"));
+        assert!(
+            !fired(&complete(), None)
+                .iter()
+                .any(|r| r.starts_with("base.scope.changed"))
+        );
+    }
+
+    #[test]
+    fn the_priority_hint_names_the_missing_codes() {
+        let mut a = complete();
+        set_list(&mut a, "priorities", &["1", "4"]);
+        let hint = evaluate(&a, &ctx(None))
+            .into_iter()
+            .find(|f| f.rule_id == "base.priorities.objectives")
+            .unwrap();
+        assert_eq!(hint.severity, Severity::Info);
+        assert!(
+            hint.message
+                .starts_with("Usually linked to these priorities and not ticked: 4 → GCM 15, GCR "),
+            "{}",
+            hint.message
+        );
     }
 
     #[test]
@@ -905,6 +1267,7 @@ mod tests {
             kind = "pattern"
             field = "nickname"
             severity = "error"
+            basis = "S"
             requirement = "r"
             source = "s"
             message = { en = "e", fr = "f", es = "s", pt = "p" }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use crate::domain::export::Target;
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -416,6 +417,8 @@ pub async fn list_revisions(
 pub struct ExportTarget {
     /// all | gcr | gcm
     pub target: Option<String>,
+    /// true: every approved update of every cycle; by default each pledge's latest one.
+    pub all_cycles: Option<bool>,
 }
 
 /// Approved and published updates as CSV, XLSX or JSON, streamed.
@@ -437,7 +440,12 @@ pub async fn export(
     Path(file): Path<String>,
     Query(query): Query<ExportTarget>,
 ) -> Result<Response, ApiError> {
-    let response = super::public::export_response(&state, &file, query.target.as_deref())?;
+    let response = super::public::export_response(
+        &state,
+        &file,
+        query.target.as_deref(),
+        query.all_cycles.unwrap_or(false),
+    )?;
     // Data leaving for the UN dashboards leaves a trace of who took it.
     crate::store::audit::record(
         &state.db,
@@ -474,7 +482,30 @@ impl utoipa::Modify for BearerToken {
     }
 }
 
-/// `GET /api/v1/openapi.json`
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// `GET /api/v1/openapi.json`: the generated document, with the JSON export's body pointing
+/// at the JSON Schema of each target (served at `/api/v1/schemas/…`, shipped in `schemas/`).
+pub async fn openapi() -> Json<serde_json::Value> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    if let Some(ok) = doc.pointer_mut("/paths/~1api~1v1~1exports~1{file}/get/responses/200") {
+        let targets = [Target::All, Target::Gcr, Target::Gcm];
+        ok["content"] = serde_json::json!({
+            "application/json": {"schema": {"oneOf": targets
+                .iter()
+                .map(|t| serde_json::json!({"$ref": format!("/api/v1/schemas/export-{}.schema.json", t.name())}))
+                .collect::<Vec<_>>()}},
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
+        });
+    }
+    Json(doc)
+}
+
+/// `GET /api/v1/schemas/export-{all|gcr|gcm}.schema.json`: the JSON Schema of a target's export.
+pub async fn export_schema(Path(file): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let target = file
+        .strip_prefix("export-")
+        .and_then(|f| f.strip_suffix(".schema.json"))
+        .and_then(|t| Target::parse(t).ok())
+        .ok_or_else(|| AppError::not_found(format!("no schema {file}; try export-gcr.schema.json")))?;
+    Ok(Json(crate::domain::export::schema(target)))
 }

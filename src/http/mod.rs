@@ -129,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/pledges", get(api::list_pledges))
         .route("/api/v1/pledges/{reference}", get(api::get_pledge))
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/schemas/{file}", get(api::export_schema))
         .route("/api/v1/campaigns", get(api::list_campaigns))
         .route("/api/v1/campaigns/{id}", get(api::get_campaign))
         .route("/api/v1/campaigns/{id}/requests", get(api::list_requests))

@@ -335,11 +335,7 @@ pub async fn post_update(
     let pairs = match form_body::parse(&body) {
         Ok(p) => p,
         Err(field) => {
-            let error = FieldError {
-                field: field.clone(),
-                code: "not_utf8",
-                detail: String::new(),
-            };
+            let error = FieldError::new(&field, "not_utf8", "");
             return Ok(render(
                 StatusCode::BAD_REQUEST,
                 &current.answers,
@@ -370,7 +366,7 @@ pub async fn post_update(
     let mut shown = current.answers.clone();
     shown.apply(&Answers(raw.clone()));
 
-    let posted = match check_posted(raw, &requirements::is_rule) {
+    let posted = match check_posted(raw, locale, &requirements::is_rule) {
         Ok(p) => p,
         Err(errors) => {
             return Ok(render(
@@ -410,7 +406,17 @@ pub async fn post_update(
         Err(SaveError::Db(e)) => return Err(AppError::from(e).in_locale(locale)),
     };
     if !submitting {
-        return Ok(Redirect::to(&format!("/updates/{id}?saved=1")).into_response());
+        // "Add another" saves, then opens the group's new blank row.
+        let anchor = last("_action")
+            .strip_prefix("add.")
+            .and_then(crate::domain::answers::group)
+            .map(|g| {
+                let row = views::shown_rows(&draft.answers, g);
+                let first = g.columns.first().map(|(c, _)| *c).unwrap_or_default();
+                format!("#{}", views::field_id(&g.key(row, first)))
+            })
+            .unwrap_or_default();
+        return Ok(Redirect::to(&format!("/updates/{id}?saved=1{anchor}")).into_response());
     }
     let found = findings(&state, &ctx, &draft.answers, extras.attachments.len(), locale).await?;
     if !submittable(&found, &draft.answers) {
@@ -549,15 +555,11 @@ pub async fn autosave(
                     ),
                 );
             }
-            _ => type_errors.push(FieldError {
-                field: key,
-                code: "wrong_type",
-                detail: String::new(),
-            }),
+            _ => type_errors.push(FieldError::new(&key, "wrong_type", "")),
         }
     }
     let checked = if type_errors.is_empty() {
-        check_posted(raw, &requirements::is_rule)
+        check_posted(raw, locale, &requirements::is_rule)
     } else {
         Err(type_errors)
     };

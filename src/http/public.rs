@@ -24,7 +24,7 @@ pub async fn list(
     let mut after = 0;
     // Published updates are few (a report's worth); read them all, page by page.
     loop {
-        let (page_items, next) = page(&state.db, Target::All, &["published"], after, 200)
+        let (page_items, next) = page(&state.db, Target::All, &["published"], true, after, 200)
             .await
             .map_err(|e| AppError::from(e).in_locale(locale))?;
         items.extend(page_items);
@@ -46,7 +46,7 @@ pub async fn show(
     PageLocale(locale): PageLocale,
     Path(id): Path<i32>,
 ) -> Result<Html<String>, AppError> {
-    let (items, _) = page(&state.db, Target::All, &["published"], id - 1, 1)
+    let (items, _) = page(&state.db, Target::All, &["published"], true, id - 1, 1)
         .await
         .map_err(|e| AppError::from(e).in_locale(locale))?;
     let item = items
@@ -59,6 +59,7 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {
     pub target: Option<String>,
+    pub all_cycles: Option<bool>,
 }
 
 /// `GET /review/exports/updates.csv|updates.xlsx|updates.json?target=all|gcr|gcm`, streamed.
@@ -71,11 +72,21 @@ pub async fn export(
     if let Err(page) = staff.require(Permission::View) {
         return Ok(*page);
     }
-    export_response(&state, &file, query.target.as_deref())
+    export_response(
+        &state,
+        &file,
+        query.target.as_deref(),
+        query.all_cycles.unwrap_or(false),
+    )
 }
 
 /// Streams an export: `file` is `updates.csv`, `updates.xlsx` or `updates.json`.
-pub fn export_response(state: &AppState, file: &str, target: Option<&str>) -> Result<Response, AppError> {
+pub fn export_response(
+    state: &AppState,
+    file: &str,
+    target: Option<&str>,
+    all_cycles: bool,
+) -> Result<Response, AppError> {
     let format = match file {
         "updates.csv" => Format::Csv,
         "updates.xlsx" => Format::Xlsx,
@@ -91,7 +102,7 @@ pub fn export_response(state: &AppState, file: &str, target: Option<&str>) -> Re
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let db = state.db.clone();
     tokio::spawn(async move {
-        if let Err(e) = produce(&db, format, target, tx).await {
+        if let Err(e) = produce(&db, format, target, all_cycles, tx).await {
             tracing::error!(error = %e, "export failed part-way");
         }
     });

@@ -1,10 +1,11 @@
 //! Approved and published updates, read page by page for the exports (never all at once).
 use std::collections::HashMap;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::answers::Answers;
-use crate::domain::export::Target;
+use crate::domain::export::{Target, confirmed_scope};
 use crate::domain::pledge::CompactScope;
 use crate::entities::{campaign, organization, pledge, revision, update_request};
 
@@ -15,7 +16,9 @@ pub struct ExportItem {
     pub title: String,
     pub organization: String,
     pub country: String,
-    pub scope: CompactScope,
+    pub country_code: String,
+    /// The register's scope; the answers may confirm another (`export::confirmed_scope`).
+    pub register_scope: CompactScope,
     pub campaign: String,
     pub state: String,
     pub revision: i32,
@@ -25,18 +28,31 @@ pub struct ExportItem {
     pub answers: Answers,
 }
 
+/// Approved and published updates count for the exports.
+pub const EXPORTED: &[&str] = &["approved", "published"];
+
 /// The next page of exportable updates after request id `after`, and the cursor to continue
-/// from (None when there is nothing more).
+/// from (None when there is nothing more). Each update goes to the targets of the scope it
+/// confirmed. Without `all_cycles`, a pledge appears once, with its latest approved update.
 pub async fn page(
     db: &impl ConnectionTrait,
     target: Target,
     states: &[&str],
+    all_cycles: bool,
     after: i32,
     limit: u64,
 ) -> Result<(Vec<ExportItem>, Option<i32>), DbErr> {
-    let requests = update_request::Entity::find()
+    let mut query = update_request::Entity::find()
         .filter(update_request::Column::State.is_in(states.iter().copied()))
-        .filter(update_request::Column::Id.gt(after))
+        .filter(update_request::Column::Id.gt(after));
+    if !all_cycles {
+        // A later request of the same pledge is a later cycle.
+        query = query.filter(Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM update_request later WHERE later.pledge_id = update_request.pledge_id \
+             AND later.state IN ('approved', 'published') AND later.id > update_request.id)",
+        ));
+    }
+    let requests = query
         .order_by_asc(update_request::Column::Id)
         .limit(limit)
         .all(db)
@@ -85,8 +101,9 @@ pub async fn page(
         let (Some(p), Some(rev)) = (pledges.get(&request.pledge_id), newest.remove(&request.id)) else {
             continue;
         };
-        let scope = CompactScope::parse(&p.compact_scope).unwrap_or(CompactScope::Mirror);
-        if !target.includes(scope) {
+        let register_scope = CompactScope::parse(&p.compact_scope).map_err(DbErr::Custom)?;
+        let answers: Answers = serde_json::from_str(&rev.answers).map_err(|e| DbErr::Json(e.to_string()))?;
+        if !target.includes(confirmed_scope(register_scope, &answers)) {
             continue;
         }
         let org = orgs.get(&p.organization_id);
@@ -96,14 +113,15 @@ pub async fn page(
             title: p.title.clone(),
             organization: org.map(|o| o.name.clone()).unwrap_or_default(),
             country: org.map(|o| o.country.clone()).unwrap_or_default(),
-            scope,
+            country_code: org.and_then(|o| o.country_code.clone()).unwrap_or_default(),
+            register_scope,
             campaign: campaigns.get(&request.campaign_id).cloned().unwrap_or_default(),
             state: request.state,
             revision: rev.number,
             submitted_at: rev.submitted_at.format("%Y-%m-%d").to_string(),
             gcr_pledge_id: p.gcr_pledge_id.clone(),
             gcm_pledge_ref: p.gcm_pledge_ref.clone(),
-            answers: serde_json::from_str(&rev.answers).map_err(|e| DbErr::Json(e.to_string()))?,
+            answers,
         });
     }
     Ok((items, Some(last)))

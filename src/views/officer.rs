@@ -2,8 +2,11 @@
 use askama::Template;
 
 use super::{LanguageLink, language_links, render};
-use crate::domain::answers::{Answers, Field, FieldError, Kind, Section, Value, fields};
+use crate::domain::answers::{
+    Answers, Field, FieldError, Group, Kind, MAX_ROWS, Section, Value, fields, row_of,
+};
 use crate::domain::diff::Conflict;
+use crate::domain::numbers;
 use crate::domain::pledge::Locale;
 use crate::domain::reference::Scheme;
 use crate::domain::requirements::{Finding, Severity};
@@ -26,6 +29,9 @@ fn base_key(key: &str) -> String {
 fn choice_list(key: &str) -> &'static str {
     match base_key(key).as_str() {
         "implementation_stage" => "stage",
+        "metric.qualifier" | "funding.qualifier" => "qualifier",
+        "gcm_pledge_form" => "gcmform",
+        "gcr_contribution_type" => "gcrtype",
         "reporting_cycle" => "cycle",
         "beneficiaries_qualifier" => "qualifier",
         "breakdown.group" | "beneficiary_groups" => "group",
@@ -58,6 +64,7 @@ pub fn display_value(t: &Messages, key: &str, value: &Value) -> String {
         }
         Value::One(s) => match field.kind {
             Kind::Choice(_) => label(s),
+            Kind::Count | Kind::Amount => numbers::format(s, t.locale),
             _ => s.clone(),
         },
         Value::Many(codes) => codes.iter().map(|c| label(c)).collect::<Vec<_>>().join("; "),
@@ -65,6 +72,9 @@ pub fn display_value(t: &Messages, key: &str, value: &Value) -> String {
 }
 
 fn option_label(t: &Messages, key: &str, kind: Kind, code: &str) -> String {
+    if key == "primary_priority" {
+        return option_label(t, key, Kind::MultiRef(Scheme::Priority), code);
+    }
     match kind {
         Kind::MultiRef(Scheme::BeneficiaryGroup) => t.get(&format!("choice.group.{code}")).into(),
         Kind::MultiRef(scheme) => {
@@ -105,6 +115,8 @@ pub struct FieldView {
     /// The reviewer asked for a change here.
     pub highlighted: bool,
     pub conflict_theirs: Option<String>,
+    /// On the last shown row of a repeating group: (group name, button label) for "add another".
+    pub add_another: Option<(String, String)>,
 }
 
 impl FieldView {
@@ -173,7 +185,10 @@ fn human_size(bytes: i64) -> String {
 }
 
 pub fn field_error_text(t: &Messages, e: &FieldError) -> String {
-    t.fill(&format!("fielderror.{}", e.code), &[("detail", &e.detail)])
+    t.fill(
+        &format!("fielderror.{}", e.code),
+        &[("detail", &e.detail), ("other", &e.other)],
+    )
 }
 
 fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> FieldView {
@@ -196,7 +211,9 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
             .collect()
     };
     let (control, opts, input_mode) = match f.kind {
-        Kind::Text(_) | Kind::Point | Kind::EndPoint | Kind::Currency => ("text", vec![], "text"),
+        Kind::Text(_) | Kind::Point | Kind::EndPoint | Kind::Currency | Kind::Series => {
+            ("text", vec![], "text")
+        }
         Kind::Count | Kind::Year => ("text", vec![], "numeric"),
         Kind::Amount => ("text", vec![], "decimal"),
         Kind::LongText(_) => ("textarea", vec![], "text"),
@@ -254,8 +271,9 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
         hint,
         control,
         input_mode,
-        value: match answers.0.get(key) {
-            Some(Value::One(s)) => s.clone(),
+        value: match (answers.0.get(key), f.kind) {
+            (Some(Value::One(s)), Kind::Count | Kind::Amount) => numbers::format(s, t.locale),
+            (Some(Value::One(s)), _) => s.clone(),
             _ => String::new(),
         },
         options: opts,
@@ -267,7 +285,42 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
         highlighted,
         messages,
         conflict_theirs,
+        add_another: None,
     }
+}
+
+/// How many rows of a repeating group the form shows: those up to the last one in use, and
+/// one blank row to add another (within `MAX_ROWS`).
+pub fn shown_rows(answers: &Answers, group: &Group) -> usize {
+    let last = answers.rows_in_use(group).last().copied().unwrap_or(0);
+    (last + 1).min(MAX_ROWS)
+}
+
+fn section_fields(t: &Messages, section: Section, answers: &Answers, state: &FormState) -> Vec<FieldView> {
+    let mut views: Vec<FieldView> = Vec::new();
+    for f in fields()
+        .iter()
+        .filter(|f| f.section == section && f.kind != Kind::Files)
+    {
+        let Some((group, row)) = row_of(&f.key) else {
+            views.push(field_view(t, f, answers, state));
+            continue;
+        };
+        let shown = shown_rows(answers, group);
+        if row > shown {
+            continue;
+        }
+        let mut view = field_view(t, f, answers, state);
+        let last_column = group.columns.last().map(|(c, _)| group.key(row, c));
+        if row == shown && shown < MAX_ROWS && last_column.as_deref() == Some(f.key.as_str()) {
+            view.add_another = Some((
+                group.name.to_string(),
+                t.get(&format!("form.add.{}", group.name)).to_string(),
+            ));
+        }
+        views.push(view);
+    }
+    views
 }
 
 pub fn sections(t: &Messages, answers: &Answers, state: &FormState) -> Vec<SectionView> {
@@ -276,11 +329,7 @@ pub fn sections(t: &Messages, answers: &Answers, state: &FormState) -> Vec<Secti
         .map(|section| SectionView {
             key: section.key(),
             title: t.get(&format!("section.{}", section.key())).into(),
-            fields: fields()
-                .iter()
-                .filter(|f| f.section == *section && f.kind != Kind::Files)
-                .map(|f| field_view(t, f, answers, state))
-                .collect(),
+            fields: section_fields(t, *section, answers, state),
         })
         .collect()
 }
