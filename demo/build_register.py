@@ -31,6 +31,20 @@ SDGS = {1: [17], 2: [1, 2, 3, 13, 16, 17], 3: [1, 5, 8, 10, 16, 17], 4: [1, 3, 4
 NETWORKS = {"ANVITA", "C40–MMC", "FAMSI", "Cities Alliance", "Eurocities", "United Cities and Local Governments"}
 NATIONAL = {"Government of Brazil and the National Network of Welcoming Cities"}
 ADMIN = {"Laguna Province": "province_state_region", "Salt Lake County": "district_county"}
+# Scopes the report and requirements.md state for a whole entity: Quezon City's pledge is a GCM
+# pledge (its centre also serves refugees, b.0); Welcoming America's is a Mirror pledge (b.0).
+STATED_SCOPE = {"Quezon City": "GCM", "Welcoming America": "MIRROR"}
+# The report's priority sections (requirements.md §c).
+PRIORITY_TITLES = {
+    1: "Improving Migration Governance and Policy Coherence",
+    2: "Minimizing Drivers of Forced Displacement, including Climate Change",
+    3: "Protecting Those Most Vulnerable",
+    4: "Access to Services, Urban Infrastructure, and Education Regardless of Status",
+    5: "Realizing Socio-Economic Inclusion and Participation",
+    6: "Eliminating Discrimination and Promoting Inclusive Public Discourse",
+    7: "Reception and Community Sponsorship",
+    8: "Regional & Multilateral Partnerships and City-to-City Cooperation",
+}
 # City-to-city joint pledges named in the report (Zürich–Tyre, Kampala–Nairobi), 2023.
 JOINT = {("Tyre", 2023): "Zürich", ("Zürich", 2023): "Tyre", ("Kampala", 2023): "Nairobi", ("Nairobi", 2023): "Kampala"}
 
@@ -50,6 +64,43 @@ def kind(row):
     if row["entity"] in NATIONAL:
         return "national_government"
     return "city_network" if row["entity"] in NETWORKS else "partner_organization"
+
+
+def figure(name, value):
+    """One key figure of the report in words: ("officers_trained_min", 1400) → "at least 1,400 officers trained"."""
+    words = name.replace("_", " ")
+    lead = ""
+    for suffix, said in ((" min", "at least "), (" approx", "about "), (" est", "an estimated ")):
+        if words.endswith(suffix):
+            words, lead = words[: -len(suffix)], said
+    if isinstance(value, dict):
+        amount = f"{value['currency']} {value['amount']:,}"
+        extra = "; ".join(str(v) for k, v in value.items() if k not in ("amount", "currency", "qualifier"))
+        qualifier = value.get("qualifier")
+        return f"{words}: {qualifier + ' ' if qualifier else lead}{amount}" + (f" ({extra})" if extra else "")
+    if isinstance(value, int):
+        return f"{words}: {lead}{value:,}"
+    return f"{words}: {value}"
+
+
+def describe(x):
+    """The register description of one of the report's pledges, from what the report states of it."""
+    end = "ongoing" if x["timeline_end"] == "ongoing" else x["timeline_end"]
+    parts = [f"{x['title'].rstrip('.')}: a pledge of {x['local_government']} ({x['country']}), {x['timeline_start']} to {end},",
+             f"listed by the report under priority {x['priority']}, {PRIORITY_TITLES[x['priority']]}."]
+    if x.get("partners"):
+        parts.append("Partners: " + ", ".join(x["partners"]) + ".")
+    if x.get("funders"):
+        parts.append("Funded by " + ", ".join(x["funders"]) + ".")
+    if x.get("results"):
+        parts.append("Results include " + "; ".join(x["results"]) + ".")
+    numbers = [figure(k, v) for k, v in x.get("key_numbers", {}).items() if k != "beneficiaries_qualifier"]
+    if numbers:
+        parts.append("Key figures: " + "; ".join(numbers) + ".")
+    if x.get("challenges"):
+        parts.append("Challenges: " + "; ".join(x["challenges"]) + ".")
+    parts.append("Source: Delivering Results, Local Coalition report (December 2025).")
+    return " ".join(parts)
 
 
 def main():
@@ -78,15 +129,11 @@ def main():
         p["priorities"] = [x["priority"]]
         p["start"] = str(x["timeline_start"])
         p["end"] = str(x["timeline_end"])
-        parts = []
-        if x.get("partners"):
-            parts.append("Partners: " + ", ".join(x["partners"]) + ".")
-        if x.get("funders"):
-            parts.append("Funded by " + ", ".join(x["funders"]) + ".")
-        if x.get("results"):
-            parts.append("Results include " + "; ".join(x["results"]) + ".")
-        parts.append("Source: Delivering Results, Local Coalition report (December 2025).")
-        p["description"] = " ".join(parts)
+        p["description"] = describe(x)
+
+    for p in pledges:
+        if p["scope"] is None and p["entity"]["entity"] in STATED_SCOPE:
+            p["scope"] = STATED_SCOPE[p["entity"]["entity"]]
 
     # Scopes: IDP-only as flagged; others so that about 66% of all pledges are Mirror.
     mirror_target = round(0.66 * len(pledges))

@@ -14,7 +14,8 @@ use crate::domain::diff::{Conflict, merge};
 use crate::domain::request::{RequestEvent, RequestState, TransitionError, transition};
 use crate::domain::requirements::Finding;
 use crate::entities::{
-    change_request, draft_version, pledge, pledge_classification, revision, update_request,
+    change_request, draft_version, organization, pledge, pledge_classification, pledge_organization, revision,
+    update_request,
 };
 use crate::mail::messages::Rendered;
 
@@ -58,7 +59,9 @@ pub async fn prefill(db: &impl ConnectionTrait, request: &update_request::Model)
             answers.0.insert(k.into(), Value::One(v.into()));
         }
     };
+    one("title", Some(&p.title));
     one("compact_scope", Some(&p.compact_scope));
+    one("gcm_pledge_ref", p.gcm_pledge_ref.as_deref());
     one("description", Some(&p.description));
     one("timeline_start", p.timeline_start.as_deref());
     one(
@@ -66,6 +69,34 @@ pub async fn prefill(db: &impl ConnectionTrait, request: &update_request::Model)
         Some(p.timeline_end.as_deref().unwrap_or("ongoing")),
     );
     one("gcr_pledge_id", p.gcr_pledge_id.as_deref());
+    // The structure follows the co-pledgers in the register: a national government makes it a
+    // local–national pledge, another local government a city-to-city one.
+    let co_ids: Vec<i32> = pledge_organization::Entity::find()
+        .filter(pledge_organization::Column::PledgeId.eq(p.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.organization_id)
+        .filter(|id| *id != p.organization_id)
+        .collect();
+    let co_pledgers = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(co_ids))
+        .all(db)
+        .await?;
+    let structure = if co_pledgers.is_empty() {
+        "individual"
+    } else if co_pledgers.iter().any(|o| o.kind == "national_government") {
+        "joint_local_national"
+    } else if co_pledgers.iter().all(|o| o.kind == "lrg") {
+        "joint_city_to_city"
+    } else {
+        "in_partnership"
+    };
+    let names: Vec<&str> = co_pledgers.iter().map(|o| o.name.as_str()).collect();
+    answers.0.insert("pledge_structure".into(), Value::One(structure.into()));
+    if !names.is_empty() {
+        answers.0.insert("joint_partners".into(), Value::One(names.join(", ")));
+    }
     let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in pledge_classification::Entity::find()
         .filter(pledge_classification::Column::PledgeId.eq(p.id))

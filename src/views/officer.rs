@@ -72,9 +72,11 @@ pub fn display_value(t: &Messages, key: &str, value: &Value) -> String {
 }
 
 fn option_label(t: &Messages, key: &str, kind: Kind, code: &str) -> String {
-    if key == "primary_priority" {
-        return option_label(t, key, Kind::MultiRef(Scheme::Priority), code);
-    }
+    let kind = if key == "primary_priority" {
+        Kind::MultiRef(Scheme::Priority)
+    } else {
+        kind
+    };
     match kind {
         Kind::MultiRef(Scheme::BeneficiaryGroup) => t.get(&format!("choice.group.{code}")).into(),
         Kind::MultiRef(scheme) => {

@@ -54,7 +54,14 @@ async fn post_ok(app: &TestApp, cookie: &str, path: &str, pairs: &[(&str, &str)]
 
 fn answers_for(scope: &str, groups: &[&str]) -> Vec<(&'static str, String)> {
     let mut a = complete_answers();
-    a.retain(|(k, _)| *k != "compact_scope" && *k != "beneficiary_groups");
+    // An officer who confirms one compact unticks the other compact's objectives.
+    let other_compact: &[&str] = match scope {
+        "GCM" => &["gcr_objectives", "gcr_focus_areas"],
+        "GCR" => &["gcm_objectives"],
+        "IDP_ONLY" => &["gcm_objectives", "gcr_objectives", "gcr_focus_areas"],
+        _ => &[],
+    };
+    a.retain(|(k, _)| *k != "compact_scope" && *k != "beneficiary_groups" && !other_compact.contains(k));
     a.push(("compact_scope", scope.into()));
     for g in groups {
         a.push(("beneficiary_groups", g.to_string()));

@@ -77,6 +77,7 @@ pub fn complete_answers() -> Vec<(&'static str, String)> {
     let mut pairs: Vec<(&str, String)> = [
         ("implementation_stage", "in_progress"),
         ("stage_narrative", "Running in three districts."),
+        ("reporting_cycle", "2027_grf"),
         ("compact_scope", "MIRROR"),
         ("beneficiary_groups", "migrants"),
         ("beneficiary_groups", "refugees"),
@@ -84,7 +85,7 @@ pub fn complete_answers() -> Vec<(&'static str, String)> {
         ("timeline_end", "2027-06-30"),
         ("results_summary", "A welcome centre opened and serves newcomers."),
         ("achievement.1", "Welcome centre opened"),
-        ("beneficiaries_total", "5,000"),
+        ("beneficiaries_total", "5000"),
         ("beneficiaries_qualifier", "approx"),
         ("breakdown.1.group", "migrants"),
         ("breakdown.1.count", "3000"),
@@ -990,7 +991,7 @@ async fn the_next_campaign_starts_from_the_last_approved_update() {
         .expect("a change warning");
     assert_eq!(
         change["message"],
-        "People reached went from 5000 to 20000 (300% change). Please explain."
+        "Changed by more than half since the last approved update: 5000 → 20000 (300%). Please explain."
     );
 }
 
