@@ -195,7 +195,7 @@ def main():
             union(GCM_OBJECTIVES, prios) if gcm else "", union(GCR_OBJECTIVES, prios) if gcr else "",
             union(FOCUS, prios) if gcr else "", union(SDGS, prios),
             p["year"], p["start"], p["end"], p["co"],
-            f"Demo officer, {e['entity']}", f"pledges.{slug(e['entity'])}@example.org",
+            f"Demo officer, {e['entity']}", f"pledges.{slug(e['entity'])[:48].rstrip('-')}@example.org",  # a local part has at most 64 characters
         ])
     print(f"wrote {len(pledges)} pledges to demo/register.csv")
 

@@ -14,8 +14,8 @@ use crate::domain::diff::{Conflict, merge};
 use crate::domain::request::{RequestEvent, RequestState, TransitionError, transition};
 use crate::domain::requirements::Finding;
 use crate::entities::{
-    change_request, draft_version, organization, pledge, pledge_classification, pledge_organization, revision,
-    update_request,
+    change_request, draft_version, organization, pledge, pledge_classification, pledge_organization,
+    revision, update_request,
 };
 use crate::mail::messages::Rendered;
 
@@ -93,9 +93,13 @@ pub async fn prefill(db: &impl ConnectionTrait, request: &update_request::Model)
         "in_partnership"
     };
     let names: Vec<&str> = co_pledgers.iter().map(|o| o.name.as_str()).collect();
-    answers.0.insert("pledge_structure".into(), Value::One(structure.into()));
+    answers
+        .0
+        .insert("pledge_structure".into(), Value::One(structure.into()));
     if !names.is_empty() {
-        answers.0.insert("joint_partners".into(), Value::One(names.join(", ")));
+        answers
+            .0
+            .insert("joint_partners".into(), Value::One(names.join(", ")));
     }
     let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in pledge_classification::Entity::find()

@@ -3,7 +3,7 @@ use pledgeflow::domain::answers::{Answers, Value};
 use pledgeflow::domain::request::RequestEvent;
 use pledgeflow::entities::update_request;
 use pledgeflow::store::{drafts, review};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::{spawn_app, text};
 
@@ -30,25 +30,35 @@ fn answers(summary: &str) -> Answers {
 /// Every request submitted, approved and published through the store, as the review pages do.
 async fn publish_all(app: &crate::helpers::TestApp) -> Vec<i32> {
     app.seed_register(REGISTER).await;
-    app.open_campaign("Export round", &[]).await;
+    approve_round(app, "Export round", &|_| {
+        answers("=HYPERLINK(\"http://evil\") results")
+    })
+    .await
+}
+
+/// Opens a round for every pledge and approves each update with `answers_of(request)`.
+async fn approve_round(
+    app: &crate::helpers::TestApp,
+    name: &str,
+    answers_of: &dyn Fn(&update_request::Model) -> Answers,
+) -> Vec<i32> {
+    app.open_campaign(name, &[]).await;
     let now = chrono::Utc::now();
     let mut ids = Vec::new();
-    for request in update_request::Entity::find().all(&app.db).await.unwrap() {
+    let open = update_request::Entity::find()
+        .filter(update_request::Column::State.eq("issued"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    for request in open {
         let contact = pledgeflow::entities::access_link::Entity::find()
             .all(&app.db)
             .await
             .unwrap()[0]
             .contact_id;
-        let draft = drafts::save_draft(
-            &app.db,
-            request.id,
-            0,
-            &answers("=HYPERLINK(\"http://evil\") results"),
-            contact,
-            now,
-        )
-        .await
-        .unwrap();
+        let draft = drafts::save_draft(&app.db, request.id, 0, &answers_of(&request), contact, now)
+            .await
+            .unwrap();
         let no_mail = |_n: i32| {
             (
                 "a@example.org".to_string(),
@@ -237,4 +247,81 @@ async fn published_updates_appear_publicly_with_public_fields_only() {
         "internal answers are not public"
     );
     assert_eq!(app.get_text("/public/updates/999999").await.0, 404);
+}
+
+#[tokio::test]
+async fn each_update_goes_where_its_confirmed_scope_says_once_per_pledge() {
+    let app = spawn_app().await;
+    app.seed_register(REGISTER).await;
+    let pledges: std::collections::HashMap<i32, String> = pledgeflow::entities::pledge::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.reference))
+        .collect();
+    let confirmed = |request: &update_request::Model| {
+        let mut a = answers("Results");
+        let (scope, grf) = match pledges[&request.pledge_id].as_str() {
+            // Registered Mirror, confirmed GCM: the UN Network only.
+            "CLA-2025-0001" => ("GCM", ""),
+            // Registered GCM, confirmed Mirror with a GRF id: both, and UNHCR gets the id typed.
+            "CLA-2025-0002" => ("MIRROR", "GRF-00350"),
+            _ => ("IDP_ONLY", ""),
+        };
+        a.0.insert("compact_scope".into(), Value::One(scope.into()));
+        a.0.insert("gcr_pledge_id".into(), Value::One(grf.into()));
+        a.0.insert("reporting_cycle".into(), Value::One("2026_imrf".into()));
+        a
+    };
+    approve_round(&app, "Round 2026", &confirmed).await;
+    let export = |target: &str, all_cycles: bool| {
+        let mut args = vec!["export", "--format", "json", "--target", target];
+        if all_cycles {
+            args.push("--all-cycles");
+        }
+        let out = app.cli(&args, &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["items"].as_array().unwrap().clone()
+    };
+    let refs = |items: &[serde_json::Value]| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["coalition_reference"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let gcr = export("gcr", false);
+    assert_eq!(
+        refs(&gcr),
+        vec!["CLA-2025-0002"],
+        "the confirmed Mirror pledge only"
+    );
+    assert_eq!(gcr[0]["pledge_id"], "GRF-00350", "the GRF id the officer typed");
+    assert_eq!(
+        refs(&export("gcm", false)),
+        vec!["CLA-2025-0001", "CLA-2025-0002"]
+    );
+    let all = export("all", false);
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2]["compact_scope"], "IDP_ONLY");
+    assert_eq!(all[2]["out_of_un_scope"], true);
+    assert_eq!(all[0]["register_scope"], "MIRROR");
+    assert_eq!(all[0]["beneficiaries_reached"], 5000, "a number, not text");
+
+    // A second cycle: one row per pledge by default, its latest update; the history on request.
+    let second = |_: &update_request::Model| {
+        let mut a = answers("Second cycle");
+        a.0.insert("reporting_cycle".into(), Value::One("2027_grf".into()));
+        a
+    };
+    approve_round(&app, "Round 2027", &second).await;
+    let latest = export("all", false);
+    assert_eq!(latest.len(), 3);
+    assert!(latest.iter().all(|i| i["cycle"] == "2027_grf"), "{latest:?}");
+    let history = export("all", true);
+    assert_eq!(history.len(), 6);
+    assert_eq!(history.iter().filter(|i| i["cycle"] == "2026_imrf").count(), 3);
+    // The second round starts from the last approved update: its confirmed scopes carry on.
+    assert_eq!(refs(&export("gcr", false)), vec!["CLA-2025-0002"]);
 }
