@@ -3,6 +3,7 @@
 pub mod access;
 pub mod answers;
 pub mod attachments;
+pub mod confirmation;
 pub mod dashboard;
 pub mod delivery;
 pub mod diff;

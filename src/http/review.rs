@@ -190,6 +190,10 @@ pub async fn render_request_page(
         .into_iter()
         .map(|u| (u.id, format!("{} ({})", u.name, u.email)))
         .collect();
+    let register_changes = answers
+        .as_ref()
+        .map(|a| review::register_changes(&ctx.pledge, a))
+        .unwrap_or_default();
     let html = views::request_page(RequestView {
         user: &access.user.email,
         csrf: &access.csrf_token,
@@ -200,6 +204,7 @@ pub async fn render_request_page(
         answers: answers.as_ref(),
         findings: &findings,
         changes,
+        register_changes,
         role,
         interviews,
         officers,

@@ -1,8 +1,8 @@
 //! The secretariat's actions on a submitted update.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, NotSet,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    NotSet, QueryFilter, QueryOrder,
 };
 
 use super::audit::{self, Actor};
@@ -11,9 +11,11 @@ use super::drafts::SaveError;
 use super::links;
 use super::outbox::{self, NewMail};
 use super::requests::request_context;
+use crate::domain::answers::Answers;
+use crate::domain::confirmation::{self, RegisterChange, RegisterFacts};
 use crate::domain::pledge::Locale;
 use crate::domain::request::{RequestEvent, RequestState, transition};
-use crate::entities::{change_request, update_request};
+use crate::entities::{change_request, pledge, update_request};
 use crate::i18n::messages;
 use crate::mail::messages::{ChangesRequested, changes_requested};
 
@@ -158,6 +160,16 @@ pub async fn approve(
     };
     let request = transition_in(&txn, request_id, event, "request.approved", staff_id, now).await?;
     let ctx = request_context(&txn, request).await?;
+    if let Some(r) = &revision {
+        confirm_in_register(
+            &txn,
+            &ctx.pledge,
+            &super::drafts::revision_answers(r)?,
+            staff_id,
+            now,
+        )
+        .await?;
+    }
     let number = revision.map(|r| r.number).unwrap_or(0);
     for c in super::requests::reachable_contacts(&txn, ctx.pledge.organization_id).await? {
         let locale = Locale::parse(&c.locale).unwrap_or_default();
@@ -190,6 +202,65 @@ pub async fn approve(
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// The register values an approved update confirmed differently (see `domain::confirmation`).
+pub fn register_changes(p: &pledge::Model, answers: &Answers) -> Vec<RegisterChange> {
+    let facts = RegisterFacts {
+        title: p.title.clone(),
+        compact_scope: p.compact_scope.clone(),
+        timeline_start: p.timeline_start.clone(),
+        timeline_end: p.timeline_end.clone(),
+        gcr_pledge_id: p.gcr_pledge_id.clone(),
+        gcm_pledge_ref: p.gcm_pledge_ref.clone(),
+    };
+    confirmation::register_changes(&facts, answers)
+}
+
+/// Writes what the approved update confirmed back to the pledge, with its audit row.
+async fn confirm_in_register(
+    txn: &impl ConnectionTrait,
+    p: &pledge::Model,
+    answers: &Answers,
+    staff_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let changes = register_changes(p, answers);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut row: pledge::ActiveModel = p.clone().into();
+    for c in &changes {
+        match c.field {
+            "title" => {
+                let title = c.after.clone().unwrap_or_default();
+                // The old title stays searchable beside the new one.
+                row.search_text = Set(crate::domain::pledge::search_key(&format!(
+                    "{} {title}",
+                    p.search_text
+                )));
+                row.title = Set(title);
+            }
+            "compact_scope" => row.compact_scope = Set(c.after.clone().unwrap_or_default()),
+            "timeline_start" => row.timeline_start = Set(c.after.clone()),
+            "timeline_end" => row.timeline_end = Set(c.after.clone()),
+            "gcr_pledge_id" => row.gcr_pledge_id = Set(c.after.clone()),
+            "gcm_pledge_ref" => row.gcm_pledge_ref = Set(c.after.clone()),
+            _ => {}
+        }
+    }
+    row.updated_at = Set(now);
+    row.update(txn).await?;
+    audit::record(
+        txn,
+        now,
+        staff_id.map_or(Actor::System, Actor::Staff),
+        "pledge.confirmed_by_update",
+        "pledge",
+        Some(p.reference.clone()),
+        serde_json::json!({ "changes": changes }),
+    )
+    .await
 }
 
 /// Moves an update along the state machine for a staff action that causes no mail

@@ -158,6 +158,7 @@ struct RequestPage {
     notice: Option<String>,
     findings: Vec<FindingLine>,
     diffs: Vec<DiffBlock>,
+    register_changes: Vec<ChangeLine>,
     sections: Vec<AnswerSection>,
     can_review: bool,
     can_administer: bool,
@@ -203,6 +204,8 @@ pub struct RequestView<'a> {
     pub findings: &'a [Finding],
     /// What changed, and against what ("previous revision" / "last approved update").
     pub changes: Vec<(&'a str, Vec<FieldChange>)>,
+    /// What approving would write back to the register.
+    pub register_changes: Vec<crate::domain::confirmation::RegisterChange>,
     pub role: crate::domain::pledge::StaffRole,
     pub interviews: Vec<InterviewCard>,
     pub officers: Vec<OfficerRow>,
@@ -273,6 +276,15 @@ pub fn request_page(v: RequestView) -> String {
                         after: show(&c.field, &c.after),
                     })
                     .collect(),
+            })
+            .collect(),
+        register_changes: v
+            .register_changes
+            .iter()
+            .map(|c| ChangeLine {
+                label: t.field_label(c.field),
+                before: c.before.clone().unwrap_or_else(|| "ongoing / none".into()),
+                after: c.after.clone().unwrap_or_else(|| "ongoing / none".into()),
             })
             .collect(),
         sections: answer_sections(t, &answers),

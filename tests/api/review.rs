@@ -408,3 +408,87 @@ async fn authorization_matrix_and_csrf() {
         .state;
     assert_eq!(state, "withdrawn", "only the admin's withdrawal took effect");
 }
+
+#[tokio::test]
+async fn approval_writes_what_the_update_confirmed_back_to_the_register() {
+    let j = Journey::start().await;
+    let (officer, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let mut answers: Vec<(&str, String)> = complete_answers()
+        .into_iter()
+        .filter(|(k, _)| !["compact_scope", "gcr_objectives", "gcr_focus_areas"].contains(k))
+        .collect();
+    answers.extend([
+        ("title", "Arua Welcome Centre".to_string()),
+        ("compact_scope", "GCM".to_string()),
+        ("gcr_objectives", String::new()),
+        ("gcr_focus_areas", String::new()),
+        ("timeline_end", "ongoing".to_string()),
+        ("gcr_pledge_id", "GRF-01547".to_string()),
+        (
+            "justification.base.scope.changed.gcm",
+            "Refugees are now served by another programme.".to_string(),
+        ),
+        (
+            "justification.base.scope.groups",
+            "Refugees still come, but the pledge targets migrants.".to_string(),
+        ),
+        (
+            "justification.gcm.measurable",
+            "The centre runs without an end date.".to_string(),
+        ),
+    ]);
+    let response = j
+        .app
+        .post_form(&path, &officer, &form(&csrf, &version, "submit", &answers))
+        .await;
+    let status = response.status().as_u16();
+    assert_eq!(status, 303, "{}", response.text().await.unwrap());
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+
+    let (reviewer, staff_csrf) = j.app.sign_in("reviewer").await;
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &reviewer).await;
+    assert!(
+        page.contains("Approving also updates the register"),
+        "the reviewer sees the diff first"
+    );
+    assert!(
+        page.contains("<td>Arua Welcome Centre</td>") && page.contains("<td>GCM</td>"),
+        "{page}"
+    );
+    let approved = j
+        .app
+        .post_form(
+            &format!("/review/requests/{id}/approve"),
+            &reviewer,
+            &[("_csrf", &staff_csrf)],
+        )
+        .await;
+    assert_eq!(approved.status().as_u16(), 303);
+
+    let pledge = pledgeflow::entities::pledge::Entity::find()
+        .filter(pledgeflow::entities::pledge::Column::Reference.eq("CLA-2025-0001"))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pledge.title, "Arua Welcome Centre");
+    assert_eq!(pledge.compact_scope, "GCM");
+    assert_eq!(pledge.timeline_end, None, "ongoing");
+    assert_eq!(pledge.gcr_pledge_id.as_deref(), Some("GRF-01547"));
+    let audit = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("pledge.confirmed_by_update"))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .expect("the register change is audited");
+    assert!(
+        audit.detail.contains("\"field\":\"compact_scope\"") && audit.detail.contains("\"after\":\"GCM\""),
+        "{}",
+        audit.detail
+    );
+    let (_, public) = j.app.get_text("/register?q=welcome+centre").await;
+    assert!(
+        public.contains("Arua Welcome Centre"),
+        "the register shows the confirmed title"
+    );
+}
