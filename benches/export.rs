@@ -102,6 +102,7 @@ async fn seed(db_path: &str) {
         .await
         .unwrap();
     let spec = store::campaign::OpenCampaign {
+        move_open: false,
         name: "Benchmark round",
         deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 15).unwrap(),
         pledge_refs: &[],
@@ -152,7 +153,7 @@ async fn export(db_path: &str, format: &str) {
     let (start_peak, _) = memory_kib();
     let started = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let producer = tokio::spawn(async move { produce(&db, format, Target::All, tx).await });
+    let producer = tokio::spawn(async move { produce(&db, format, Target::All, false, tx).await });
     let mut bytes = 0usize;
     while let Some(chunk) = rx.recv().await {
         bytes += chunk.len();

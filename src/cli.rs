@@ -104,6 +104,10 @@ pub enum CampaignCommand {
         /// Only these pledges (repeatable); all active pledges when absent.
         #[arg(long = "pledge", value_name = "REF")]
         pledges: Vec<String>,
+        /// A pledge whose request is still open in another campaign is left out (and named);
+        /// with --move that request moves into this campaign, draft and links included.
+        #[arg(long = "move")]
+        move_open: bool,
     },
 }
 
@@ -159,7 +163,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             name,
             deadline,
             pledges,
-        }) => campaign_open(settings, name, deadline, pledges).await,
+            move_open,
+        }) => campaign_open(settings, name, deadline, pledges, move_open).await,
         Command::Staff(StaffCommand::Token { email }) => staff_token(settings, email).await,
         Command::Export {
             format,
@@ -310,9 +315,11 @@ async fn campaign_open(
     name: String,
     deadline: chrono::NaiveDate,
     pledges: Vec<String>,
+    move_open: bool,
 ) -> anyhow::Result<ExitCode> {
     let db = open(&settings).await?;
     let spec = store::campaign::OpenCampaign {
+        move_open,
         name: &name,
         deadline,
         pledge_refs: &pledges,
@@ -332,6 +339,12 @@ async fn campaign_open(
                     "no active contact, nobody invited for: {}",
                     opened.without_contact.join(", ")
                 );
+            }
+            for refused in &opened.already_open {
+                println!("left out: {refused} (use --move to move it here)");
+            }
+            if !opened.moved.is_empty() {
+                println!("moved here: {}", opened.moved.join(", "));
             }
             println!("`pledgeflow serve` delivers the invitations.");
             Ok(ExitCode::SUCCESS)

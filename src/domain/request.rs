@@ -43,6 +43,17 @@ impl RequestState {
     }
 
     /// The officer may edit and submit in these states.
+    /// Still in the cycle: not approved, published or withdrawn. A pledge has one at a time.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            RequestState::Issued
+                | RequestState::Draft
+                | RequestState::Submitted
+                | RequestState::ChangesRequested
+        )
+    }
+
     pub fn awaits_officer(self) -> bool {
         matches!(
             self,

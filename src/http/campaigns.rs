@@ -167,11 +167,15 @@ pub async fn open(State(state): State<AppState>, staff: Staff, body: Bytes) -> R
         grace_days: state.settings.links.grace_days,
         staff_id: form.staff_id(),
         policy,
+        move_open: form.get("move_open") == "on",
     };
     match open_campaign(&state.db, &spec, state.clock.now()).await {
         Ok(opened) => Ok(Redirect::to(&format!(
-            "/review/campaigns/{}?done=opened&invited={}",
-            opened.campaign_id, opened.invitations
+            "/review/campaigns/{}?done=opened&invited={}&left_out={}&moved={}",
+            opened.campaign_id,
+            opened.invitations,
+            opened.already_open.len(),
+            opened.moved.len()
         ))
         .into_response()),
         Err(CampaignError::Invalid(message)) => refuse(capitalise(&message)).await,
@@ -203,6 +207,7 @@ pub async fn add(
         base_url: &state.settings.server.base_url,
         grace_days: state.settings.links.grace_days,
         staff_id: form.staff_id(),
+        move_open: form.get("move_open") == "on",
     };
     let added = add_pledges(&state.db, id, &form.all("pledge"), &spec, state.clock.now())
         .await
@@ -211,8 +216,11 @@ pub async fn add(
             CampaignError::Db(e) => ActionError::Db(e),
         })?;
     Ok(Redirect::to(&format!(
-        "/review/campaigns/{id}?done=added&requests={}&invited={}",
-        added.requests, added.invitations
+        "/review/campaigns/{id}?done=added&requests={}&invited={}&left_out={}&moved={}",
+        added.requests,
+        added.invitations,
+        added.already_open.len(),
+        added.moved.len()
     ))
     .into_response())
 }
@@ -228,6 +236,8 @@ pub struct DashboardQuery {
     done: Option<String>,
     requests: Option<u32>,
     invited: Option<u32>,
+    left_out: Option<u32>,
+    moved: Option<u32>,
     page: Option<usize>,
 }
 
@@ -395,7 +405,19 @@ pub async fn dashboard_page(
             query.invited.unwrap_or(0)
         )),
         _ => None,
-    };
+    }
+    .map(|notice| {
+        let mut notice = notice;
+        if let Some(n) = query.moved.filter(|n| *n > 0) {
+            notice.push_str(&format!(" {n} open request(s) moved here from another campaign."));
+        }
+        if let Some(n) = query.left_out.filter(|n| *n > 0) {
+            notice.push_str(&format!(
+                " {n} pledge(s) left out: each already has an open request in another campaign. Add them again with \"move\" ticked to bring their requests here."
+            ));
+        }
+        notice
+    });
     let html = views::dashboard_page(views::DashboardPage {
         title: campaign.name.clone(),
         user: Some(access.user.email.clone()),

@@ -23,6 +23,7 @@ fn issue_spec(state: &AppState, staff_id: Option<i32>) -> IssueSpec<'_> {
         base_url: &state.settings.server.base_url,
         grace_days: state.settings.links.grace_days,
         staff_id,
+        move_open: false,
     }
 }
 

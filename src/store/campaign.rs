@@ -27,6 +27,8 @@ pub struct OpenCampaign<'a> {
     pub staff_id: Option<i32>,
     /// The campaign's reminder policy (the configured default unless changed).
     pub policy: crate::domain::reminders::PolicySettings,
+    /// Move a pledge's open request from another campaign into this one instead of refusing it.
+    pub move_open: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,10 @@ pub struct CampaignOpened {
     pub invitations: usize,
     /// Pledges whose organization has no active contact: requested, but nobody is invited.
     pub without_contact: Vec<String>,
+    /// Pledges left out because they already have an open request elsewhere, and where it is.
+    pub already_open: Vec<String>,
+    /// Open requests moved into this campaign (`move_open`).
+    pub moved: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,11 +118,14 @@ pub async fn open_campaign(
         out_of_un_scope: 0,
         invitations: 0,
         without_contact: vec![],
+        already_open: vec![],
+        moved: vec![],
     };
     let issue = IssueSpec {
         base_url: spec.base_url,
         grace_days: spec.grace_days,
         staff_id: spec.staff_id,
+        move_open: spec.move_open,
     };
     issue_requests(&txn, &created, &pledges, &issue, &mut opened, now).await?;
     audit::record(
@@ -126,7 +135,14 @@ pub async fn open_campaign(
         "campaign.opened",
         "campaign",
         Some(created.id.to_string()),
-        serde_json::json!({ "name": name, "deadline": spec.deadline, "requests": opened.requests, "invitations": opened.invitations }),
+        serde_json::json!({
+            "name": name,
+            "deadline": spec.deadline,
+            "requests": opened.requests,
+            "invitations": opened.invitations,
+            "left_out": opened.already_open,
+            "moved": opened.moved,
+        }),
     )
     .await?;
     txn.commit().await?;
@@ -138,10 +154,13 @@ pub struct IssueSpec<'a> {
     pub base_url: &'a str,
     pub grace_days: i64,
     pub staff_id: Option<i32>,
+    /// Move a pledge's open request from another campaign instead of leaving the pledge out.
+    pub move_open: bool,
 }
 
 /// One request per pledge, a personal link and an invitation per reachable contact. Pledges
-/// that already have a request in the campaign are skipped.
+/// that already have a request in the campaign are skipped; a pledge with an open request in
+/// another campaign is left out and named (or, with `move_open`, its request moves here).
 async fn issue_requests(
     txn: &impl sea_orm::ConnectionTrait,
     campaign: &campaign::Model,
@@ -158,6 +177,35 @@ async fn issue_requests(
             .await?
             > 0;
         if exists {
+            continue;
+        }
+        let open_elsewhere = update_request::Entity::find()
+            .filter(update_request::Column::PledgeId.eq(p.id))
+            .filter(
+                update_request::Column::State.is_in(
+                    RequestState::ALL
+                        .iter()
+                        .filter(|s| s.is_open())
+                        .map(|s| s.as_str()),
+                ),
+            )
+            .one(txn)
+            .await?;
+        if let Some(open) = open_elsewhere {
+            let from = campaign::Entity::find_by_id(open.campaign_id)
+                .one(txn)
+                .await?
+                .map(|c| c.name)
+                .unwrap_or_default();
+            if spec.move_open {
+                move_request(txn, open, campaign, &from, spec, now).await?;
+                opened.moved.push(format!("{} (from `{from}`)", p.reference));
+            } else {
+                opened.already_open.push(format!(
+                    "{} already has an open request (#{}, {}) in campaign `{from}`",
+                    p.reference, open.id, open.state
+                ));
+            }
             continue;
         }
         let out_of_un_scope = CompactScope::parse(&p.compact_scope) == Ok(CompactScope::IdpOnly);
@@ -198,6 +246,43 @@ async fn issue_requests(
         }
     }
     Ok(())
+}
+
+/// Moves an open request, with its draft and links, into `campaign`: its deadline becomes the
+/// campaign's, and its live links last as long as the new deadline needs.
+async fn move_request(
+    txn: &impl sea_orm::ConnectionTrait,
+    request: update_request::Model,
+    campaign: &campaign::Model,
+    from: &str,
+    spec: &IssueSpec<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let id = request.id;
+    let mut row: update_request::ActiveModel = request.into();
+    row.campaign_id = Set(campaign.id);
+    row.deadline_override = Set(None);
+    row.updated_at = Set(now);
+    row.update(txn).await?;
+    access_link::Entity::update_many()
+        .col_expr(
+            access_link::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(link_expiry(campaign.deadline, spec.grace_days)),
+        )
+        .filter(access_link::Column::UpdateRequestId.eq(id))
+        .filter(access_link::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    audit::record(
+        txn,
+        now,
+        spec.staff_id.map(Actor::Staff).unwrap_or(Actor::System),
+        "request.moved",
+        "update_request",
+        Some(id.to_string()),
+        serde_json::json!({ "from": from, "to": campaign.name }),
+    )
+    .await
 }
 
 /// Issues a personal link for `contact` and queues the invitation that carries it.
@@ -277,6 +362,8 @@ pub async fn add_pledges(
         out_of_un_scope: 0,
         invitations: 0,
         without_contact: vec![],
+        already_open: vec![],
+        moved: vec![],
     };
     issue_requests(&txn, &campaign, &pledges, spec, &mut added, now).await?;
     audit::record(
@@ -286,7 +373,12 @@ pub async fn add_pledges(
         "campaign.pledges_added",
         "campaign",
         Some(campaign_id.to_string()),
-        serde_json::json!({ "pledges": pledge_refs, "requests": added.requests }),
+        serde_json::json!({
+            "pledges": pledge_refs,
+            "requests": added.requests,
+            "left_out": added.already_open,
+            "moved": added.moved,
+        }),
     )
     .await?;
     txn.commit().await?;

@@ -225,6 +225,7 @@ impl TestApp {
     ) -> pledgeflow::store::campaign::CampaignOpened {
         let refs: Vec<String> = refs.iter().map(|r| r.to_string()).collect();
         let spec = pledgeflow::store::campaign::OpenCampaign {
+            move_open: false,
             name,
             deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 15).unwrap(),
             pledge_refs: &refs,

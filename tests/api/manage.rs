@@ -315,3 +315,100 @@ async fn reviewers_are_assigned_and_comments_join_the_timeline() {
         "{queue}"
     );
 }
+
+/// A pledge has one open request: a new campaign leaves it out and says where it is, unless
+/// `--move` brings the request (draft and links included) into the new campaign.
+#[tokio::test]
+async fn a_pledge_with_an_open_request_is_left_out_or_moved_not_asked_twice() {
+    let j = Journey::start().await;
+    let id = request_id(&j, "CLA-2025-0001").await;
+    // The officer has started a draft in the first campaign.
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let saved = j
+        .app
+        .post_form(
+            &path,
+            &cookie,
+            &crate::officer::form(&csrf, &version, "save", &[("results_summary", "Half way".into())]),
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+
+    let out = j.app.cli(
+        &[
+            "campaign",
+            "open",
+            "--name",
+            "Second round",
+            "--deadline",
+            "2099-03-01",
+            "--pledge",
+            "CLA-2025-0001",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", crate::helpers::text(&out.stderr));
+    let said = crate::helpers::text(&out.stdout);
+    assert!(
+        said.contains(&format!(
+            "left out: CLA-2025-0001 already has an open request (#{id}, draft) in campaign `Test round` (use --move to move it here)"
+        )),
+        "{said}"
+    );
+    let requests = update_request::Entity::find()
+        .filter(update_request::Column::State.ne("withdrawn"))
+        .all(&j.app.db)
+        .await
+        .unwrap();
+    assert_eq!(requests.len(), 3, "no second request for the pledge");
+
+    let out = j.app.cli(
+        &[
+            "campaign",
+            "open",
+            "--name",
+            "Third round",
+            "--deadline",
+            "2099-04-01",
+            "--pledge",
+            "CLA-2025-0001",
+            "--move",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", crate::helpers::text(&out.stderr));
+    assert!(crate::helpers::text(&out.stdout).contains("moved here: CLA-2025-0001 (from `Test round`)"));
+    let moved = update_request::Entity::find_by_id(id)
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let third = pledgeflow::entities::campaign::Entity::find()
+        .filter(pledgeflow::entities::campaign::Column::Name.eq("Third round"))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.campaign_id, third.id);
+    assert_eq!(moved.state, "draft", "the draft moved with it");
+    let link = access_link::Entity::find()
+        .filter(access_link::Column::UpdateRequestId.eq(id))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.expires_at.date_naive() > chrono::NaiveDate::from_ymd_opt(2099, 4, 1).unwrap());
+    let (status, html) = j.app.get_with(&path, &cookie).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Half way"),
+        "the officer finds the draft where they left it"
+    );
+    let audit = pledgeflow::entities::audit_event::Entity::find()
+        .filter(pledgeflow::entities::audit_event::Column::Action.eq("request.moved"))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(audit.detail.contains("Third round"));
+}

@@ -230,6 +230,7 @@ async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
     let start = Utc.with_ymd_and_hms(2027, 2, 22, 0, 0, 0).unwrap();
     let deadline = start.date_naive() + Duration::days(35);
     let spec = pledgeflow::store::campaign::OpenCampaign {
+        move_open: false,
         name: "Simulated",
         deadline,
         pledge_refs: &[],
