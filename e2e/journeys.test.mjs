@@ -179,6 +179,7 @@ function completeAnswers({ scope, groups, breakdown2 = '2000' }) {
   return [
     ['#f-implementation_stage', 'in_progress'],
     ['#f-stage_narrative', 'Running in three districts.'],
+    ['#f-reporting_cycle', '2027_grf'],
     ['#f-compact_scope', scope],
     ...groups.map((g) => [box('beneficiary_groups', g), true]),
     ['#f-timeline_start', '2023'],

@@ -210,6 +210,8 @@ pub struct Group {
     pub section: Section,
     /// (column, kind); an empty column name means the row is the value itself.
     pub columns: &'static [(&'static str, Kind)],
+    /// Rows an untouched form shows, so the common case needs no "add another".
+    pub default_rows: usize,
 }
 
 impl Group {
@@ -225,11 +227,13 @@ impl Group {
 pub const GROUPS: &[Group] = &[
     Group {
         name: "achievement",
+        default_rows: 3,
         section: Section::Results,
         columns: &[("", Kind::Text(500))],
     },
     Group {
         name: "metric",
+        default_rows: 2,
         section: Section::Results,
         columns: &[
             ("label", Kind::Text(200)),
@@ -243,11 +247,13 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         name: "breakdown",
+        default_rows: 3,
         section: Section::Beneficiaries,
         columns: &[("group", Kind::Choice(BREAKDOWN_GROUPS)), ("count", Kind::Count)],
     },
     Group {
         name: "funding",
+        default_rows: 2,
         section: Section::Funding,
         columns: &[
             ("funder", Kind::Text(200)),
@@ -259,6 +265,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         name: "partner",
+        default_rows: 3,
         section: Section::Funding,
         columns: &[("name", Kind::Text(200)), ("kind", Kind::Choice(PARTNER_KINDS))],
     },

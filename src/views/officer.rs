@@ -291,11 +291,11 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
     }
 }
 
-/// How many rows of a repeating group the form shows: those up to the last one in use, and
-/// one blank row to add another (within `MAX_ROWS`).
+/// How many rows of a repeating group the form shows: those up to the last one in use and
+/// one blank row to add another, at least the group's default (within `MAX_ROWS`).
 pub fn shown_rows(answers: &Answers, group: &Group) -> usize {
     let last = answers.rows_in_use(group).last().copied().unwrap_or(0);
-    (last + 1).min(MAX_ROWS)
+    (last + 1).max(group.default_rows).min(MAX_ROWS)
 }
 
 fn section_fields(t: &Messages, section: Section, answers: &Answers, state: &FormState) -> Vec<FieldView> {

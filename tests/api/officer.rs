@@ -1268,3 +1268,118 @@ mod attachments {
         );
     }
 }
+
+/// Marie types numbers the French way: decimal commas and spaces between thousands are read as
+/// she means them; "1,250" people could be 1 250 or 1,25 and is asked back, with what she typed
+/// kept in the form.
+#[tokio::test]
+async fn numbers_are_read_in_the_officers_language_and_ambiguity_is_asked_back() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0002", "marie@montreal.example.org").await;
+    // Her browser asks for French (the language cookie the link set, here as the query).
+    let french = format!("{path}?lang=fr");
+    let typed = [
+        ("metric.1.label", "Taux de satisfaction".to_string()),
+        ("metric.1.value", "99,5".to_string()),
+        ("metric.1.unit", "%".to_string()),
+        ("funding.1.amount", "1 250 000,5".to_string()),
+        ("funding.1.currency", "CAD".to_string()),
+        ("beneficiaries_total", "1,250".to_string()),
+    ];
+    let refused = j
+        .app
+        .post_form(&french, &cookie, &form(&csrf, &version, "save", &typed))
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("peut se lire 1 250 ou 1,25"),
+        "the two readings, in French: {html}"
+    );
+    assert!(html.contains("value=\"1,250\""), "what Marie typed is kept");
+    assert!(html.contains("value=\"99,5\""));
+
+    let mut fixed = typed.to_vec();
+    fixed.retain(|(k, _)| *k != "beneficiaries_total");
+    fixed.push(("beneficiaries_total", "1 250".into()));
+    let saved = j
+        .app
+        .post_form(&french, &cookie, &form(&csrf, &version, "save", &fixed))
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let stored = draft_version::Entity::find()
+        .filter(
+            draft_version::Column::UpdateRequestId.eq(path
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse::<i32>()
+                .unwrap()),
+        )
+        .all(&j.app.db)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .answers;
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored["metric.1.value"], "99.5");
+    assert_eq!(stored["funding.1.amount"], "1250000.5");
+    assert_eq!(stored["beneficiaries_total"], "1250");
+    // Shown back the French way.
+    let (_, html) = j.app.get_with(&french, &cookie).await;
+    assert!(
+        html.contains("value=\"99,5\"") && html.contains("value=\"1 250 000,5\""),
+        "{html}"
+    );
+}
+
+/// Without JavaScript: rows in use and one blank row, "add another" saves and opens the next
+/// row, up to 20.
+#[tokio::test]
+async fn repeating_rows_grow_with_add_another_without_javascript() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let (_, html) = j.app.get_with(&path, &cookie).await;
+    assert!(html.contains("id=\"f-partner-3-name\"") && !html.contains("id=\"f-partner-4-name\""));
+    let partners: Vec<(&str, String)> = (1..=3)
+        .map(|i| {
+            let key: &'static str = Box::leak(format!("partner.{i}.name").into_boxed_str());
+            (key, format!("Partner {i}"))
+        })
+        .collect();
+    let added = j
+        .app
+        .post_form(&path, &cookie, &form(&csrf, &version, "add.partner", &partners))
+        .await;
+    assert_eq!(added.status().as_u16(), 303);
+    assert!(
+        added.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("#f-partner-4-name"),
+        "the new row opens"
+    );
+    let (_, html) = j.app.get_with(&path, &cookie).await;
+    assert!(html.contains("id=\"f-partner-4-name\"") && !html.contains("id=\"f-partner-5-name\""));
+    assert!(html.contains("value=\"add.partner\""));
+    // The server takes up to 20 rows and refuses a 21st.
+    let (csrf, version) = form_tokens(&html);
+    let over = [("partner.21.name", "One too many".to_string())];
+    let refused = j
+        .app
+        .post_form(&path, &cookie, &form(&csrf, &version, "save", &over))
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let twenty = [("partner.20.name", "The twentieth".to_string())];
+    let saved = j
+        .app
+        .post_form(&path, &cookie, &form(&csrf, &version, "save", &twenty))
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let (_, html) = j.app.get_with(&path, &cookie).await;
+    assert!(
+        html.contains("id=\"f-partner-20-name\"") && !html.contains("value=\"add.partner\""),
+        "20 is the cap"
+    );
+}
