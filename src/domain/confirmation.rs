@@ -23,12 +23,16 @@ pub struct RegisterChange {
     pub after: Option<String>,
 }
 
+/// (field, the register's value, what the update confirms: `None` when it confirms nothing,
+/// `Some(None)` when it confirms "no value", such as an ongoing end).
+type Confirmed = (&'static str, Option<String>, Option<Option<String>>);
+
 /// The register values the answers confirm differently. Empty answers change nothing, and a
 /// value the register could not hold (a malformed GRF id, an unknown scope) is left out.
 pub fn register_changes(register: &RegisterFacts, answers: &Answers) -> Vec<RegisterChange> {
     let typed = |key: &str| Some(answers.text(key).to_string()).filter(|t| !t.is_empty());
     let timeline = |key: &str| typed(key).filter(|t| TimelinePoint::parse(t).is_ok());
-    let confirmed: [(&'static str, Option<String>, Option<Option<String>>); 6] = [
+    let confirmed: [Confirmed; 6] = [
         ("title", Some(register.title.clone()), typed("title").map(Some)),
         (
             "compact_scope",

@@ -463,7 +463,7 @@ pub async fn export(
 #[derive(OpenApi)]
 #[openapi(
     info(title = "pledgeflow API", description = "Pledge updates of the Call to Local Action for Migrants and Refugees."),
-    paths(list_pledges, get_pledge, list_campaigns, get_campaign, list_requests, get_request, list_revisions, export),
+    paths(list_pledges, get_pledge, list_campaigns, get_campaign, list_requests, get_request, list_revisions, export, export_schema),
     components(schemas(PledgeList, ErrorBody, ErrorDetail, CampaignOut, RequestOut, RequestDetail, InterviewOut, RevisionOut)),
     modifiers(&BearerToken)
 )]
@@ -500,7 +500,17 @@ pub async fn openapi() -> Json<serde_json::Value> {
     Json(doc)
 }
 
-/// `GET /api/v1/schemas/export-{all|gcr|gcm}.schema.json`: the JSON Schema of a target's export.
+/// The JSON Schema (2020-12) of a target's JSON export: `export-all`, `export-gcr` or `export-gcm`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{file}",
+    params(("file" = String, Path, description = "export-all.schema.json, export-gcr.schema.json or export-gcm.schema.json")),
+    responses(
+        (status = 200, description = "the JSON Schema", content_type = "application/schema+json"),
+        (status = 404, body = ErrorBody)
+    ),
+    tag = "exports"
+)]
 pub async fn export_schema(Path(file): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     let target = file
         .strip_prefix("export-")

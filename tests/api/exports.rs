@@ -306,7 +306,10 @@ async fn each_update_goes_where_its_confirmed_scope_says_once_per_pledge() {
     assert_eq!(all.len(), 3);
     assert_eq!(all[2]["compact_scope"], "IDP_ONLY");
     assert_eq!(all[2]["out_of_un_scope"], true);
-    assert_eq!(all[0]["register_scope"], "MIRROR");
+    assert_eq!(
+        all[0]["register_scope"], "GCM",
+        "approval wrote the confirmed scope to the register"
+    );
     assert_eq!(all[0]["beneficiaries_reached"], 5000, "a number, not text");
 
     // A second cycle: one row per pledge by default, its latest update; the history on request.

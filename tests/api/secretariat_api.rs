@@ -199,4 +199,25 @@ async fn the_openapi_document_describes_every_api_route() {
         serde_json::json!([])
     );
     assert!(paths["/api/v1/pledges"]["get"].get("security").is_none());
+    // The JSON export refers to the shipped schema of each target, which is served as it is.
+    let refs: Vec<&str> = paths["/api/v1/exports/{file}"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["$ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs.len(), 3);
+    for r in refs {
+        let (status, served) = app.get_json(r).await;
+        assert_eq!(status, 200, "{r}");
+        let file = r.rsplit('/').next().unwrap();
+        let shipped: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("schemas/{file}")).unwrap()).unwrap();
+        assert_eq!(served, shipped, "{r}");
+    }
+    assert_eq!(
+        app.get_json("/api/v1/schemas/export-unhcr.schema.json").await.0,
+        404
+    );
 }
