@@ -118,6 +118,10 @@ pub enum TransitionError {
         state: RequestState,
         action: &'static str,
     },
+    #[error(
+        "this update was {seen} when the page was shown and is {state} now; look at it again before acting"
+    )]
+    Changed { seen: RequestState, state: RequestState },
     #[error("an interview is still open; validate or cancel it before approving")]
     InterviewOpen,
     #[error("the officer has not given consent to publish")]
@@ -132,6 +136,20 @@ fn action_name(event: RequestEvent) -> &'static str {
         RequestEvent::Approve { .. } => "approved",
         RequestEvent::Publish => "published",
         RequestEvent::Withdraw => "withdrawn",
+    }
+}
+
+/// A staff click acts on the state its page showed (`seen`): if the update moved on since,
+/// the click is refused rather than applied to a state nobody looked at. Two clicks at once
+/// on different buttons thus never both win.
+pub fn transition_seen(
+    state: RequestState,
+    seen: Option<RequestState>,
+    event: RequestEvent,
+) -> Result<RequestState, TransitionError> {
+    match seen {
+        Some(seen) if seen != state => Err(TransitionError::Changed { seen, state }),
+        _ => transition(state, event),
     }
 }
 
@@ -171,6 +189,27 @@ pub fn transition(state: RequestState, event: RequestEvent) -> Result<RequestSta
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_click_on_a_state_that_moved_on_is_refused() {
+        use RequestState::*;
+        assert_eq!(
+            transition_seen(Approved, Some(Submitted), RequestEvent::Withdraw),
+            Err(TransitionError::Changed {
+                seen: Submitted,
+                state: Approved
+            }),
+            "withdraw was clicked on a submitted update that got approved meanwhile"
+        );
+        assert_eq!(
+            transition_seen(Submitted, Some(Submitted), RequestEvent::Withdraw),
+            Ok(Withdrawn)
+        );
+        assert_eq!(
+            transition_seen(Approved, None, RequestEvent::Withdraw),
+            Ok(Withdrawn)
+        );
+    }
+
     use super::*;
     use RequestEvent as E;
     use RequestState as S;

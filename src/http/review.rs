@@ -12,7 +12,7 @@ use super::staff::Staff;
 use crate::domain::access::{Permission, allows};
 use crate::domain::answers::find_field;
 use crate::domain::diff::diff;
-use crate::domain::request::RequestEvent;
+use crate::domain::request::{RequestEvent, RequestState};
 use crate::domain::requirements::Finding;
 use crate::entities::update_request;
 use crate::error::AppError;
@@ -220,6 +220,11 @@ pub async fn render_request_page(
     Ok((status, Html(html)).into_response())
 }
 
+/// The request state the page showed when the form was sent (`_seen`), if the form says.
+fn seen_state(form: &super::staff::StaffForm) -> Option<RequestState> {
+    RequestState::parse(form.get("_seen"))
+}
+
 fn transition_error(e: SaveError) -> AppError {
     match e {
         SaveError::NotAllowed(e) => AppError::conflict(e.to_string()),
@@ -267,6 +272,7 @@ pub async fn request_changes(
         &state.db,
         id,
         form.staff_id(),
+        seen_state(&form),
         &items,
         &settings.server.base_url,
         settings.links.grace_days,
@@ -330,14 +336,15 @@ async fn act(
         Action::Withdraw => Permission::Administer,
     };
     let form = crate::staff_form!(staff, permission, body);
-    let (staff_id, now) = (form.staff_id(), state.clock.now());
+    let (staff_id, now, seen) = (form.staff_id(), state.clock.now(), seen_state(&form));
     let done = match action {
-        Action::Approve => review::approve(&state.db, id, staff_id, now)
+        Action::Approve => review::approve(&state.db, id, staff_id, seen, now)
             .await
             .map(|_| "approved"),
         Action::Publish => review::staff_transition(
             &state.db,
             id,
+            seen,
             RequestEvent::Publish,
             "request.published",
             staff_id,
@@ -348,6 +355,7 @@ async fn act(
         Action::Withdraw => review::staff_transition(
             &state.db,
             id,
+            seen,
             RequestEvent::Withdraw,
             "request.withdrawn",
             staff_id,

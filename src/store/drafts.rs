@@ -232,10 +232,7 @@ async fn try_save(
     now: DateTime<Utc>,
 ) -> Result<Draft, SaveError> {
     let txn = super::write_txn(db).await?;
-    let request = update_request::Entity::find_by_id(request_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
+    let request = super::lock_request(&txn, request_id).await?;
     let current = current_draft(&txn, &request).await?;
     let base = if base_version == current.version {
         current.answers.clone()
@@ -331,6 +328,8 @@ pub async fn submit(
     now: DateTime<Utc>,
 ) -> Result<Submitted, SaveError> {
     let txn = super::write_txn(db).await?;
+    // Locked first: a double-clicked submit waits here, then finds the first one's revision.
+    let request = super::lock_request(&txn, s.request_id).await?;
     if let Some(existing) = revision::Entity::find()
         .filter(revision::Column::UpdateRequestId.eq(s.request_id))
         .filter(revision::Column::DraftVersion.eq(s.draft_version))
@@ -343,10 +342,6 @@ pub async fn submit(
             created: false,
         });
     }
-    let request = update_request::Entity::find_by_id(s.request_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {}", s.request_id)))?;
     let state = request.request_state();
     let next = transition(state, RequestEvent::Submit)?;
     let answers = version_answers(&txn, &request, s.draft_version)

@@ -113,6 +113,23 @@ pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, D
     .await
 }
 
+/// Reads an update request that the transaction is about to change, locking its row until the
+/// transaction ends (`SELECT … FOR UPDATE` on PostgreSQL). A second click waits for the first
+/// to commit and then reads the state it left, so it is refused like a late click instead of
+/// both winning under READ COMMITTED. (SQLite's immediate write transaction already serialises
+/// writers; sea-query writes no lock clause there.)
+pub async fn lock_request(
+    txn: &impl ConnectionTrait,
+    request_id: i32,
+) -> Result<crate::entities::update_request::Model, DbErr> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    crate::entities::update_request::Entity::find_by_id(request_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))
+}
+
 /// A cheap round trip, for readiness checks.
 pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())

@@ -14,7 +14,7 @@ use super::requests::request_context;
 use crate::domain::answers::Answers;
 use crate::domain::confirmation::{self, RegisterChange, RegisterFacts};
 use crate::domain::pledge::Locale;
-use crate::domain::request::{RequestEvent, RequestState, transition};
+use crate::domain::request::{RequestEvent, RequestState, transition_seen};
 use crate::entities::{change_request, pledge, update_request};
 use crate::i18n::messages;
 use crate::mail::messages::{ChangesRequested, changes_requested};
@@ -32,18 +32,16 @@ pub async fn request_changes(
     db: &DatabaseConnection,
     request_id: i32,
     staff_id: Option<i32>,
+    seen: Option<RequestState>,
     items: &[ChangeItem],
     base_url: &str,
     grace_days: i64,
     now: DateTime<Utc>,
 ) -> Result<(), SaveError> {
     let txn = super::write_txn(db).await?;
-    let request = update_request::Entity::find_by_id(request_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
+    let request = super::lock_request(&txn, request_id).await?;
     let state = request.request_state();
-    let next = transition(state, RequestEvent::RequestChanges)?;
+    let next = transition_seen(state, seen, RequestEvent::RequestChanges)?;
     let revision = super::drafts::latest_revision(&txn, request_id)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("revision of update request {request_id}")))?;
@@ -146,9 +144,12 @@ pub async fn approve(
     db: &DatabaseConnection,
     request_id: i32,
     staff_id: Option<i32>,
+    seen: Option<RequestState>,
     now: DateTime<Utc>,
 ) -> Result<(), SaveError> {
     let txn = super::write_txn(db).await?;
+    // Locked before anything is read: the revision and interviews below are the ones approved.
+    super::lock_request(&txn, request_id).await?;
     let revision = super::drafts::latest_revision(&txn, request_id).await?;
     let consent_given = match &revision {
         Some(r) => super::drafts::revision_answers(r)?.checked("consent_to_publish"),
@@ -158,7 +159,7 @@ pub async fn approve(
         open_interview: super::interviews::blocks_approval(&txn, request_id).await?,
         consent_given,
     };
-    let request = transition_in(&txn, request_id, event, "request.approved", staff_id, now).await?;
+    let request = transition_in(&txn, request_id, seen, event, "request.approved", staff_id, now).await?;
     let ctx = request_context(&txn, request).await?;
     if let Some(r) = &revision {
         confirm_in_register(
@@ -268,13 +269,14 @@ async fn confirm_in_register(
 pub async fn staff_transition(
     db: &DatabaseConnection,
     request_id: i32,
+    seen: Option<RequestState>,
     event: RequestEvent,
     action: &str,
     staff_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<RequestState, SaveError> {
     let txn = super::write_txn(db).await?;
-    let request = transition_in(&txn, request_id, event, action, staff_id, now).await?;
+    let request = transition_in(&txn, request_id, seen, event, action, staff_id, now).await?;
     txn.commit().await?;
     Ok(request.request_state())
 }
@@ -283,17 +285,15 @@ pub async fn staff_transition(
 async fn transition_in(
     txn: &impl sea_orm::ConnectionTrait,
     request_id: i32,
+    seen: Option<RequestState>,
     event: RequestEvent,
     action: &str,
     staff_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<update_request::Model, SaveError> {
-    let request = update_request::Entity::find_by_id(request_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))?;
+    let request = super::lock_request(txn, request_id).await?;
     let state = request.request_state();
-    let next = transition(state, event)?;
+    let next = transition_seen(state, seen, event)?;
     let mut active: update_request::ActiveModel = request.into();
     active.state = Set(next.as_str().into());
     active.updated_at = Set(now);

@@ -81,7 +81,9 @@ async fn approve_round(
             confirmation: &no_mail,
         };
         drafts::submit(&app.db, &submission, now).await.unwrap();
-        review::approve(&app.db, request.id, None, now).await.unwrap();
+        review::approve(&app.db, request.id, None, None, now)
+            .await
+            .unwrap();
         ids.push(request.id);
     }
     ids
@@ -97,6 +99,7 @@ async fn publish(app: &crate::helpers::TestApp, ids: &[i32]) {
         review::staff_transition(
             &app.db,
             *id,
+            None,
             RequestEvent::Publish,
             "request.published",
             Some(admin.id),

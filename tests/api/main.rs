@@ -11,6 +11,7 @@ mod import;
 mod mail;
 mod manage;
 mod officer;
+mod races;
 mod real_updates;
 mod register;
 mod reminders;

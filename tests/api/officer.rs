@@ -851,6 +851,7 @@ async fn requested_changes_reopen_the_form_with_the_fields_highlighted() {
         &j.app.db,
         id,
         None,
+        None,
         &items,
         &j.app.address,
         30,
@@ -942,7 +943,7 @@ async fn the_next_campaign_starts_from_the_last_approved_update() {
         .post_form(&path, &cookie, &form(&csrf, &version, "submit", &answers))
         .await;
     let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
-    pledgeflow::store::review::approve(&j.app.db, id, None, chrono::Utc::now())
+    pledgeflow::store::review::approve(&j.app.db, id, None, None, chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(j.request_state(&path).await, "approved");
