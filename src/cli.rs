@@ -282,7 +282,7 @@ async fn staff_add(
     role: StaffRole,
 ) -> anyhow::Result<ExitCode> {
     let email = parse_email(&email).map_err(anyhow::Error::msg)?;
-    let name = name.trim().to_string();
+    let name = crate::domain::text::one_line(&name);
     anyhow::ensure!(
         !name.is_empty() && name.chars().count() <= 200,
         "--name must be 1 to 200 characters"

@@ -126,6 +126,10 @@ impl From<crate::store::ActionError> for AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> AppError {
+        // A record an action names by id and that is not there: the id is wrong, not the server.
+        if let DbErr::RecordNotFound(what) = &err {
+            return AppError::not_found(format!("there is no {what}"));
+        }
         let unreachable = match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
             DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {

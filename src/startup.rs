@@ -86,7 +86,7 @@ impl Application {
         tracing::info!(address = %self.local_addr(), "serving");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail = &self.state.settings.mail;
-        let worker = tokio::spawn(jobs::worker::run(
+        let worker = tokio::spawn(jobs::worker::supervise(
             self.state.db.clone(),
             self.state.mailer.clone(),
             self.state.clock.clone(),

@@ -213,7 +213,7 @@ pub fn parse_schedule(form: &ScheduleForm) -> Result<Schedule, String> {
     };
     let mode = InterviewMode::parse(form.mode.trim())
         .ok_or_else(|| format!("mode `{}` must be video, phone or in_person", form.mode.trim()))?;
-    let interviewer = form.interviewer.trim().to_string();
+    let interviewer = super::text::one_line(form.interviewer);
     if interviewer.is_empty() || interviewer.chars().count() > 200 {
         return Err("interviewer: give a name of at most 200 characters".into());
     }

@@ -16,3 +16,4 @@ pub mod register;
 pub mod reminders;
 pub mod request;
 pub mod requirements;
+pub mod text;

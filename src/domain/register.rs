@@ -71,7 +71,8 @@ pub struct ContactRecord {
 impl ContactRecord {
     /// A contact typed into the workspace's form; the error names the field.
     pub fn parse(name: &str, email: &str, locale: &str, role: &str) -> Result<ContactRecord, String> {
-        let name = name.trim();
+        let name = super::text::one_line(name);
+        let name = name.as_str();
         if name.is_empty() || name.chars().count() > 200 {
             return Err("name: give 1 to 200 characters".into());
         }
@@ -319,14 +320,16 @@ impl Cells<'_> {
         });
     }
 
-    /// The trimmed cell, `""` when the column is absent.
+    /// The trimmed cell, `""` when the column is absent. Every cell but the description is put
+    /// on one line: a name with a line break (Excel's Alt+Enter) must not reach a mail header.
     fn text(&mut self, column: &str) -> String {
         let Some(&i) = self.index.get(column) else {
             return String::new();
         };
         let raw = self.record.get(i).unwrap_or_default();
         match std::str::from_utf8(raw) {
-            Ok(s) => s.trim().to_string(),
+            Ok(s) if column == "description" => s.trim().to_string(),
+            Ok(s) => super::text::one_line(s),
             Err(_) => {
                 self.issue(column, "is not valid UTF-8".into());
                 String::new()

@@ -178,7 +178,9 @@ pub async fn open(State(state): State<AppState>, staff: Staff, body: Bytes) -> R
             opened.moved.len()
         ))
         .into_response()),
-        Err(CampaignError::Invalid(message)) => refuse(capitalise(&message)).await,
+        Err(CampaignError::Invalid(message) | CampaignError::NotFound(message)) => {
+            refuse(capitalise(&message)).await
+        }
         Err(CampaignError::Db(e)) => Err(e.into()),
     }
 }
@@ -213,6 +215,7 @@ pub async fn add(
         .await
         .map_err(|e| match e {
             CampaignError::Invalid(m) => ActionError::Invalid(m),
+            CampaignError::NotFound(m) => ActionError::NotFound(m),
             CampaignError::Db(e) => ActionError::Db(e),
         })?;
     Ok(Redirect::to(&format!(

@@ -36,6 +36,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             metrics::gauge!("outbox_mails", "state" => state_name).set(n as f64);
         }
     }
+    // How long the longest-waiting due mail has waited: it grows when the worker is stuck.
+    let now = state.clock.now();
+    if let Ok(oldest) = store::outbox::oldest_due(&state.db, now).await {
+        let waited = oldest.map_or(0, |due| (now - due).num_seconds().max(0));
+        metrics::gauge!("outbox_oldest_due_seconds").set(waited as f64);
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -437,10 +437,17 @@ pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<
         groups.push((title, lines));
     }
     let counts = crate::store::outbox::counts(&state.db).await?;
+    // Due mail normally leaves within seconds; ten minutes late means the worker is stuck.
+    let now = state.clock.now();
+    let stuck_minutes = crate::store::outbox::oldest_due(&state.db, now)
+        .await?
+        .map(|due| (now - due).num_minutes())
+        .filter(|m| *m >= 10);
     Ok(Html(views::outbox_page(
         &access.user.email,
         &access.csrf_token,
         counts,
+        stuck_minutes,
         groups,
     ))
     .into_response())
@@ -454,19 +461,6 @@ pub async fn retry_mail(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let form = crate::staff_form!(staff, Permission::Administer, body);
-    let now = state.clock.now();
-    if !crate::store::outbox::retry_failed(&state.db, id, now).await? {
-        return Err(AppError::conflict("only a failed mail can be retried"));
-    }
-    crate::store::audit::record(
-        &state.db,
-        now,
-        crate::store::audit::Actor::Staff(form.access.user.id),
-        "mail.retried",
-        "outbox_mail",
-        Some(id.to_string()),
-        serde_json::json!({}),
-    )
-    .await?;
+    crate::store::outbox::retry_failed(&state.db, id, form.access.user.id, state.clock.now()).await?;
     Ok(Redirect::to("/review/outbox").into_response())
 }

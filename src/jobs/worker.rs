@@ -1,9 +1,10 @@
 //! The mail worker: claims due outbox rows with a lease, sends each outside any transaction,
 //! then records the outcome. A crash between send and record leaves the lease to expire, and
 //! the one mail is sent again with the same Message-ID.
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures_util::{StreamExt, stream};
+use futures_util::{FutureExt, StreamExt, stream};
 use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -64,7 +65,20 @@ async fn deliver_one(
     max_attempts: i32,
     row: outbox_mail::Model,
 ) -> Result<Outcome, DbErr> {
-    match mailer.send(&outgoing(&row)).await {
+    // Each message is built and sent in its own guarded step: one that makes the mail library
+    // panic is marked failed with the reason, and the others go on.
+    let sent = AssertUnwindSafe(mailer.send(&outgoing(&row)))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            Err(MailError::Broken(why.to_string()))
+        });
+    match sent {
         Ok(_) => {
             outbox::mark_sent(db, &row, owner, clock.now()).await?;
             metrics::counter!("mail_sent_total", "kind" => row.kind.clone()).increment(1);
@@ -122,6 +136,40 @@ pub async fn deliver_due(
         if report.retried > 0 {
             // Retries are due later; do not spin on them in this pass.
             return Ok(report);
+        }
+    }
+}
+
+/// Runs the worker under supervision: if it ever panics, the panic is logged and the worker
+/// starts again (mail must never stop while the service says it is ready).
+pub async fn supervise(
+    db: DatabaseConnection,
+    mailer: Mailer,
+    clock: Clock,
+    interval: Duration,
+    max_attempts: i32,
+    stop: watch::Receiver<bool>,
+) {
+    loop {
+        let worker = tokio::spawn(run(
+            db.clone(),
+            mailer.clone(),
+            clock.clone(),
+            interval,
+            max_attempts,
+            stop.clone(),
+        ));
+        match worker.await {
+            Ok(()) => return,
+            Err(e) if e.is_panic() => {
+                metrics::counter!("mail_worker_restarts_total").increment(1);
+                tracing::error!(error = %e, "the mail worker panicked; starting it again");
+                tokio::time::sleep(interval).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the mail worker was cancelled");
+                return;
+            }
         }
     }
 }

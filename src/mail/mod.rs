@@ -43,7 +43,13 @@ pub enum MailError {
     /// Retrying will not help: bad address, 5xx reply for the recipient.
     #[error("permanent mail failure: {0}")]
     Permanent(String),
+    /// The message itself is broken (the mail library gave up building it): no retry, and the
+    /// recipient's address is not to blame.
+    #[error("the message could not be built: {0}")]
+    Broken(String),
 }
+
+use crate::domain::text::one_line;
 
 #[derive(Clone)]
 pub enum Mailer {
@@ -58,6 +64,8 @@ pub enum Mailer {
     Memory {
         sent: Arc<Mutex<Vec<OutgoingMail>>>,
         from: Mailbox,
+        /// Tests only: sending to this address panics, as a bug in a mail library would.
+        panics_for: Option<String>,
     },
 }
 
@@ -96,6 +104,17 @@ impl Mailer {
         Mailer::Memory {
             sent: Arc::default(),
             from: from.parse().expect("a valid test sender"),
+            panics_for: None,
+        }
+    }
+
+    /// A memory mailer that panics when it sends to `recipient`: for testing that one broken
+    /// message never stops the others.
+    pub fn memory_panicking_for(from: &str, recipient: &str) -> Mailer {
+        Mailer::Memory {
+            sent: Arc::default(),
+            from: from.parse().expect("a valid test sender"),
+            panics_for: Some(recipient.to_string()),
         }
     }
 
@@ -115,8 +134,11 @@ impl Mailer {
 
     /// Builds the MIME message: text, or text and HTML alternatives.
     pub fn build(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
+        // Headers hold one line each: a line break in a name or subject would start a header
+        // of its own (and makes lettre panic), so names and subjects are put on one line here,
+        // whatever the entry point let through.
         let to = Mailbox::new(
-            mail.to_name.clone(),
+            mail.to_name.as_deref().map(one_line).filter(|n| !n.is_empty()),
             mail.to
                 .parse()
                 .map_err(|e| MailError::Permanent(format!("recipient `{}`: {e}", mail.to)))?,
@@ -124,7 +146,7 @@ impl Mailer {
         let builder = Message::builder()
             .from(self.from().clone())
             .to(to)
-            .subject(mail.subject.clone())
+            .subject(one_line(&mail.subject))
             .message_id(Some(format!("<{}>", mail.message_id)));
         let built = match (&mail.html, mail.attachments.is_empty()) {
             (Some(html), true) => {
@@ -167,7 +189,12 @@ impl Mailer {
             Mailer::File { dir, .. } => write_eml(dir, &mail.message_id, &message.formatted())
                 .await
                 .map_err(|e| MailError::Transient(format!("cannot write to {}: {e}", dir.display())))?,
-            Mailer::Memory { sent, .. } => sent.lock().unwrap_or_else(|p| p.into_inner()).push(mail.clone()),
+            Mailer::Memory { sent, panics_for, .. } => {
+                if panics_for.as_deref() == Some(mail.to.as_str()) {
+                    panic!("injected failure while sending to {}", mail.to);
+                }
+                sent.lock().unwrap_or_else(|p| p.into_inner()).push(mail.clone())
+            }
         }
         Ok(mail.message_id.clone())
     }
@@ -234,6 +261,31 @@ mod tests {
             "{eml}"
         );
         assert!(eml.contains("multipart/alternative"));
+    }
+
+    #[tokio::test]
+    async fn a_line_break_in_a_name_or_subject_never_becomes_a_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = Mailer::File {
+            dir: dir.path().to_path_buf(),
+            from: "Secretariat <s@example.org>".parse().unwrap(),
+        };
+        let mut hostile = mail();
+        hostile.to_name = Some("Ana\r\nBcc: everyone@example.org".into());
+        hostile.subject = "Update\r\nX-Injected: yes".into();
+        mailer.send(&hostile).await.unwrap();
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let eml = std::fs::read_to_string(file).unwrap();
+        assert!(
+            !eml.contains("\r\nBcc:") && !eml.contains("\r\nX-Injected:"),
+            "{eml}"
+        );
+        assert!(eml.contains("Subject: Update X-Injected: yes"), "{eml}");
     }
 
     #[tokio::test]

@@ -49,6 +49,8 @@ pub struct CampaignOpened {
 pub enum CampaignError {
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -347,7 +349,7 @@ pub async fn add_pledges(
     let campaign = campaign::Entity::find_by_id(campaign_id)
         .one(db)
         .await?
-        .ok_or_else(|| CampaignError::Invalid(format!("there is no campaign {campaign_id}")))?;
+        .ok_or_else(|| CampaignError::NotFound(format!("there is no campaign {campaign_id}")))?;
     if campaign.state != "open" {
         return Err(CampaignError::Invalid(format!(
             "the campaign `{}` is {}; pledges are added to an open campaign",

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    NotSet, QueryFilter, QueryOrder,
+    NotSet, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::ActionError;
@@ -56,6 +56,7 @@ pub async fn request_interview(
 ) -> Result<i32, ActionError> {
     let txn = super::write_txn(db).await?;
     let request = update_request::Entity::find_by_id(request_id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("there is no update request {request_id}")))?;
@@ -100,8 +101,11 @@ pub async fn request_interview(
     Ok(row.id)
 }
 
+/// The interview a step changes, its row locked until the transaction ends (two clicks on
+/// one interview are applied one after the other, the second to what the first left).
 async fn find(db: &impl ConnectionTrait, interview_id: i32) -> Result<interview::Model, ActionError> {
     interview::Entity::find_by_id(interview_id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("there is no interview {interview_id}")))

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use super::ActionError;
@@ -20,8 +20,10 @@ fn actor(staff_id: Option<i32>) -> Actor {
     staff_id.map(Actor::Staff).unwrap_or(Actor::System)
 }
 
+/// The request an action changes, its row locked until the transaction ends.
 async fn context(db: &impl ConnectionTrait, request_id: i32) -> Result<RequestContext, ActionError> {
     let request = update_request::Entity::find_by_id(request_id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("there is no update request {request_id}")))?;

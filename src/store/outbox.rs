@@ -215,17 +215,60 @@ pub async fn counts(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbE
         .await
 }
 
+/// When the longest-waiting pending mail fell due (None when nothing is due): mail that
+/// waits far past its time means the worker is stuck.
+pub async fn oldest_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    outbox_mail::Entity::find()
+        .select_only()
+        .column(outbox_mail::Column::NextAttemptAt)
+        .filter(outbox_mail::Column::State.eq("pending"))
+        .filter(outbox_mail::Column::NextAttemptAt.lte(now))
+        .order_by_asc(outbox_mail::Column::NextAttemptAt)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await
+}
+
 /// Puts a failed mail back in the queue, due now (the secretariat's retry button).
-pub async fn retry_failed(db: &impl ConnectionTrait, id: i32, now: DateTime<Utc>) -> Result<bool, DbErr> {
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, QueryFilter};
-    let result = outbox_mail::Entity::update_many()
-        .col_expr(outbox_mail::Column::State, Expr::value("pending"))
-        .col_expr(outbox_mail::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(outbox_mail::Column::Attempts, Expr::value(0))
-        .filter(outbox_mail::Column::Id.eq(id))
-        .filter(outbox_mail::Column::State.eq("failed"))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+pub async fn retry_failed(
+    db: &sea_orm::DatabaseConnection,
+    id: i32,
+    staff_id: i32,
+    now: DateTime<Utc>,
+) -> Result<(), super::ActionError> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, QuerySelect};
+    let txn = super::write_txn(db).await?;
+    let row = outbox_mail::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| super::ActionError::NotFound(format!("there is no mail {id}")))?;
+    if row.state != "failed" {
+        return Err(super::ActionError::Refused(format!(
+            "only a failed mail can be retried; this one is {}",
+            row.state
+        )));
+    }
+    let mut again: outbox_mail::ActiveModel = row.into();
+    again.state = Set("pending".into());
+    again.next_attempt_at = Set(now);
+    again.attempts = Set(0);
+    again.update(&txn).await?;
+    // The retry and its audit row are one change.
+    super::audit::record(
+        &txn,
+        now,
+        super::audit::Actor::Staff(staff_id),
+        "mail.retried",
+        "outbox_mail",
+        Some(id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

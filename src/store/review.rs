@@ -28,6 +28,7 @@ pub struct ChangeItem {
 /// Sends a submitted update back to its officers with comments anchored to fields. Each
 /// active contact gets an e-mail with the comments and a fresh personal link (the old link
 /// is rotated out), all in one transaction with the state change.
+#[allow(clippy::too_many_arguments)]
 pub async fn request_changes(
     db: &DatabaseConnection,
     request_id: i32,

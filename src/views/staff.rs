@@ -330,6 +330,8 @@ struct OutboxPage {
     user: Option<String>,
     csrf: String,
     counts: Vec<(String, i64)>,
+    /// Minutes the longest-waiting due mail has waited, when that is far too long.
+    stuck_minutes: Option<i64>,
     groups: Vec<(&'static str, Vec<OutboxLine>)>,
 }
 
@@ -337,6 +339,7 @@ pub fn outbox_page(
     user: &str,
     csrf: &str,
     counts: Vec<(String, i64)>,
+    stuck_minutes: Option<i64>,
     groups: Vec<(&'static str, Vec<OutboxLine>)>,
 ) -> String {
     render(&OutboxPage {
@@ -344,6 +347,7 @@ pub fn outbox_page(
         user: Some(user.into()),
         csrf: csrf.into(),
         counts,
+        stuck_minutes,
         groups,
     })
 }

@@ -124,6 +124,11 @@ async fn spawn_with(demo: bool) -> TestApp {
 /// The app on `database`, reaching it at `url` (which may lead through a test proxy).
 pub async fn spawn_on(database: TestDatabase, url: &str, demo: bool) -> TestApp {
     let mailer = Mailer::memory("Secretariat <pledges@example.org>");
+    spawn_with_mailer(database, url, demo, mailer).await
+}
+
+/// The app with a mailer of the test's choosing.
+pub async fn spawn_with_mailer(database: TestDatabase, url: &str, demo: bool, mailer: Mailer) -> TestApp {
     let mut settings = test_settings(url, demo);
     let files_dir = tempfile::tempdir().expect("temp dir");
     settings.attachments.dir = files_dir.path().display().to_string();

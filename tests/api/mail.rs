@@ -152,3 +152,96 @@ async fn an_smtp_server_that_is_down_is_a_transient_failure() {
     };
     assert!(matches!(mailer.send(&mail).await, Err(MailError::Transient(_))));
 }
+
+/// A name with a line break from a spreadsheet, an address nothing can send to, and a send that
+/// panics: each bad message is marked failed with its reason, every other one is delivered, and
+/// no header is ever injected.
+#[tokio::test]
+async fn one_bad_message_never_stops_the_others() {
+    use pledgeflow::entities::{contact, outbox_mail};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+    let database = crate::helpers::TestDatabase::fresh().await;
+    let url = database.url.clone();
+    let mailer = pledgeflow::mail::Mailer::memory_panicking_for(
+        "Secretariat <pledges@example.org>",
+        "boom@kampala.example.org",
+    );
+    let app = crate::helpers::spawn_with_mailer(database, &url, false, mailer).await;
+    // Excel's Alt+Enter puts a line break inside a quoted cell.
+    app.seed_register(
+        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,pledge_year,contact_name,contact_email
+CLA-2025-0001,Welcome centre,Arua,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,\"Ana\nRuiz\r\nBcc: everyone@example.org\",ana@arua.example.org
+CLA-2025-0002,Jobs,Kampala,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Bo Oom,boom@kampala.example.org
+CLA-2025-0003,Market,Koboko,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Kay Oboko,kay@koboko.example.org
+CLA-2025-0004,Schools,Gulu,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Gee Ulu,gee@gulu.example.org",
+    )
+    .await;
+    let ana = contact::Entity::find()
+        .filter(contact::Column::Email.eq("ana@arua.example.org"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ana.name, "Ana Ruiz Bcc: everyone@example.org",
+        "the import puts a name on one line"
+    );
+    // A row from before that rule, straight in the database: an address nothing can parse.
+    let gee = contact::Entity::find()
+        .filter(contact::Column::Email.eq("gee@gulu.example.org"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut broken: contact::ActiveModel = gee.into();
+    broken.email = Set("gee at gulu".into());
+    broken.name = Set("Gee\r\nX-Injected: yes".into());
+    broken.update(&app.db).await.unwrap();
+
+    app.open_campaign("Round", &[]).await;
+    app.wait_for_mails(2).await;
+    app.wait_for_outbox_idle().await;
+    let sent: Vec<String> = app.mailer.sent().iter().map(|m| m.to.clone()).collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent.contains(&"ana@arua.example.org".to_string())
+            && sent.contains(&"kay@koboko.example.org".to_string())
+    );
+    let failed = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::State.eq("failed"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let reason = |to: &str| {
+        failed
+            .iter()
+            .find(|m| m.recipient == to)
+            .and_then(|m| m.last_error.clone())
+            .unwrap_or_else(|| panic!("the mail to {to} is marked failed"))
+    };
+    assert!(
+        reason("boom@kampala.example.org").contains("could not be built: injected failure while sending")
+    );
+    assert!(reason("gee at gulu").contains("recipient `gee at gulu`"));
+    // The worker survived the panic: a later mail still goes out.
+    app.seed_register(
+        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,pledge_year,contact_name,contact_email
+CLA-2025-0005,Clinics,Lira,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Lee Ra,lee@lira.example.org",
+    )
+    .await;
+    app.open_campaign("Second round", &["CLA-2025-0005"]).await;
+    let later = app.wait_for_mails(3).await;
+    assert_eq!(later.last().unwrap().to, "lee@lira.example.org");
+    // Headers are one line each, whatever the stored name.
+    let built = app
+        .mailer
+        .build(&pledgeflow::mail::OutgoingMail {
+            to: "gee@gulu.example.org".into(),
+            to_name: Some("Gee\r\nX-Injected: yes".into()),
+            ..later[0].clone()
+        })
+        .unwrap();
+    let head = String::from_utf8(built.formatted()).unwrap();
+    assert!(!head.contains("\r\nX-Injected"), "{head}");
+}

@@ -492,3 +492,54 @@ async fn approval_writes_what_the_update_confirmed_back_to_the_register() {
         "the register shows the confirmed title"
     );
 }
+
+/// Every action on an id that does not exist answers 404, never a 500 or a 409. The routes are
+/// read from the router itself, so a new action route is walked too.
+#[tokio::test]
+async fn every_action_on_a_missing_id_is_a_404() {
+    let app = crate::helpers::spawn_app().await;
+    let (admin, csrf) = app.sign_in("admin").await;
+    let router = std::fs::read_to_string("src/http/mod.rs").unwrap();
+    let mut routes: Vec<String> = Vec::new();
+    let mut rest = router.as_str();
+    while let Some(start) = rest.find(".route(") {
+        rest = &rest[start + 7..];
+        let path = rest.split('"').nth(1).unwrap_or_default().to_string();
+        let call = &rest[..rest.find(".route(").unwrap_or(rest.len())];
+        if path.starts_with("/review/") && path.contains("{id}") && call.contains("post(") {
+            routes.push(path.replace("{id}", "99999").replace("{contact}", "99999"));
+        }
+    }
+    assert!(routes.len() >= 18, "{routes:?}");
+    // Plausible form fields, so that a form check cannot answer before the id is looked up.
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("message.1", "Please say more."),
+        ("field.1", ""),
+        ("text", "A comment."),
+        ("reviewer", ""),
+        ("deadline", "2099-12-31"),
+        ("name", "Ana Ruiz"),
+        ("email", "ana@example.org"),
+        ("locale", "es"),
+        ("role", "alternate"),
+        ("date", "2099-01-06"),
+        ("time", "10:00"),
+        ("timezone", "America/Bogota"),
+        ("duration_minutes", "45"),
+        ("mode", "video"),
+        ("interviewer", "Sam Reviewer"),
+        ("notes", "Facts confirmed."),
+        ("outcome", "Facts confirmed."),
+        ("reason", "Not needed."),
+        ("pledge", "CLA-2025-0001"),
+    ];
+    let mut wrong = Vec::new();
+    for route in &routes {
+        let status = app.post_form(route, &admin, &fields).await.status().as_u16();
+        if status != 404 {
+            wrong.push(format!("{route} → {status}"));
+        }
+    }
+    assert!(wrong.is_empty(), "not 404: {wrong:?}");
+}
