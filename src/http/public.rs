@@ -101,14 +101,26 @@ pub fn export_response(
     let target = Target::parse(target_name).map_err(AppError::bad_request)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let db = state.db.clone();
-    tokio::spawn(async move {
-        if let Err(e) = produce(&db, format, target, all_cycles, tx).await {
-            tracing::error!(error = %e, "export failed part-way");
-        }
-    });
-    let body = Body::from_stream(stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
-    }));
+    let producer = tokio::spawn(async move { produce(&db, format, target, all_cycles, tx).await });
+    // When the chunks end, the producer says whether the export is whole. If it failed part-way
+    // the body ends with an error, so the client sees an aborted download, never a short file
+    // that looks complete.
+    let body = Body::from_stream(stream::unfold(
+        (rx, Some(producer)),
+        |(mut rx, producer)| async move {
+            if let Some(chunk) = rx.recv().await {
+                return Some((Ok(chunk), (rx, producer)));
+            }
+            let outcome = producer?.await;
+            let failure = match outcome {
+                Ok(Ok(_)) => return None,
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+            };
+            tracing::error!(error = %failure, "export failed part-way; the download is aborted");
+            Some((Err(std::io::Error::other(failure)), (rx, None)))
+        },
+    ));
     let mut response = body.into_response();
     let name = format!("pledge-updates-{target_name}.{}", format.extension());
     response.headers_mut().insert(

@@ -93,11 +93,14 @@ async fn deliver_one(
         }
         Err(e) => {
             tracing::error!(mail = row.id, error = %e, "mail delivery failed for good");
-            outbox::mark_failed(db, row.id, owner, &e.to_string()).await?;
+            // The failure and the bounce it means are one change.
+            let txn = crate::store::write_txn(db).await?;
+            outbox::mark_failed(&txn, row.id, owner, &e.to_string()).await?;
             if let (MailError::Permanent(_), Some(contact)) = (&e, row.contact_id) {
                 // The address refuses mail: later reminders go to the alternate contact.
-                outbox::mark_contact_bounced(db, contact, clock.now()).await?;
+                outbox::mark_contact_bounced(&txn, contact, clock.now()).await?;
             }
+            txn.commit().await?;
             metrics::counter!("mail_failed_total", "kind" => row.kind.clone()).increment(1);
             Ok(Outcome::Failed)
         }

@@ -331,3 +331,42 @@ async fn each_update_goes_where_its_confirmed_scope_says_once_per_pledge() {
     // The second round starts from the last approved update: its confirmed scopes carry on.
     assert_eq!(refs(&export("gcr", false)), vec!["CLA-2025-0002"]);
 }
+
+/// An export that fails part-way ends as an aborted download, never as a short file that
+/// looks whole.
+#[tokio::test]
+async fn an_export_that_fails_part_way_is_aborted_not_truncated() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = spawn_app().await;
+    publish_all(&app).await;
+    let (viewer, _) = app.sign_in("viewer").await;
+    let whole = app
+        .client
+        .get(format!("{}/review/exports/updates.csv", app.address))
+        .header("cookie", &viewer)
+        .send()
+        .await
+        .unwrap();
+    assert!(whole.text().await.is_ok(), "the intact export downloads");
+    // A stored revision the export cannot read.
+    let broken = pledgeflow::entities::revision::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row: pledgeflow::entities::revision::ActiveModel = broken.into();
+    row.answers = Set("not json".into());
+    row.update(&app.db).await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/review/exports/updates.csv", app.address))
+        .header("cookie", &viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "the header was already sent");
+    assert!(
+        response.text().await.is_err(),
+        "the body ends in an error, not a clean end"
+    );
+}
