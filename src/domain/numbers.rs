@@ -165,6 +165,16 @@ pub fn format(canonical_value: &str, locale: Locale) -> String {
     }
 }
 
+/// A canonical number as a form field shows it: the language's decimal mark and no thousands
+/// separators, so the officer finds what they typed ("5000", "99,5").
+pub fn format_input(canonical_value: &str, locale: Locale) -> String {
+    let (decimal, _) = marks(locale);
+    match canonical_value.split_once('.') {
+        Some((whole, fraction)) if digits(whole) && digits(fraction) => format!("{whole}{decimal}{fraction}"),
+        _ => canonical_value.to_string(),
+    }
+}
+
 /// The value of a canonical (or legacy English-typed) stored number.
 pub fn value(stored: &str) -> Option<f64> {
     parse(stored, Locale::En)
@@ -261,6 +271,7 @@ mod tests {
             let value = canonical(&whole.to_string(), fraction.as_deref().unwrap_or(""));
             let shown = format(&value, locale);
             proptest::prop_assert_eq!(parse(&shown, locale), Ok(value.clone()));
+            proptest::prop_assert_eq!(parse(&format_input(&value, locale), locale), Ok(value.clone()));
             if !value.contains('.') {
                 proptest::prop_assert_eq!(parse_whole(&shown, locale), Ok(value));
             }

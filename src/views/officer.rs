@@ -274,7 +274,7 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
         control,
         input_mode,
         value: match (answers.0.get(key), f.kind) {
-            (Some(Value::One(s)), Kind::Count | Kind::Amount) => numbers::format(s, t.locale),
+            (Some(Value::One(s)), Kind::Count | Kind::Amount) => numbers::format_input(s, t.locale),
             (Some(Value::One(s)), _) => s.clone(),
             _ => String::new(),
         },
