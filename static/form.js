@@ -81,6 +81,11 @@
     if (!form.querySelector(".messages .msg.conflict")) { paused = false; schedule(); }
   }
 
+  /** The error's message, in the API's shape {"error": {"status", "message"}}. */
+  function message(body) {
+    return body && body.error && body.error.message;
+  }
+
   function save() {
     timer = null;
     if (paused) return;
@@ -104,14 +109,14 @@
       } else if (r.res.status === 409 && r.body.conflicts) {
         version.value = r.body.version;
         showConflicts(r.body.conflicts);
-        status.textContent = r.body.error;
+        status.textContent = message(r.body);
       } else if (r.res.status === 422 && r.body.errors) {
         clear("error");
         r.body.errors.forEach(function (e) { say(e.field, "error", e.message); });
         status.textContent = status.dataset.failed;
         dirty = true;
       } else {
-        status.textContent = r.body.error || status.dataset.failed;
+        status.textContent = message(r.body) || status.dataset.failed;
         dirty = true;
       }
     }).catch(function () {

@@ -15,7 +15,7 @@ use super::{AppState, PageLocale, form_body};
 use crate::domain::answers::{Answers, FieldError, Kind, Value, check_posted, find_field};
 use crate::domain::pledge::{CompactScope, Locale};
 use crate::domain::requirements::{self, Context, Finding, evaluate, profiles_for, submittable};
-use crate::error::AppError;
+use crate::error::{ApiError, AppError};
 use crate::i18n::messages;
 use crate::mail::messages::{Confirmation, confirmation};
 use crate::store::drafts::{self, Draft, SaveError, Submission};
@@ -494,7 +494,13 @@ pub struct AutosaveBody {
     answers: serde_json::Map<String, serde_json::Value>,
 }
 
-fn json_error(status: StatusCode, body: serde_json::Value) -> Response {
+/// An autosave error in the API's shape, `{"error": {"status", "message"}}`, with `extra` keys
+/// beside it (the field errors, the conflicts, the newest version).
+fn json_error(status: StatusCode, message: impl Into<String>, extra: serde_json::Value) -> Response {
+    let mut body = serde_json::json!({ "error": { "status": status.as_u16(), "message": message.into() } });
+    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
     (status, Json(body)).into_response()
 }
 
@@ -507,13 +513,14 @@ pub async fn autosave(
     Path(id): Path<i32>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, AppError> {
+) -> Result<Response, ApiError> {
     let access = match officer.0 {
         Ok(a) if a.request.id == id => a,
         _ => {
             return Ok(json_error(
                 StatusCode::NOT_FOUND,
-                serde_json::json!({ "error": "no update here for this session; open your personal link again" }),
+                "no update here for this session; open your personal link again",
+                serde_json::json!({}),
             ));
         }
     };
@@ -524,7 +531,8 @@ pub async fn autosave(
     if !crate::tokens::same(csrf, &access.csrf_token) {
         return Ok(json_error(
             StatusCode::FORBIDDEN,
-            serde_json::json!({ "error": "missing or wrong x-csrf-token header; reload the page" }),
+            "missing or wrong x-csrf-token header; reload the page",
+            serde_json::json!({}),
         ));
     }
     let parsed: AutosaveBody = match serde_json::from_slice(&body) {
@@ -532,7 +540,8 @@ pub async fn autosave(
         Err(e) => {
             return Ok(json_error(
                 StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": format!("the body is not a valid autosave document: {e}") }),
+                format!("the body is not a valid autosave document: {e}"),
+                serde_json::json!({}),
             ));
         }
     };
@@ -572,7 +581,8 @@ pub async fn autosave(
                 .collect();
             return Ok(json_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                serde_json::json!({ "error": "some values cannot be saved", "errors": list }),
+                "some values cannot be saved",
+                serde_json::json!({ "errors": list }),
             ));
         }
     };
@@ -612,16 +622,19 @@ pub async fn autosave(
                 .collect();
             Ok(json_error(
                 StatusCode::CONFLICT,
-                serde_json::json!({ "error": "someone else changed the same fields", "version": current.version, "conflicts": list }),
+                "someone else changed the same fields",
+                serde_json::json!({ "version": current.version, "conflicts": list }),
             ))
         }
         Err(SaveError::NotAllowed(e)) => Ok(json_error(
             StatusCode::CONFLICT,
-            serde_json::json!({ "error": e.to_string() }),
+            e.to_string(),
+            serde_json::json!({}),
         )),
         Err(SaveError::UnknownVersion(v)) => Ok(json_error(
             StatusCode::BAD_REQUEST,
-            serde_json::json!({ "error": format!("version {v} of this draft does not exist") }),
+            format!("version {v} of this draft does not exist"),
+            serde_json::json!({}),
         )),
         Err(SaveError::Db(e)) => Err(e.into()),
     }

@@ -567,7 +567,7 @@ async fn bad_input_gets_a_precise_4xx_and_the_draft_stays_intact() {
         assert_eq!(response.status().as_u16(), 400, "{raw}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert!(
-            body["error"]
+            body["error"]["message"]
                 .as_str()
                 .unwrap()
                 .starts_with("the body is not a valid autosave document"),
@@ -708,7 +708,10 @@ async fn submission_is_refused_with_errors_and_needs_justified_warnings() {
         )
         .await;
     assert_eq!(status, 409, "{body}");
-    assert_eq!(body["error"], "this update is submitted; it cannot be edited now");
+    assert_eq!(
+        body["error"]["message"],
+        "this update is submitted; it cannot be edited now"
+    );
 
     // The confirmation mail summarises what was submitted.
     let mails = j.app.wait_for_mails(6).await;

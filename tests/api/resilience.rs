@@ -121,6 +121,25 @@ async fn a_database_outage_answers_503_and_the_service_recovers_without_restart(
             .await;
         assert_eq!(refused.status().as_u16(), 503, "a held database is a clear 503");
         assert!(refused.text().await.unwrap().contains("try again"));
+        // Autosave answers in the API's JSON shape, also when the database fails.
+        let autosave = j
+            .app
+            .client
+            .post(format!("{}{path}/draft", j.app.address))
+            .header("cookie", &officer)
+            .header("x-csrf-token", &csrf)
+            .header("content-type", "application/json")
+            .body(r#"{"version": 0, "answers": {"results_summary": "Held"}}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(autosave.status().as_u16(), 503);
+        let body: serde_json::Value = autosave.json().await.unwrap();
+        assert_eq!(body["error"]["status"], 503, "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("try again"),
+            "{body}"
+        );
         locker.execute_unprepared("ROLLBACK").await.unwrap();
         let saved = j
             .app
