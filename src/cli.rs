@@ -295,9 +295,11 @@ async fn staff_add(
     let hash = password_auth::generate_hash(password.as_bytes());
     let db = open(&settings).await?;
     let now = Clock::system().now();
-    let (id, created) = store::staff::add_or_update_staff(&db, &email, &name, role, hash, now).await?;
+    // The account change and its audit row are one change.
+    let txn = store::write_txn(&db).await?;
+    let (id, created) = store::staff::add_or_update_staff(&txn, &email, &name, role, hash, now).await?;
     store::audit::record(
-        &db,
+        &txn,
         now,
         Actor::System,
         if created { "staff.created" } else { "staff.updated" },
@@ -306,6 +308,7 @@ async fn staff_add(
         serde_json::json!({ "email": email, "role": role.as_str() }),
     )
     .await?;
+    txn.commit().await?;
     println!("{} {email} ({role})", if created { "created" } else { "updated" });
     Ok(ExitCode::SUCCESS)
 }
@@ -365,9 +368,10 @@ async fn staff_token(settings: Settings, email: String) -> anyhow::Result<ExitCo
         return Ok(ExitCode::FAILURE);
     };
     let now = Clock::system().now();
-    let token = store::staff::create_api_token(&db, user.id, now).await?;
+    let txn = store::write_txn(&db).await?;
+    let token = store::staff::create_api_token(&txn, user.id, now).await?;
     store::audit::record(
-        &db,
+        &txn,
         now,
         Actor::System,
         "staff.api_token_created",
@@ -376,6 +380,7 @@ async fn staff_token(settings: Settings, email: String) -> anyhow::Result<ExitCo
         serde_json::json!({}),
     )
     .await?;
+    txn.commit().await?;
     println!("{token}");
     eprintln!("Keep it secret: it is shown only this once. Send it as `Authorization: Bearer <token>`.");
     Ok(ExitCode::SUCCESS)

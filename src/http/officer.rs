@@ -918,7 +918,9 @@ pub async fn delete_attachment(
         ))
         .in_locale(locale));
     }
-    if let Some(key) = crate::store::attachments::remove(&state.db, id, attachment_id).await?
+    if let Some(key) =
+        crate::store::attachments::remove(&state.db, id, attachment_id, access.contact.id, state.clock.now())
+            .await?
         && let Err(e) = state.files.remove(&key).await
     {
         tracing::warn!(error = %e, key, "an attachment's file could not be deleted; it is orphaned");

@@ -238,17 +238,7 @@ pub async fn login(
             &email,
         ));
     };
-    let (token, access) = staff::open_session(&state.db, user, SESSION_HOURS, now).await?;
-    crate::store::audit::record(
-        &state.db,
-        now,
-        crate::store::audit::Actor::Staff(access.user.id),
-        "staff.signed_in",
-        "staff_user",
-        Some(access.user.id.to_string()),
-        serde_json::json!({}),
-    )
-    .await?;
+    let (token, _) = staff::open_session(&state.db, user, SESSION_HOURS, now).await?;
     let mut response = Redirect::to("/review").into_response();
     let session = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",

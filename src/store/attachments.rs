@@ -76,16 +76,45 @@ pub async fn add(
     }
     .insert(&txn)
     .await?;
+    super::audit::record(
+        &txn,
+        now,
+        super::audit::Actor::Contact(new.contact_id),
+        "attachment.added",
+        "update_request",
+        Some(new.request_id.to_string()),
+        serde_json::json!({ "attachment": row.id, "filename": row.filename, "bytes": row.size_bytes }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Ok(row))
 }
 
-/// Removes the row; returns its storage key so the caller can delete the bytes.
-pub async fn remove(db: &impl ConnectionTrait, request_id: i32, id: i32) -> Result<Option<String>, DbErr> {
-    let Some(row) = find(db, request_id, id).await? else {
+/// Removes the row, with its audit row; returns its storage key so the caller can delete the
+/// bytes (after the commit: no file IO inside the transaction).
+pub async fn remove(
+    db: &DatabaseConnection,
+    request_id: i32,
+    id: i32,
+    contact_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbErr> {
+    let txn = super::write_txn(db).await?;
+    let Some(row) = find(&txn, request_id, id).await? else {
         return Ok(None);
     };
     let key = row.storage_key.clone();
-    attachment::Entity::delete_by_id(row.id).exec(db).await?;
+    attachment::Entity::delete_by_id(row.id).exec(&txn).await?;
+    super::audit::record(
+        &txn,
+        now,
+        super::audit::Actor::Contact(contact_id),
+        "attachment.removed",
+        "update_request",
+        Some(request_id.to_string()),
+        serde_json::json!({ "attachment": row.id, "filename": row.filename }),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(Some(key))
 }

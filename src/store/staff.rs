@@ -67,12 +67,14 @@ pub struct StaffAccess {
 }
 
 /// Opens a session for `user`; returns the cookie value (shown once) and the access.
+/// Opens a session for a signed-in staff member, with its audit row, in one transaction.
 pub async fn open_session(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     user: staff_user::Model,
     hours: i64,
     now: DateTime<Utc>,
 ) -> Result<(String, StaffAccess), DbErr> {
+    let txn = super::write_txn(db).await?;
     let token = crate::tokens::new_token();
     let csrf_token = crate::tokens::new_token();
     let session = staff_session::ActiveModel {
@@ -83,8 +85,19 @@ pub async fn open_session(
         expires_at: Set(now + chrono::Duration::hours(hours)),
         created_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    super::audit::record(
+        &txn,
+        now,
+        super::audit::Actor::Staff(user.id),
+        "staff.signed_in",
+        "staff_user",
+        Some(user.id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
     Ok((
         token,
         StaffAccess {

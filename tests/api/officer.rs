@@ -1107,6 +1107,15 @@ mod attachments {
             0,
             "the bytes are gone too"
         );
+        // Adding and removing a file are on the request's timeline.
+        for action in ["attachment.added", "attachment.removed"] {
+            let n = pledgeflow::entities::audit_event::Entity::find()
+                .filter(pledgeflow::entities::audit_event::Column::Action.eq(action))
+                .count(&j.app.db)
+                .await
+                .unwrap();
+            assert_eq!(n, 1, "{action}");
+        }
     }
 
     #[tokio::test]
