@@ -263,6 +263,7 @@ fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, today: NaiveDate) 
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RequestFilter {
     /// A state, or `overdue`.
     pub state: Option<String>,
@@ -414,6 +415,7 @@ pub async fn list_revisions(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportTarget {
     /// all | gcr | gcm
     pub target: Option<String>,

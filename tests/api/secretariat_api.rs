@@ -199,6 +199,21 @@ async fn the_openapi_document_describes_every_api_route() {
         serde_json::json!([])
     );
     assert!(paths["/api/v1/pledges"]["get"].get("security").is_none());
+    // A parameter is in the path exactly when the path names it; every other one is a query.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            for p in operation["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let named = path.contains(&format!("{{{name}}}"));
+                let place = p["in"].as_str().unwrap();
+                assert_eq!(
+                    place,
+                    if named { "path" } else { "query" },
+                    "{method} {path}: parameter {name}"
+                );
+            }
+        }
+    }
     // The JSON export refers to the shipped schema of each target, which is served as it is.
     let refs: Vec<&str> = paths["/api/v1/exports/{file}"]["get"]["responses"]["200"]["content"]["application/json"]
         ["schema"]["oneOf"]
