@@ -484,16 +484,26 @@ impl utoipa::Modify for BearerToken {
     }
 }
 
-/// `GET /api/v1/openapi.json`: the generated document, with the JSON export's body pointing
-/// at the JSON Schema of each target (served at `/api/v1/schemas/…`, shipped in `schemas/`).
+/// `GET /api/v1/openapi.json`: the generated document, with the JSON export's body described by
+/// the JSON Schema of each target (the ones shipped in `schemas/`, also served at
+/// `/api/v1/schemas/…`), kept as components so that the document stands on its own.
 pub async fn openapi() -> Json<serde_json::Value> {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let targets = [Target::All, Target::Gcr, Target::Gcm];
+    let component = |t: &Target| format!("Export{}", t.name().to_ascii_uppercase());
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for t in &targets {
+            schemas.insert(component(t), crate::domain::export::schema(*t));
+        }
+    }
     if let Some(ok) = doc.pointer_mut("/paths/~1api~1v1~1exports~1{file}/get/responses/200") {
-        let targets = [Target::All, Target::Gcr, Target::Gcm];
         ok["content"] = serde_json::json!({
             "application/json": {"schema": {"oneOf": targets
                 .iter()
-                .map(|t| serde_json::json!({"$ref": format!("/api/v1/schemas/export-{}.schema.json", t.name())}))
+                .map(|t| serde_json::json!({"$ref": format!("#/components/schemas/{}", component(t))}))
                 .collect::<Vec<_>>()}},
             "text/csv": {"schema": {"type": "string"}},
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
