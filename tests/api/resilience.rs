@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pledgeflow::entities::{audit_event, organization, pledge};
-use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{TestApp, TestDatabase, form_tokens, spawn_app, spawn_on, text};
 use crate::officer::{Journey, complete_answers, form};
@@ -171,27 +171,54 @@ async fn a_backup_taken_while_serving_restores_every_row_and_serves_again() {
         assert!(!copy.exists());
         return;
     }
-    // Writes keep coming while the copy is taken.
+    // Writes keep coming while the copy is taken: a reviewer comments on a request, 40 times.
+    let opened = app.open_campaign("Backup round", &["CLA-2022-0001"]).await;
+    assert_eq!(opened.requests, 1);
+    let request = pledgeflow::entities::update_request::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let (reviewer, csrf) = app.sign_in("reviewer").await;
+    let comments = || async {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq("request.commented"))
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
     let writer = {
-        let (client, address) = (app.client.clone(), app.address.clone());
+        let (client, address, cookie) = (app.client.clone(), app.address.clone(), reviewer.clone());
         tokio::spawn(async move {
+            let mut answered = Vec::new();
             for i in 0..40 {
-                let _ = client
-                    .post(format!("{address}/logout"))
-                    .header("cookie", "pf_staff=none")
-                    .form(&[("_csrf", csrf.as_str()), ("n", &i.to_string())])
+                let response = client
+                    .post(format!("{address}/review/requests/{request}/comment"))
+                    .header("cookie", &cookie)
+                    .form(&[("_csrf", csrf.as_str()), ("text", &format!("Comment {i}"))])
                     .send()
-                    .await;
+                    .await
+                    .unwrap();
+                answered.push(response.status().as_u16());
             }
+            answered
         })
     };
+    while comments().await == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let before_pledges = pledge::Entity::find().count(&app.db).await.unwrap();
     let before_orgs = organization::Entity::find().count(&app.db).await.unwrap();
     let out = app.cli(&["backup", copy.to_str().unwrap()], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("backed up to"));
-    writer.await.unwrap();
+    let answered = writer.await.unwrap();
+    assert!(
+        answered.iter().all(|s| *s == 303),
+        "every comment was written: {answered:?}"
+    );
+    assert_eq!(comments().await, 40);
     let again = app.cli(&["backup", copy.to_str().unwrap()], &[]);
     assert_eq!(
         again.status.code(),
@@ -210,7 +237,13 @@ async fn a_backup_taken_while_serving_restores_every_row_and_serves_again() {
         organization::Entity::find().count(&restored).await.unwrap(),
         before_orgs
     );
-    assert!(audit_event::Entity::find().count(&restored).await.unwrap() > 0);
+    // The copy is one moment of the live database: the comments written before it began.
+    let copied = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("request.commented"))
+        .count(&restored)
+        .await
+        .unwrap();
+    assert!((1..=40).contains(&copied), "{copied} comments in the copy");
     restored.close().await.unwrap();
     drop(reviewer);
 
