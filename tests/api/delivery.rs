@@ -119,10 +119,26 @@ async fn two_workers_on_one_database_never_send_a_mail_twice() {
     );
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     assert_eq!(ra.sent + rb.sent, 2_000, "{ra:?} {rb:?}");
+    // Counted as sends, not as a set of ids: a duplicate within one worker would show too.
+    assert_eq!(a.sent().len() + b.sent().len(), 2_000, "each mail sent once");
     let ids_a: HashSet<String> = a.sent().into_iter().map(|m| m.message_id).collect();
     let ids_b: HashSet<String> = b.sent().into_iter().map(|m| m.message_id).collect();
-    assert_eq!(ids_a.len() + ids_b.len(), 2_000);
     assert!(ids_a.is_disjoint(&ids_b), "a mail was sent by both workers");
+    // And on the outbox rows: every one sent, each by one worker, with one Message-ID.
+    let rows = pledgeflow::entities::outbox_mail::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2_000);
+    for row in &rows {
+        assert_eq!(row.state, "sent", "mail {}", row.id);
+        let id = row.message_id.clone();
+        assert!(
+            ids_a.contains(&id) != ids_b.contains(&id),
+            "mail {} sent by exactly one worker",
+            row.id
+        );
+    }
 }
 
 #[tokio::test]
