@@ -160,7 +160,7 @@ fn page_context(ctx: &RequestContext, locale: Locale, access: &OfficerAccess) ->
         reference: ctx.pledge.reference.clone(),
         organization: ctx.organization.name.clone(),
         deadline: ctx.deadline(),
-        state: ctx.request.state.clone(),
+        state: ctx.request.request_state().as_str().to_string(),
         request_id: ctx.request.id,
         csrf: access.csrf_token.clone(),
     }

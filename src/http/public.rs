@@ -11,6 +11,7 @@ use super::staff::Staff;
 use super::{AppState, PageLocale};
 use crate::domain::access::Permission;
 use crate::domain::export::Target;
+use crate::domain::request::RequestState;
 use crate::error::AppError;
 use crate::exports::{Format, produce};
 use crate::store::exports::page;
@@ -24,9 +25,16 @@ pub async fn list(
     let mut after = 0;
     // Published updates are few (a report's worth); read them all, page by page.
     loop {
-        let (page_items, next) = page(&state.db, Target::All, &["published"], true, after, 200)
-            .await
-            .map_err(|e| AppError::from(e).in_locale(locale))?;
+        let (page_items, next) = page(
+            &state.db,
+            Target::All,
+            &[RequestState::Published],
+            true,
+            after,
+            200,
+        )
+        .await
+        .map_err(|e| AppError::from(e).in_locale(locale))?;
         items.extend(page_items);
         match next {
             Some(id) => after = id,
@@ -46,9 +54,16 @@ pub async fn show(
     PageLocale(locale): PageLocale,
     Path(id): Path<i32>,
 ) -> Result<Html<String>, AppError> {
-    let (items, _) = page(&state.db, Target::All, &["published"], true, id - 1, 1)
-        .await
-        .map_err(|e| AppError::from(e).in_locale(locale))?;
+    let (items, _) = page(
+        &state.db,
+        Target::All,
+        &[RequestState::Published],
+        true,
+        id - 1,
+        1,
+    )
+    .await
+    .map_err(|e| AppError::from(e).in_locale(locale))?;
     let item = items
         .into_iter()
         .find(|i| i.request_id == id)

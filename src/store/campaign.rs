@@ -205,7 +205,9 @@ async fn issue_requests(
             } else {
                 opened.already_open.push(format!(
                     "{} already has an open request (#{}, {}) in campaign `{from}`",
-                    p.reference, open.id, open.state
+                    p.reference,
+                    open.id,
+                    open.request_state()
                 ));
             }
             continue;
@@ -215,7 +217,7 @@ async fn issue_requests(
             id: NotSet,
             campaign_id: Set(campaign.id),
             pledge_id: Set(p.id),
-            state: Set(RequestState::Issued.as_str().into()),
+            state: Set(RequestState::Issued.into()),
             out_of_un_scope: Set(out_of_un_scope),
             deadline_override: Set(None),
             assigned_reviewer_id: Set(None),

@@ -294,7 +294,7 @@ async fn set_state(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let mut active: update_request::ActiveModel = request.into();
-    active.state = Set(state.as_str().into());
+    active.state = Set(state.into());
     active.updated_at = Set(now);
     if state == RequestState::Submitted {
         active.submitted_at = Set(Some(now));

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use crate::domain::answers::Answers;
 use crate::domain::export::{Target, confirmed_scope};
 use crate::domain::pledge::CompactScope;
+use crate::domain::request::RequestState;
 use crate::entities::{campaign, organization, pledge, revision, update_request};
 
 /// One exportable update: the register facts and the newest revision's answers.
@@ -29,7 +30,7 @@ pub struct ExportItem {
 }
 
 /// Approved and published updates count for the exports.
-pub const EXPORTED: &[&str] = &["approved", "published"];
+pub const EXPORTED: &[RequestState] = &[RequestState::Approved, RequestState::Published];
 
 /// The next page of exportable updates after request id `after`, and the cursor to continue
 /// from (None when there is nothing more). Each update goes to the targets of the scope it
@@ -37,20 +38,22 @@ pub const EXPORTED: &[&str] = &["approved", "published"];
 pub async fn page(
     db: &impl ConnectionTrait,
     target: Target,
-    states: &[&str],
+    states: &[RequestState],
     all_cycles: bool,
     after: i32,
     limit: u64,
 ) -> Result<(Vec<ExportItem>, Option<i32>), DbErr> {
     let mut query = update_request::Entity::find()
-        .filter(update_request::Column::State.is_in(states.iter().copied()))
+        .filter(update_request::Column::State.is_in(states.iter().map(|s| s.as_str())))
         .filter(update_request::Column::Id.gt(after));
     if !all_cycles {
         // A later request of the same pledge is a later cycle.
-        query = query.filter(Expr::cust(
+        let exported: Vec<String> = EXPORTED.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        query = query.filter(Expr::cust(format!(
             "NOT EXISTS (SELECT 1 FROM update_request later WHERE later.pledge_id = update_request.pledge_id \
-             AND later.state IN ('approved', 'published') AND later.id > update_request.id)",
-        ));
+             AND later.state IN ({}) AND later.id > update_request.id)",
+            exported.join(", ")
+        )));
     }
     let requests = query
         .order_by_asc(update_request::Column::Id)
@@ -116,7 +119,7 @@ pub async fn page(
             country_code: org.and_then(|o| o.country_code.clone()).unwrap_or_default(),
             register_scope,
             campaign: campaigns.get(&request.campaign_id).cloned().unwrap_or_default(),
-            state: request.state,
+            state: request.request_state().as_str().to_string(),
             revision: rev.number,
             submitted_at: rev.submitted_at.format("%Y-%m-%d").to_string(),
             gcr_pledge_id: p.gcr_pledge_id.clone(),

@@ -35,7 +35,7 @@ fn check_link(
         Err(LinkProblem::Revoked)
     } else if link.expires_at <= now {
         Err(LinkProblem::Expired)
-    } else if request.state == "withdrawn" {
+    } else if request.request_state() == crate::domain::request::RequestState::Withdrawn {
         Err(LinkProblem::Withdrawn)
     } else {
         Ok(())

@@ -61,7 +61,7 @@ pub async fn request_changes(
         .await?;
     }
     let mut active: update_request::ActiveModel = request.clone().into();
-    active.state = Set(next.as_str().into());
+    active.state = Set(next.into());
     active.updated_at = Set(now);
     let request = active.update(&txn).await?;
     audit::record(
@@ -296,7 +296,7 @@ async fn transition_in(
     let state = request.request_state();
     let next = transition_seen(state, seen, event)?;
     let mut active: update_request::ActiveModel = request.into();
-    active.state = Set(next.as_str().into());
+    active.state = Set(next.into());
     active.updated_at = Set(now);
     let request = active.update(txn).await?;
     audit::record(
@@ -383,7 +383,7 @@ pub async fn queue(
                     .map(|o| o.name.clone())
                     .unwrap_or_default(),
                 compact_scope: p.compact_scope.clone(),
-                state: r.state,
+                state: r.request_state().as_str().to_string(),
                 out_of_un_scope: r.out_of_un_scope,
                 submitted_at: r.submitted_at,
                 updated_at: r.updated_at,

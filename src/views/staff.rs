@@ -239,7 +239,7 @@ pub fn request_page(v: RequestView) -> String {
         campaign: ctx.campaign.name.clone(),
         campaign_id: ctx.campaign.id,
         pledge_title: ctx.pledge.title.clone(),
-        state: ctx.request.state.clone(),
+        state: ctx.request.request_state().as_str().to_string(),
         deadline: ctx.deadline().to_string(),
         overdue: state.is_overdue(ctx.deadline(), v.today),
         reviewers: v

@@ -390,7 +390,7 @@ async fn a_pledge_with_an_open_request_is_left_out_or_moved_not_asked_twice() {
         .unwrap()
         .unwrap();
     assert_eq!(moved.campaign_id, third.id);
-    assert_eq!(moved.state, "draft", "the draft moved with it");
+    assert_eq!(moved.request_state().as_str(), "draft", "the draft moved with it");
     let link = access_link::Entity::find()
         .filter(access_link::Column::UpdateRequestId.eq(id))
         .one(&j.app.db)

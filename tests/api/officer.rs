@@ -69,7 +69,9 @@ impl Journey {
             .await
             .unwrap()
             .unwrap()
-            .state
+            .request_state()
+            .as_str()
+            .to_string()
     }
 }
 

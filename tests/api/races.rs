@@ -37,7 +37,9 @@ async fn state(j: &Journey, id: i32) -> String {
         .await
         .unwrap()
         .unwrap()
-        .state
+        .request_state()
+        .as_str()
+        .to_string()
 }
 
 async fn audit_count(j: &Journey, action: &str) -> u64 {

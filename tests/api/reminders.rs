@@ -260,7 +260,8 @@ async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
                     .unwrap()
                     .unwrap()
                     .into();
-                r.state = sea_orm::ActiveValue::Set("submitted".into());
+                r.state =
+                    sea_orm::ActiveValue::Set(pledgeflow::domain::request::RequestState::Submitted.into());
                 sea_orm::ActiveModelTrait::update(r, &app.db).await.unwrap();
             }
         }

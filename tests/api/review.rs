@@ -405,8 +405,12 @@ async fn authorization_matrix_and_csrf() {
         .await
         .unwrap()
         .unwrap()
-        .state;
-    assert_eq!(state, "withdrawn", "only the admin's withdrawal took effect");
+        .request_state();
+    assert_eq!(
+        state.as_str(),
+        "withdrawn",
+        "only the admin's withdrawal took effect"
+    );
 }
 
 #[tokio::test]
@@ -542,4 +546,33 @@ async fn every_action_on_a_missing_id_is_a_404() {
         }
     }
     assert!(wrong.is_empty(), "not 404: {wrong:?}");
+}
+
+/// A request state this build does not know is an error when read, never a silent fallback
+/// (it used to read as withdrawn).
+#[tokio::test]
+async fn an_unknown_stored_state_is_an_error_not_a_fallback() {
+    use sea_orm::ConnectionTrait;
+    let j = Journey::start().await;
+    let id = update_request::Entity::find()
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    j.app
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE update_request SET state = 'archived' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    let read = update_request::Entity::find_by_id(id).one(&j.app.db).await;
+    assert!(read.is_err(), "{read:?}");
+    let (reviewer, _) = j.app.sign_in("reviewer").await;
+    let (status, _) = j.app.get_with(&format!("/review/requests/{id}"), &reviewer).await;
+    assert_eq!(
+        status, 500,
+        "the page says something is wrong instead of showing a made-up state"
+    );
 }
