@@ -1,7 +1,7 @@
 //! Two clicks at once. On PostgreSQL (READ COMMITTED) a read-then-write without a lock lets
 //! both win; every change of a request's state locks its row first, so exactly one wins and the
 //! other gets the refusal a late click gets. The same tests run on SQLite.
-use pledgeflow::entities::{audit_event, outbox_mail, revision, update_request};
+use pledgeflow::entities::{audit_event, outbox_mail, revision};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::officer::{Journey, complete_answers, form};
@@ -32,14 +32,7 @@ async fn post(j: &Journey, cookie: &str, path: &str, pairs: &[(&str, &str)]) -> 
 }
 
 async fn state(j: &Journey, id: i32) -> String {
-    update_request::Entity::find_by_id(id)
-        .one(&j.app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .request_state()
-        .as_str()
-        .to_string()
+    j.request_state(&format!("/updates/{id}")).await
 }
 
 async fn audit_count(j: &Journey, action: &str) -> u64 {
