@@ -452,6 +452,10 @@ async fn the_reports_updates_go_through_the_form_and_reach_the_right_un_exports(
         "sessions are not people"
     );
     assert_eq!(brazil["beneficiaries_not_counted"], json!(true));
+    // The joint structure comes from the register's co-pledgers (Nairobi pledged with Kampala).
+    let nairobi = &all[&reference["P3-NBO"]];
+    assert_eq!(nairobi["pledge_structure"], json!("joint_city_to_city"));
+    assert_eq!(nairobi["joint_partners"], json!("Kampala"));
     let mmc = &all[&reference["P8-MMC"]];
     assert_eq!(mmc["key_figures"].as_array().unwrap().len(), 3);
     assert_eq!(mmc["funding"].as_array().unwrap().len(), 2);
