@@ -397,6 +397,22 @@ pub async fn dashboard_page(
     } else {
         vec![]
     };
+    // Which pledges the last opening or addition left out, and where their requests are: read
+    // from its audit row, written in the same transaction.
+    let left_out: Vec<String> = if query.left_out.is_some_and(|n| n > 0) {
+        crate::store::audit::latest(
+            &state.db,
+            "campaign",
+            &id.to_string(),
+            &["campaign.opened", "campaign.pledges_added"],
+        )
+        .await?
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok())
+        .and_then(|d| serde_json::from_value(d["left_out"].clone()).ok())
+        .unwrap_or_default()
+    } else {
+        vec![]
+    };
     let notice = match query.done.as_deref() {
         Some("opened") => Some(format!(
             "The campaign is open; {} invitation(s) are on their way.",
@@ -414,10 +430,8 @@ pub async fn dashboard_page(
         if let Some(n) = query.moved.filter(|n| *n > 0) {
             notice.push_str(&format!(" {n} open request(s) moved here from another campaign."));
         }
-        if let Some(n) = query.left_out.filter(|n| *n > 0) {
-            notice.push_str(&format!(
-                " {n} pledge(s) left out: each already has an open request in another campaign. Add them again with \"move\" ticked to bring their requests here."
-            ));
+        if query.left_out.is_some_and(|n| n > 0) {
+            notice.push_str(&format!(" Left out, each with an open request elsewhere: {}. Add them again with \"move\" ticked to bring their requests here.", left_out.join("; ")));
         }
         notice
     });

@@ -46,3 +46,21 @@ pub async fn record(
     .await
     .map(|_| ())
 }
+
+/// The newest of `actions` recorded for one entity (e.g. what the last opening of a campaign
+/// left out), if any.
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    entity: &str,
+    entity_id: &str,
+    actions: &[&str],
+) -> Result<Option<audit_event::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Entity.eq(entity))
+        .filter(audit_event::Column::EntityId.eq(entity_id))
+        .filter(audit_event::Column::Action.is_in(actions.iter().copied()))
+        .order_by_desc(audit_event::Column::Id)
+        .one(db)
+        .await
+}

@@ -355,6 +355,31 @@ async fn a_pledge_with_an_open_request_is_left_out_or_moved_not_asked_twice() {
         )),
         "{said}"
     );
+    // The workspace says the same on the new campaign's page.
+    let (admin, admin_csrf) = j.app.sign_in("admin").await;
+    let opened = j
+        .app
+        .post_form(
+            "/review/campaigns",
+            &admin,
+            &[
+                ("_csrf", admin_csrf.as_str()),
+                ("name", "Workspace round"),
+                ("deadline", "2099-03-15"),
+                ("scope", "chosen"),
+                ("pledge", "CLA-2025-0001"),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status().as_u16(), 303);
+    let dashboard = opened.headers()["location"].to_str().unwrap().to_string();
+    let (_, page) = j.app.get_with(&dashboard, &admin).await;
+    assert!(
+        page.contains(
+            "Left out, each with an open request elsewhere: CLA-2025-0001 already has an open request"
+        ),
+        "{page}"
+    );
     let requests = update_request::Entity::find()
         .filter(update_request::Column::State.ne("withdrawn"))
         .all(&j.app.db)
