@@ -1,6 +1,12 @@
 //! Mail delivery decisions: when to try again.
 use std::time::Duration;
 
+/// How long due mail has waited, in minutes, if that is long enough to call the worker stuck:
+/// due mail normally leaves within seconds, so ten minutes late is not a slow pass.
+pub fn stuck_minutes(waited: chrono::Duration) -> Option<i64> {
+    Some(waited.num_minutes()).filter(|m| *m >= 10)
+}
+
 /// Delay before retry number `attempt` (1-based): 30 s doubling up to one hour, stretched by
 /// `jitter` (0.0–1.0, random per message) of up to 20% so retries after an outage spread out.
 pub fn retry_delay(attempt: i32, jitter: f64) -> Duration {
@@ -12,6 +18,13 @@ pub fn retry_delay(attempt: i32, jitter: f64) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn mail_ten_minutes_late_is_stuck() {
+        assert_eq!(stuck_minutes(chrono::Duration::seconds(30)), None);
+        assert_eq!(stuck_minutes(chrono::Duration::minutes(9)), None);
+        assert_eq!(stuck_minutes(chrono::Duration::minutes(12)), Some(12));
+    }
+
     use super::*;
 
     #[test]

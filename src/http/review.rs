@@ -437,12 +437,10 @@ pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<
         groups.push((title, lines));
     }
     let counts = crate::store::outbox::counts(&state.db).await?;
-    // Due mail normally leaves within seconds; ten minutes late means the worker is stuck.
     let now = state.clock.now();
     let stuck_minutes = crate::store::outbox::oldest_due(&state.db, now)
         .await?
-        .map(|due| (now - due).num_minutes())
-        .filter(|m| *m >= 10);
+        .and_then(|due| crate::domain::delivery::stuck_minutes(now - due));
     Ok(Html(views::outbox_page(
         &access.user.email,
         &access.csrf_token,
