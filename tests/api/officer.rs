@@ -62,6 +62,21 @@ impl Journey {
         (cookie, path, csrf, version)
     }
 
+    /// The officer of `reference` submits the complete update; returns the request id.
+    pub async fn submit_complete(&self, reference: &str, recipient: &str) -> i32 {
+        let (officer, path, csrf, version) = self.officer(reference, recipient).await;
+        let response = self
+            .app
+            .post_form(
+                &path,
+                &officer,
+                &form(&csrf, &version, "submit", &complete_answers()),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 303);
+        path.rsplit('/').next().unwrap().parse().unwrap()
+    }
+
     pub async fn request_state(&self, path: &str) -> String {
         let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
         update_request::Entity::find_by_id(id)

@@ -12,17 +12,7 @@ const TRIALS: usize = 4;
 /// A journey with the update of CLA-2025-0001 submitted, and an admin signed in.
 async fn submitted() -> (Journey, i32, String, String) {
     let j = Journey::start().await;
-    let (officer, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
-    let response = j
-        .app
-        .post_form(
-            &path,
-            &officer,
-            &form(&csrf, &version, "submit", &complete_answers()),
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let id = path.rsplit('/').next().unwrap().parse().unwrap();
+    let id = j.submit_complete("CLA-2025-0001", "jane@arua.example.org").await;
     let (admin, admin_csrf) = j.app.sign_in("admin").await;
     (j, id, admin, admin_csrf)
 }

@@ -6,7 +6,7 @@ use pledgeflow::entities::api_token;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use crate::helpers::{TestApp, text};
-use crate::officer::{Journey, complete_answers, form};
+use crate::officer::Journey;
 
 /// A token made by the real `pledgeflow staff token` command.
 async fn token_for(app: &TestApp, role: &str) -> String {
@@ -69,17 +69,7 @@ async fn tokens_are_required_checked_and_revocable() {
 async fn campaigns_requests_revisions_and_exports_over_the_api() {
     let j = Journey::start().await;
     let token = token_for(&j.app, "viewer").await;
-    let (officer, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
-    let response = j
-        .app
-        .post_form(
-            &path,
-            &officer,
-            &form(&csrf, &version, "submit", &complete_answers()),
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let id = j.submit_complete("CLA-2025-0001", "jane@arua.example.org").await;
 
     let campaigns: serde_json::Value = get(&j.app, "/api/v1/campaigns", &token)
         .await
