@@ -51,7 +51,7 @@ async fn main() {
         let mail = outbox::NewMail {
             attachments: Vec::new(),
             dedup_key: format!("bench:{i}"),
-            kind: "reminder",
+            kind: pledgeflow::domain::delivery::MailKind::Reminder,
             update_request_id: None,
             contact_id: None,
             recipient: "officer@example.org",

@@ -36,7 +36,7 @@ pub struct DashboardRow {
     pub reviewer: Option<String>,
     pub last_activity: Option<DateTime<Utc>>,
     /// (kind, sent at) of the last mail that went out about the request.
-    pub last_mail: Option<(String, DateTime<Utc>)>,
+    pub last_mail: Option<(super::delivery::MailKind, DateTime<Utc>)>,
     pub last_reminder: Option<DateTime<Utc>>,
     /// The day of the next reminder step, and whether it escalates.
     pub next_reminder: Option<(NaiveDate, bool)>,
@@ -65,6 +65,27 @@ impl Tally {
             self.counts[i] += 1;
         }
         self.counts[7] += u32::from(state.is_overdue(deadline, today));
+    }
+
+    pub fn of(&self, state: RequestState) -> u32 {
+        self.get(state.as_str())
+    }
+
+    pub fn overdue(&self) -> u32 {
+        self.counts[7]
+    }
+
+    /// Approved or published: nothing more is asked of the officer or the reviewer.
+    pub fn done(&self) -> u32 {
+        self.of(RequestState::Approved) + self.of(RequestState::Published)
+    }
+
+    /// The officer still owes an update, and its deadline has not passed.
+    pub fn owed_on_time(&self) -> u32 {
+        let owed = self.of(RequestState::Issued)
+            + self.of(RequestState::Draft)
+            + self.of(RequestState::ChangesRequested);
+        owed.saturating_sub(self.overdue())
     }
 
     pub fn get(&self, column: &str) -> u32 {

@@ -1,6 +1,33 @@
 //! Mail delivery decisions: when to try again.
 use std::time::Duration;
 
+vocabulary!(
+    /// Where a queued mail is (design.md §3: pending | sent | failed | cancelled).
+    MailState, "a mail state" {
+        Pending => "pending",
+        Sent => "sent",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+);
+
+vocabulary!(
+    /// Why a mail was queued; the outbox page and the metrics name it.
+    MailKind, "a mail kind" {
+        Invitation => "invitation",
+        Reminder => "reminder",
+        Digest => "digest",
+        Escalation => "escalation",
+        EscalationCopy => "escalation_copy",
+        Confirmation => "confirmation",
+        ChangesRequested => "changes_requested",
+        Approved => "approved",
+        InterviewInvitation => "interview_invitation",
+        InterviewCancelled => "interview_cancelled",
+        InterviewReminder => "interview_reminder",
+    }
+);
+
 /// How long due mail has waited, in minutes, if that is long enough to call the worker stuck:
 /// due mail normally leaves within seconds, so ten minutes late is not a slow pass.
 pub fn stuck_minutes(waited: chrono::Duration) -> Option<i64> {

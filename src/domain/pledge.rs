@@ -81,41 +81,6 @@ impl fmt::Display for CompactScope {
     }
 }
 
-/// Generates a closed vocabulary enum with `as_str`, `parse` and `ALL`.
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(s: &str) -> Result<$name, String> {
-                let wanted = s.trim().to_ascii_lowercase();
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == wanted)
-                    .ok_or_else(|| {
-                        let codes: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                        format!("`{}` is not {} ({})", s, $what, codes.join(", "))
-                    })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 vocabulary!(
     /// What kind of pledging entity an organization is.
     OrganizationKind, "an organization kind" {

@@ -16,6 +16,14 @@ use chrono_tz::Tz;
 
 use super::request::RequestState;
 
+vocabulary!(
+    /// What became of a planned reminder step: sent, or skipped because a newer step was due.
+    ReminderOutcome, "a reminder outcome" {
+        Sent => "sent",
+        Skipped => "skipped",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// As written in the policy, e.g. `-7d`; part of what makes a reminder unique.

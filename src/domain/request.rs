@@ -4,6 +4,16 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
+vocabulary!(
+    /// A campaign (a round of update requests) is prepared, then open until it is closed;
+    /// only an open campaign takes new requests and sends reminders.
+    CampaignState, "a campaign state" {
+        Draft => "draft",
+        Open => "open",
+        Closed => "closed",
+    }
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RequestState {
     Issued,

@@ -9,7 +9,7 @@ pub struct Model {
     pub name: String,
     pub opens_at: DateTimeUtc,
     pub deadline: Date,
-    pub state: String,
+    pub state: StoredCampaignState,
     /// JSON: the requirement profile ids and versions in force.
     pub profile_versions: String,
     /// JSON: the reminder policy.
@@ -21,3 +21,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+use crate::domain::request::CampaignState;
+
+stored_enum!(
+    StoredCampaignState for CampaignState {
+        Draft = "draft",
+        Open = "open",
+        Closed = "closed",
+    }
+);

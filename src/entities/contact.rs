@@ -9,7 +9,7 @@ pub struct Model {
     pub name: String,
     pub email: String,
     pub locale: String,
-    pub role: String,
+    pub role: StoredContactRole,
     pub active: bool,
     pub bounced_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
@@ -20,3 +20,12 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+use crate::domain::pledge::ContactRole;
+
+stored_enum!(
+    StoredContactRole for ContactRole {
+        Primary = "primary",
+        Alternate = "alternate",
+    }
+);

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub update_request_id: i32,
-    pub state: String,
+    pub state: StoredInterviewState,
     pub scheduled_at: Option<DateTimeUtc>,
     pub timezone: Option<String>,
     pub duration_minutes: Option<i32>,
@@ -29,3 +29,22 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    pub fn interview_state(&self) -> InterviewState {
+        self.state.into()
+    }
+}
+
+use crate::domain::interview::InterviewState;
+
+stored_enum!(
+    StoredInterviewState for InterviewState {
+        Requested = "requested",
+        Scheduled = "scheduled",
+        Held = "held",
+        Validated = "validated",
+        NoShow = "no_show",
+        Cancelled = "cancelled",
+    }
+);

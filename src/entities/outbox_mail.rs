@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i32,
     #[sea_orm(unique)]
     pub dedup_key: String,
-    pub kind: String,
+    pub kind: StoredMailKind,
     pub update_request_id: Option<i32>,
     pub contact_id: Option<i32>,
     pub recipient: String,
@@ -17,7 +17,7 @@ pub struct Model {
     pub text_body: String,
     pub html_body: Option<String>,
     pub message_id: String,
-    pub state: String,
+    pub state: StoredMailState,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub lease_until: Option<DateTimeUtc>,
@@ -33,3 +33,30 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+use crate::domain::delivery::{MailKind, MailState};
+
+stored_enum!(
+    StoredMailState for MailState {
+        Pending = "pending",
+        Sent = "sent",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+);
+
+stored_enum!(
+    StoredMailKind for MailKind {
+        Invitation = "invitation",
+        Reminder = "reminder",
+        Digest = "digest",
+        Escalation = "escalation",
+        EscalationCopy = "escalation_copy",
+        Confirmation = "confirmation",
+        ChangesRequested = "changes_requested",
+        Approved = "approved",
+        InterviewInvitation = "interview_invitation",
+        InterviewCancelled = "interview_cancelled",
+        InterviewReminder = "interview_reminder",
+    }
+);

@@ -12,7 +12,7 @@ pub struct Model {
     pub title: String,
     pub description: String,
     pub organization_id: i32,
-    pub compact_scope: String,
+    pub compact_scope: StoredScope,
     pub pledge_year: i32,
     pub timeline_start: Option<String>,
     /// `None` means ongoing.
@@ -27,3 +27,21 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The compact scope as the register records it.
+    pub fn scope(&self) -> CompactScope {
+        self.compact_scope.into()
+    }
+}
+
+use crate::domain::pledge::CompactScope;
+
+stored_enum!(
+    StoredScope for CompactScope {
+        Gcm = "GCM",
+        Gcr = "GCR",
+        Mirror = "MIRROR",
+        IdpOnly = "IDP_ONLY",
+    }
+);

@@ -9,7 +9,7 @@ pub struct Model {
     pub step: String,
     pub contact_id: i32,
     /// sent | skipped
-    pub state: String,
+    pub state: StoredReminderOutcome,
     pub created_at: DateTimeUtc,
 }
 
@@ -17,3 +17,12 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+use crate::domain::reminders::ReminderOutcome;
+
+stored_enum!(
+    StoredReminderOutcome for ReminderOutcome {
+        Sent = "sent",
+        Skipped = "skipped",
+    }
+);

@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: StoredStaffRole,
     pub password_hash: String,
     pub active: bool,
     pub created_at: DateTimeUtc,
@@ -21,9 +21,18 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
-    /// The role as the domain knows it; an unknown value gets the least: viewer.
-    pub fn staff_role(&self) -> crate::domain::pledge::StaffRole {
-        use crate::domain::pledge::StaffRole;
-        StaffRole::parse(&self.role).unwrap_or(StaffRole::Viewer)
+    /// The role as the domain knows it.
+    pub fn staff_role(&self) -> StaffRole {
+        self.role.into()
     }
 }
+
+use crate::domain::pledge::StaffRole;
+
+stored_enum!(
+    StoredStaffRole for StaffRole {
+        Viewer = "viewer",
+        Reviewer = "reviewer",
+        Admin = "admin",
+    }
+);

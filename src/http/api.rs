@@ -18,6 +18,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::AppState;
 use super::register::RegisterQuery;
 use crate::domain::dashboard::{self, ListQuery};
+use crate::domain::request::CampaignState;
 use crate::entities::{campaign, staff_user, update_request};
 use crate::error::{ApiError, AppError};
 use crate::store::register_query::{self, PledgeView};
@@ -162,7 +163,7 @@ async fn campaign_out(state: &AppState, c: campaign::Model) -> Result<CampaignOu
     Ok(CampaignOut {
         id: c.id,
         name: c.name,
-        state: c.state,
+        state: CampaignState::from(c.state).to_string(),
         opens_at: c.opens_at,
         deadline: c.deadline,
         requests: tally.total,
@@ -254,7 +255,7 @@ fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, today: NaiveDate) 
         deadline: r.deadline,
         reviewer: r.reviewer.clone(),
         last_activity: r.last_activity,
-        last_mail_kind: r.last_mail.as_ref().map(|m| m.0.clone()),
+        last_mail_kind: r.last_mail.as_ref().map(|m| m.0.to_string()),
         last_mail_at: r.last_mail.as_ref().map(|m| m.1),
         last_reminder_at: r.last_reminder,
         next_reminder_on: r.next_reminder.map(|n| n.0),
@@ -360,7 +361,7 @@ pub async fn get_request(
         .into_iter()
         .map(|i| InterviewOut {
             id: i.id,
-            state: i.state,
+            state: i.interview_state().to_string(),
             scheduled_at: i.scheduled_at,
             timezone: i.timezone,
             mode: i.mode,

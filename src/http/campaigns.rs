@@ -13,6 +13,7 @@ use super::AppState;
 use super::staff::Staff;
 use crate::domain::access::{Permission, allows};
 use crate::domain::dashboard::{self, COLUMNS, Dimension, ListQuery, SORT_KEYS};
+use crate::domain::request::{CampaignState, RequestState};
 use crate::entities::{campaign, organization, pledge};
 use crate::error::AppError;
 use crate::store::ActionError;
@@ -75,12 +76,12 @@ async fn campaigns_response(
         lines.push(CampaignLine {
             id: c.id,
             name: c.name,
-            state: c.state,
+            state: c.state.into(),
             deadline: c.deadline.to_string(),
             requests: tally.total,
-            submitted: tally.get("submitted"),
-            done: tally.get("approved") + tally.get("published"),
-            overdue: tally.get("overdue"),
+            submitted: tally.of(RequestState::Submitted),
+            done: tally.done(),
+            overdue: tally.overdue(),
         });
     }
     let can_administer = allows(access.user.staff_role(), Permission::Administer);
@@ -392,7 +393,7 @@ pub async fn dashboard_page(
         v
     };
     let can_administer = allows(access.user.staff_role(), Permission::Administer);
-    let addable = if can_administer && campaign.state == "open" {
+    let addable = if can_administer && CampaignState::from(campaign.state) == CampaignState::Open {
         pledge_choices(&state, &[], Some(id)).await?
     } else {
         vec![]
@@ -441,7 +442,7 @@ pub async fn dashboard_page(
         csrf: access.csrf_token.clone(),
         id,
         name: campaign.name.clone(),
-        state: campaign.state.clone(),
+        state: campaign.state.into(),
         deadline: campaign.deadline.to_string(),
         notice,
         columns: COLUMNS.to_vec(),

@@ -4,6 +4,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
 use super::AppState;
+use crate::domain::delivery::MailState;
 use crate::store;
 
 /// The process is up; says nothing about its dependencies.
@@ -26,14 +27,14 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    // Mail by state, read when scraped: pending, sent, failed.
+    // Mail by state, read when scraped.
     if let Ok(counts) = store::outbox::counts(&state.db).await {
-        for state_name in ["pending", "sent", "failed"] {
+        for mail_state in MailState::ALL {
             let n = counts
                 .iter()
-                .find(|(s, _)| s == state_name)
+                .find(|(s, _)| s == mail_state)
                 .map_or(0, |(_, n)| *n);
-            metrics::gauge!("outbox_mails", "state" => state_name).set(n as f64);
+            metrics::gauge!("outbox_mails", "state" => mail_state.as_str()).set(n as f64);
         }
     }
     // How long the longest-waiting due mail has waited: it grows when the worker is stuck.

@@ -177,7 +177,7 @@ async fn findings(
     locale: Locale,
 ) -> Result<Vec<Finding>, AppError> {
     let previous = drafts::last_approved_answers(&state.db, &ctx.request).await?;
-    let register_scope = CompactScope::parse(&ctx.pledge.compact_scope).unwrap_or(CompactScope::Mirror);
+    let register_scope = ctx.pledge.scope();
     let context = Context {
         register_scope,
         previous: previous.as_ref(),

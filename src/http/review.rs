@@ -140,9 +140,9 @@ pub async fn render_request_page(
     let role = access.user.staff_role();
     let notice = done.map(|d| match d {
         "changes" => "The update was sent back to the officers with your comments.",
-        "approved" => "The update is approved.",
-        "published" => "The update is published.",
-        "withdrawn" => "The request is withdrawn.",
+        "approval" => "The update is approved.",
+        "publication" => "The update is published.",
+        "withdrawal" => "The request is withdrawn.",
         "interview_requested" => "An interview is requested: schedule it below.",
         "interview_scheduled" => "The interview is scheduled; the officers are sent a calendar invitation.",
         "interview_cancelled" => "The interview is cancelled.",
@@ -165,6 +165,8 @@ pub async fn render_request_page(
         .into_iter()
         .map(|o| views::OfficerRow {
             id: o.contact.id,
+            active: o.contact.active,
+            can_resend: o.contact.active && o.contact.bounced_at.is_none(),
             status: match (o.contact.active, o.contact.bounced_at.is_some()) {
                 (false, _) => "deactivated",
                 (true, true) => "bouncing",
@@ -173,7 +175,7 @@ pub async fn render_request_page(
             name: o.contact.name,
             email: o.contact.email,
             locale: o.contact.locale,
-            role: o.contact.role,
+            role: o.contact.role.into(),
             open_links: o.open_links,
             last_used: o
                 .last_used
@@ -340,7 +342,7 @@ async fn act(
     let done = match action {
         Action::Approve => review::approve(&state.db, id, staff_id, seen, now)
             .await
-            .map(|_| "approved"),
+            .map(|_| "approval"),
         Action::Publish => review::staff_transition(
             &state.db,
             id,
@@ -351,7 +353,7 @@ async fn act(
             now,
         )
         .await
-        .map(|_| "published"),
+        .map(|_| "publication"),
         Action::Withdraw => review::staff_transition(
             &state.db,
             id,
@@ -362,7 +364,7 @@ async fn act(
             now,
         )
         .await
-        .map(|_| "withdrawn"),
+        .map(|_| "withdrawal"),
     }
     .map_err(transition_error)?;
     Ok(Redirect::to(&format!("/review/requests/{id}?done={done}")).into_response())
@@ -397,6 +399,7 @@ pub async fn withdraw(
 
 /// `GET /review/outbox`: failed, pending and recently sent mail, with the error and a retry.
 pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    use crate::domain::delivery::MailState;
     use crate::entities::outbox_mail;
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
     let access = match staff.require(Permission::View) {
@@ -407,12 +410,12 @@ pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<
     let can_retry = allows(role, Permission::Administer);
     let mut groups = Vec::new();
     for (title, mail_state) in [
-        ("Failed", "failed"),
-        ("Waiting to be sent", "pending"),
-        ("Sent recently", "sent"),
+        ("Failed", MailState::Failed),
+        ("Waiting to be sent", MailState::Pending),
+        ("Sent recently", MailState::Sent),
     ] {
         let rows = outbox_mail::Entity::find()
-            .filter(outbox_mail::Column::State.eq(mail_state))
+            .filter(outbox_mail::Column::State.eq(outbox_mail::StoredMailState::from(mail_state)))
             .order_by_desc(outbox_mail::Column::Id)
             .limit(100)
             .all(&state.db)
@@ -422,7 +425,7 @@ pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<
             .map(|m| views::OutboxLine {
                 id: m.id,
                 recipient: m.recipient,
-                kind: m.kind,
+                kind: m.kind.into(),
                 subject: m.subject,
                 attempts: m.attempts,
                 when: m
@@ -431,7 +434,7 @@ pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<
                     .format("%Y-%m-%d %H:%M UTC")
                     .to_string(),
                 error: m.last_error.unwrap_or_default(),
-                retry: can_retry && mail_state == "failed",
+                retry: can_retry && mail_state == MailState::Failed,
             })
             .collect();
         groups.push((title, lines));

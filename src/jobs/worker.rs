@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::domain::delivery::retry_delay;
+use crate::domain::delivery::{MailKind, retry_delay};
 use crate::entities::outbox_mail;
 use crate::mail::{MailError, Mailer, OutgoingMail};
 use crate::store::outbox;
@@ -81,7 +81,7 @@ async fn deliver_one(
     match sent {
         Ok(_) => {
             outbox::mark_sent(db, &row, owner, clock.now()).await?;
-            metrics::counter!("mail_sent_total", "kind" => row.kind.clone()).increment(1);
+            metrics::counter!("mail_sent_total", "kind" => MailKind::from(row.kind).as_str()).increment(1);
             Ok(Outcome::Sent)
         }
         Err(MailError::Transient(e)) if row.attempts + 1 < max_attempts => {
@@ -101,7 +101,7 @@ async fn deliver_one(
                 outbox::mark_contact_bounced(&txn, contact, clock.now()).await?;
             }
             txn.commit().await?;
-            metrics::counter!("mail_failed_total", "kind" => row.kind.clone()).increment(1);
+            metrics::counter!("mail_failed_total", "kind" => MailKind::from(row.kind).as_str()).increment(1);
             Ok(Outcome::Failed)
         }
     }

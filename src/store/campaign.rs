@@ -9,8 +9,9 @@ use sea_orm::{
 
 use super::audit::{self, Actor};
 use super::outbox::{self, NewMail};
+use crate::domain::delivery::MailKind;
 use crate::domain::pledge::{CompactScope, Locale};
-use crate::domain::request::RequestState;
+use crate::domain::request::{CampaignState, RequestState};
 use crate::domain::requirements::{embedded_profiles, profile_versions};
 use crate::entities::{access_link, campaign, pledge, update_request};
 use crate::mail::messages::{self, Invitation};
@@ -106,7 +107,7 @@ pub async fn open_campaign(
         name: Set(name.into()),
         opens_at: Set(now),
         deadline: Set(spec.deadline),
-        state: Set("open".into()),
+        state: Set(CampaignState::Open.into()),
         profile_versions: Set(serde_json::to_string(&versions).expect("a map serialises")),
         reminder_policy: Set(serde_json::to_string(&spec.policy).expect("the policy serialises")),
         created_at: Set(now),
@@ -212,7 +213,7 @@ async fn issue_requests(
             }
             continue;
         }
-        let out_of_un_scope = CompactScope::parse(&p.compact_scope) == Ok(CompactScope::IdpOnly);
+        let out_of_un_scope = p.scope() == CompactScope::IdpOnly;
         let request = update_request::ActiveModel {
             id: NotSet,
             campaign_id: Set(campaign.id),
@@ -322,7 +323,7 @@ pub async fn invite(
         NewMail {
             attachments: Vec::new(),
             dedup_key,
-            kind: "invitation",
+            kind: MailKind::Invitation,
             update_request_id: Some(request.id),
             contact_id: Some(contact.id),
             recipient: &contact.email,
@@ -352,10 +353,11 @@ pub async fn add_pledges(
         .one(db)
         .await?
         .ok_or_else(|| CampaignError::NotFound(format!("there is no campaign {campaign_id}")))?;
-    if campaign.state != "open" {
+    let campaign_state = CampaignState::from(campaign.state);
+    if campaign_state != CampaignState::Open {
         return Err(CampaignError::Invalid(format!(
-            "the campaign `{}` is {}; pledges are added to an open campaign",
-            campaign.name, campaign.state
+            "the campaign `{}` is {campaign_state}; pledges are added to an open campaign",
+            campaign.name
         )));
     }
     let pledges = active_pledges(db, pledge_refs).await?;

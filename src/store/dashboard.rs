@@ -10,9 +10,11 @@ use sea_orm::{
 
 use crate::domain::answers::Answers;
 use crate::domain::dashboard::DashboardRow;
+use crate::domain::delivery::MailKind;
 use crate::domain::pledge::CompactScope;
+use crate::domain::reminders::ReminderOutcome;
 use crate::domain::reminders::{OpenRequest, Policy, next_reminder};
-use crate::domain::request::RequestState;
+use crate::domain::request::{CampaignState, RequestState};
 use crate::entities::{
     audit_event, campaign, change_request, contact, organization, outbox_mail, pledge, pledge_classification,
     reminder_log, revision, staff_user, update_request,
@@ -118,21 +120,25 @@ pub async fn rows(
         .into_iter()
         .filter_map(|(id, at)| Some((id?, at?)))
         .collect();
-    let mut last_mail: HashMap<i32, (String, chrono::DateTime<chrono::Utc>)> = HashMap::new();
+    let mut last_mail: HashMap<i32, (MailKind, chrono::DateTime<chrono::Utc>)> = HashMap::new();
     for (request_id, kind, sent_at) in outbox_mail::Entity::find()
         .select_only()
         .column(outbox_mail::Column::UpdateRequestId)
         .column(outbox_mail::Column::Kind)
         .column(outbox_mail::Column::SentAt)
-        .filter(outbox_mail::Column::State.eq("sent"))
+        .filter(outbox_mail::Column::State.eq(outbox_mail::StoredMailState::Sent))
         .filter(outbox_mail::Column::UpdateRequestId.in_subquery(in_campaign(update_request::Column::Id)))
         .order_by_asc(outbox_mail::Column::SentAt)
-        .into_tuple::<(Option<i32>, String, Option<chrono::DateTime<chrono::Utc>>)>()
+        .into_tuple::<(
+            Option<i32>,
+            outbox_mail::StoredMailKind,
+            Option<chrono::DateTime<chrono::Utc>>,
+        )>()
         .all(db)
         .await?
     {
         if let (Some(id), Some(at)) = (request_id, sent_at) {
-            last_mail.insert(id, (kind, at));
+            last_mail.insert(id, (kind.into(), at));
         }
     }
     // Reminders: what went out, which steps are done, who can still be reached.
@@ -143,7 +149,7 @@ pub async fn rows(
         .all(db)
         .await?
     {
-        if log.state == "sent" {
+        if ReminderOutcome::from(log.state) == ReminderOutcome::Sent {
             let at = last_reminder
                 .entry(log.update_request_id)
                 .or_insert(log.created_at);
@@ -194,7 +200,7 @@ pub async fn rows(
                 recipients: vec![],
                 policy: None,
             };
-            let next_reminder = (campaign.state == "open")
+            let next_reminder = (CampaignState::from(campaign.state) == CampaignState::Open)
                 .then(|| next_reminder(policy, &open, done_steps.get(&r.id).unwrap_or(&no_steps), today))
                 .flatten()
                 .map(|(day, step)| (day, step.escalate));
@@ -204,7 +210,7 @@ pub async fn rows(
                 title: p.title.clone(),
                 organization: org.name.clone(),
                 region: org.region.clone(),
-                scope: p.compact_scope.clone(),
+                scope: p.scope().to_string(),
                 priorities: priorities.get(&p.id).cloned().unwrap_or_default(),
                 locale: org.locale.clone(),
                 state,
@@ -242,12 +248,7 @@ pub async fn approved_answers(
         .all(db)
         .await?
         .into_iter()
-        .map(|p| {
-            (
-                p.id,
-                CompactScope::parse(&p.compact_scope).unwrap_or(CompactScope::Gcm),
-            )
-        })
+        .map(|p| (p.id, p.scope()))
         .collect();
     let mut newest: HashMap<i32, revision::Model> = HashMap::new();
     for rev in revision::Entity::find()
@@ -261,7 +262,9 @@ pub async fn approved_answers(
     let mut out = Vec::with_capacity(requests.len());
     for r in &requests {
         if let Some(rev) = newest.get(&r.id) {
-            let scope = scopes.get(&r.pledge_id).copied().unwrap_or(CompactScope::Gcm);
+            let scope = *scopes
+                .get(&r.pledge_id)
+                .ok_or_else(|| DbErr::RecordNotFound(format!("pledge {}", r.pledge_id)))?;
             out.push((scope, super::drafts::revision_answers(rev)?));
         }
     }

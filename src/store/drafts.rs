@@ -10,6 +10,7 @@ use sea_orm::{
 use super::audit::{self, Actor};
 use super::outbox::{self, NewMail};
 use crate::domain::answers::{Answers, Value};
+use crate::domain::delivery::MailKind;
 use crate::domain::diff::{Conflict, merge};
 use crate::domain::request::{RequestEvent, RequestState, TransitionError, transition};
 use crate::domain::requirements::Finding;
@@ -60,7 +61,7 @@ pub async fn prefill(db: &impl ConnectionTrait, request: &update_request::Model)
         }
     };
     one("title", Some(&p.title));
-    one("compact_scope", Some(&p.compact_scope));
+    one("compact_scope", Some(p.scope().as_str()));
     one("gcm_pledge_ref", p.gcm_pledge_ref.as_deref());
     one("description", Some(&p.description));
     one("timeline_start", p.timeline_start.as_deref());
@@ -382,7 +383,7 @@ pub async fn submit(
         NewMail {
             attachments: Vec::new(),
             dedup_key: format!("confirmation:{}", created.id),
-            kind: "confirmation",
+            kind: MailKind::Confirmation,
             update_request_id: Some(request.id),
             contact_id: Some(s.contact_id),
             recipient: &recipient,

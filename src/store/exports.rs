@@ -104,7 +104,7 @@ pub async fn page(
         let (Some(p), Some(rev)) = (pledges.get(&request.pledge_id), newest.remove(&request.id)) else {
             continue;
         };
-        let register_scope = CompactScope::parse(&p.compact_scope).map_err(DbErr::Custom)?;
+        let register_scope = p.scope();
         let answers: Answers = serde_json::from_str(&rev.answers).map_err(|e| DbErr::Json(e.to_string()))?;
         if !target.includes(confirmed_scope(register_scope, &answers)) {
             continue;

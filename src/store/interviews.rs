@@ -10,6 +10,7 @@ use super::ActionError;
 use super::audit::{self, Actor};
 use super::outbox::{self, NewMail};
 use super::requests::{reachable_contacts, request_context};
+use crate::domain::delivery::MailKind;
 use crate::domain::interview::{
     CalendarInvite, CalendarMethod, InterviewEvent, InterviewMode, InterviewState, Schedule, calendar,
     may_request, outcome_note, transition,
@@ -24,7 +25,7 @@ fn actor(staff_id: Option<i32>) -> Actor {
 }
 
 fn state_of(row: &interview::Model) -> InterviewState {
-    InterviewState::parse(&row.state).unwrap_or(InterviewState::Cancelled)
+    row.interview_state()
 }
 
 /// The request's interviews, oldest first.
@@ -69,7 +70,7 @@ pub async fn request_interview(
     let row = interview::ActiveModel {
         id: NotSet,
         update_request_id: Set(request_id),
-        state: Set(InterviewState::Requested.as_str().into()),
+        state: Set(InterviewState::Requested.into()),
         scheduled_at: Set(None),
         timezone: Set(None),
         duration_minutes: Set(None),
@@ -131,7 +132,7 @@ pub async fn schedule(
     let rescheduled = row.scheduled_at.is_some();
     let sequence = if rescheduled { row.ics_sequence + 1 } else { 0 };
     let mut active: interview::ActiveModel = row.clone().into();
-    active.state = Set(InterviewState::Scheduled.as_str().into());
+    active.state = Set(InterviewState::Scheduled.into());
     active.scheduled_at = Set(Some(schedule.starts_at));
     active.timezone = Set(Some(schedule.timezone.name().into()));
     active.duration_minutes = Set(Some(schedule.duration_minutes as i32));
@@ -187,7 +188,7 @@ pub async fn cancel(
     let next = transition(before, InterviewEvent::Cancel).map_err(refused)?;
     let calendar_holds_it = before == InterviewState::Scheduled;
     let mut active: interview::ActiveModel = row.clone().into();
-    active.state = Set(next.as_str().into());
+    active.state = Set(next.into());
     if calendar_holds_it {
         active.ics_sequence = Set(row.ics_sequence + 1);
     }
@@ -225,7 +226,7 @@ pub async fn record_outcome(
     let before = state_of(&row);
     let next = transition(before, event).map_err(refused)?;
     let mut active: interview::ActiveModel = row.clone().into();
-    active.state = Set(next.as_str().into());
+    active.state = Set(next.into());
     match event {
         InterviewEvent::Hold => active.notes = Set(note),
         _ if note.is_some() => active.outcome = Set(note),
@@ -365,9 +366,9 @@ async fn notify(
             NewMail {
                 dedup_key: format!("interview:{}:{}:{}", row.id, row.ics_sequence, c.id),
                 kind: if notice == InterviewNotice::Cancelled {
-                    "interview_cancelled"
+                    MailKind::InterviewCancelled
                 } else {
-                    "interview_invitation"
+                    MailKind::InterviewInvitation
                 },
                 update_request_id: Some(row.update_request_id),
                 contact_id: Some(c.id),
@@ -394,7 +395,7 @@ async fn notify(
 /// key carries the calendar SEQUENCE, so a rescheduled interview is reminded again).
 pub async fn queue_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, ActionError> {
     let soon = interview::Entity::find()
-        .filter(interview::Column::State.eq(InterviewState::Scheduled.as_str()))
+        .filter(interview::Column::State.eq(interview::StoredInterviewState::Scheduled))
         .filter(interview::Column::ScheduledAt.gt(now))
         .filter(interview::Column::ScheduledAt.lte(now + chrono::Duration::hours(24)))
         .all(db)
@@ -425,7 +426,7 @@ pub async fn queue_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Res
                     &txn,
                     NewMail {
                         dedup_key: format!("interview-reminder:{}:{}:{who}", row.id, row.ics_sequence),
-                        kind: "interview_reminder",
+                        kind: MailKind::InterviewReminder,
                         update_request_id: Some(row.update_request_id),
                         contact_id,
                         recipient: &email,

@@ -10,7 +10,8 @@ use super::ActionError;
 use super::audit::{self, Actor};
 use super::campaign::{IssueSpec, invite, link_expiry};
 use super::requests::{RequestContext, request_context};
-use crate::domain::pledge::StaffRole;
+use crate::domain::access::{Permission, allows};
+use crate::domain::delivery::MailKind;
 use crate::domain::register::ContactRecord;
 use crate::domain::request::DeadlineRefusal;
 use crate::domain::request::RequestState;
@@ -58,12 +59,7 @@ pub async fn reviewers(db: &impl ConnectionTrait) -> Result<Vec<staff_user::Mode
         .all(db)
         .await?
         .into_iter()
-        .filter(|u| {
-            matches!(
-                StaffRole::parse(&u.role),
-                Ok(StaffRole::Reviewer | StaffRole::Admin)
-            )
-        })
+        .filter(|u| allows(u.staff_role(), Permission::Review))
         .collect())
 }
 
@@ -82,12 +78,7 @@ pub async fn assign(
             let user = staff_user::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
-                .filter(|u| {
-                    matches!(
-                        StaffRole::parse(&u.role),
-                        Ok(StaffRole::Reviewer | StaffRole::Admin)
-                    )
-                })
+                .filter(|u| allows(u.staff_role(), Permission::Review))
                 .ok_or_else(|| ActionError::Invalid(format!("staff member {id} is not a reviewer")))?;
             Some(user.email)
         }
@@ -372,7 +363,7 @@ pub struct OfficerLine {
     pub contact: contact::Model,
     pub open_links: usize,
     pub last_used: Option<DateTime<Utc>>,
-    pub last_mail: Option<(String, DateTime<Utc>)>,
+    pub last_mail: Option<(MailKind, DateTime<Utc>)>,
 }
 
 pub async fn officers(
@@ -392,7 +383,7 @@ pub async fn officers(
         .await?;
     let mails = outbox_mail::Entity::find()
         .filter(outbox_mail::Column::UpdateRequestId.eq(ctx.request.id))
-        .filter(outbox_mail::Column::State.eq("sent"))
+        .filter(outbox_mail::Column::State.eq(outbox_mail::StoredMailState::Sent))
         .order_by_asc(outbox_mail::Column::Id)
         .all(db)
         .await?;
@@ -409,7 +400,7 @@ pub async fn officers(
                     .iter()
                     .rev()
                     .find(|m| m.contact_id == Some(c.id))
-                    .and_then(|m| m.sent_at.map(|at| (m.kind.clone(), at))),
+                    .and_then(|m| m.sent_at.map(|at| (MailKind::from(m.kind), at))),
                 contact: c,
             }
         })

@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, NotSet, Statement, Value};
 
-use crate::entities::outbox_mail;
+use crate::domain::delivery::{MailKind, MailState};
+use crate::entities::outbox_mail::{self, StoredMailState};
 use crate::mail::messages::Rendered;
 
 pub struct NewMail<'a> {
     /// Unique reason for this mail, e.g. `invitation:12:7`; a second enqueue is a no-op.
     pub dedup_key: String,
-    pub kind: &'a str,
+    pub kind: MailKind,
     pub update_request_id: Option<i32>,
     pub contact_id: Option<i32>,
     pub recipient: &'a str,
@@ -40,7 +41,7 @@ pub async fn enqueue(
         text_body: Set(mail.rendered.text),
         html_body: Set(Some(mail.rendered.html)),
         message_id: Set(crate::mail::new_message_id()),
-        state: Set("pending".into()),
+        state: Set(MailState::Pending.into()),
         attempts: Set(0),
         next_attempt_at: Set(mail.not_before),
         lease_until: Set(None),
@@ -72,10 +73,11 @@ pub async fn claim_due(
     limit: u64,
 ) -> Result<Vec<outbox_mail::Model>, DbErr> {
     let backend = db.get_database_backend();
+    let pending = MailState::Pending.as_str();
     let (sql, values): (&str, Vec<Value>) = match backend {
         DbBackend::Postgres => (
             "UPDATE outbox_mail SET lease_owner = $1, lease_until = $2 WHERE id IN (\
-               SELECT id FROM outbox_mail WHERE state = 'pending' AND next_attempt_at <= $3 \
+               SELECT id FROM outbox_mail WHERE state = $5 AND next_attempt_at <= $3 \
                AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
              RETURNING *",
             vec![
@@ -83,16 +85,18 @@ pub async fn claim_due(
                 lease_until.into(),
                 now.into(),
                 (limit as i64).into(),
+                pending.into(),
             ],
         ),
         _ => (
             "UPDATE outbox_mail SET lease_owner = ?, lease_until = ? WHERE id IN (\
-               SELECT id FROM outbox_mail WHERE state = 'pending' AND next_attempt_at <= ? \
+               SELECT id FROM outbox_mail WHERE state = ? AND next_attempt_at <= ? \
                AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) \
              RETURNING *",
             vec![
                 owner.into(),
                 lease_until.into(),
+                pending.into(),
                 now.into(),
                 now.into(),
                 (limit as i64).into(),
@@ -149,8 +153,8 @@ pub async fn mark_sent(
         db,
         mail.id,
         owner,
-        "state = 'sent', sent_at = {1}, attempts = attempts + 1, last_error = NULL, text_body = {2}, html_body = {3}",
-        vec![now.into(), text.into(), html.into()],
+        "state = {1}, sent_at = {2}, attempts = attempts + 1, last_error = NULL, text_body = {3}, html_body = {4}",
+        vec![MailState::Sent.as_str().into(), now.into(), text.into(), html.into()],
     )
     .await
 }
@@ -177,8 +181,8 @@ pub async fn mark_failed(db: &impl ConnectionTrait, id: i32, owner: &str, error:
         db,
         id,
         owner,
-        "state = 'failed', attempts = attempts + 1, last_error = {1}",
-        vec![error.into()],
+        "state = {1}, attempts = attempts + 1, last_error = {2}",
+        vec![MailState::Failed.as_str().into(), error.into()],
     )
     .await
 }
@@ -203,16 +207,17 @@ pub async fn mark_contact_bounced(
 }
 
 /// Mail by state, for the outbox page and the metrics.
-pub async fn counts(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+pub async fn counts(db: &impl ConnectionTrait) -> Result<Vec<(MailState, i64)>, DbErr> {
     use sea_orm::{ColumnTrait, QuerySelect};
-    outbox_mail::Entity::find()
+    let rows = outbox_mail::Entity::find()
         .select_only()
         .column(outbox_mail::Column::State)
         .column_as(outbox_mail::Column::Id.count(), "n")
         .group_by(outbox_mail::Column::State)
-        .into_tuple::<(String, i64)>()
+        .into_tuple::<(StoredMailState, i64)>()
         .all(db)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|(s, n)| (s.into(), n)).collect())
 }
 
 /// When the longest-waiting pending mail fell due (None when nothing is due): mail that
@@ -225,7 +230,7 @@ pub async fn oldest_due(
     outbox_mail::Entity::find()
         .select_only()
         .column(outbox_mail::Column::NextAttemptAt)
-        .filter(outbox_mail::Column::State.eq("pending"))
+        .filter(outbox_mail::Column::State.eq(StoredMailState::Pending))
         .filter(outbox_mail::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox_mail::Column::NextAttemptAt)
         .into_tuple::<DateTime<Utc>>()
@@ -247,14 +252,14 @@ pub async fn retry_failed(
         .one(&txn)
         .await?
         .ok_or_else(|| super::ActionError::NotFound(format!("there is no mail {id}")))?;
-    if row.state != "failed" {
+    let mail_state = MailState::from(row.state);
+    if mail_state != MailState::Failed {
         return Err(super::ActionError::Refused(format!(
-            "only a failed mail can be retried; this one is {}",
-            row.state
+            "only a failed mail can be retried; this one is {mail_state}"
         )));
     }
     let mut again: outbox_mail::ActiveModel = row.into();
-    again.state = Set("pending".into());
+    again.state = Set(MailState::Pending.into());
     again.next_attempt_at = Set(now);
     again.attempts = Set(0);
     again.update(&txn).await?;

@@ -182,7 +182,7 @@ async fn upsert_pledge(
         m.title.set_ne(record.title.clone());
         m.description.set_ne(record.description.clone());
         m.organization_id.set_ne(organization_id);
-        m.compact_scope.set_ne(record.compact_scope.as_str().into());
+        m.compact_scope.set_ne(record.compact_scope.into());
         m.pledge_year.set_ne(record.pledge_year);
         m.timeline_start
             .set_ne(record.timeline_start.as_ref().map(|t| t.as_str().into()));
@@ -322,7 +322,7 @@ pub async fn save_contact(
             let mut active: contact::ActiveModel = model.clone().into();
             active.name.set_ne(record.name.clone());
             active.locale.set_ne(record.locale.as_str().into());
-            active.role.set_ne(record.role.as_str().into());
+            active.role.set_ne(record.role.into());
             if reactivate {
                 active.active.set_ne(true);
                 active.bounced_at.set_ne(None);
@@ -340,7 +340,7 @@ pub async fn save_contact(
                 name: Set(record.name.clone()),
                 email: Set(record.email.clone()),
                 locale: Set(record.locale.as_str().into()),
-                role: Set(record.role.as_str().into()),
+                role: Set(record.role.into()),
                 active: Set(true),
                 bounced_at: Set(None),
                 created_at: Set(now),

@@ -92,7 +92,7 @@ fn contains(text: &str) -> LikeExpr {
 fn pledge_condition(filter: &PledgeFilter) -> Condition {
     let mut condition = Condition::all().add(pledge::Column::Status.eq("active"));
     if let Some(scope) = filter.scope {
-        condition = condition.add(pledge::Column::CompactScope.eq(scope.as_str()));
+        condition = condition.add(pledge::Column::CompactScope.eq(pledge::StoredScope::from(scope)));
     }
     if let Some(priority) = &filter.priority {
         condition = condition.add(
@@ -214,7 +214,7 @@ async fn views(db: &impl ConnectionTrait, rows: Vec<pledge::Model>) -> Result<Ve
             country: org.country.clone(),
             country_code: org.country_code.clone(),
             region: org.region.clone(),
-            compact_scope: p.compact_scope,
+            compact_scope: CompactScope::from(p.compact_scope).as_str().into(),
             pledge_year: p.pledge_year,
             timeline_start: p.timeline_start,
             timeline_end: p.timeline_end,

@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use super::campaign::link_expiry;
 use super::outbox::{self, NewMail};
-use crate::domain::pledge::Locale;
-use crate::domain::reminders::{OpenRequest, Policy, Recipient, SentKey, plan};
+use crate::domain::delivery::MailKind;
+use crate::domain::pledge::{ContactRole, Locale};
+use crate::domain::reminders::{OpenRequest, Policy, Recipient, ReminderOutcome, SentKey, plan};
 use crate::domain::request::RequestState;
 use crate::entities::{
     campaign, change_request, contact, organization, pledge, reminder_log, update_request,
@@ -45,7 +46,7 @@ struct Loaded {
 
 async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
     let open_campaigns: HashMap<i32, campaign::Model> = campaign::Entity::find()
-        .filter(campaign::Column::State.eq("open"))
+        .filter(campaign::Column::State.eq(campaign::StoredCampaignState::Open))
         .all(db)
         .await?
         .into_iter()
@@ -124,7 +125,7 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
                 .filter(|c| c.organization_id == p.organization_id)
                 .map(|c| Recipient {
                     contact_id: c.id,
-                    alternate: c.role == "alternate",
+                    alternate: ContactRole::from(c.role) == ContactRole::Alternate,
                     bounced: c.bounced_at.is_some(),
                 })
                 .collect(),
@@ -161,10 +162,9 @@ pub async fn run_pass(
         .collect();
     // Mails per contact in the last day: one mail may cover several log rows (a digest).
     let mut last_day: HashMap<i32, HashSet<DateTime<Utc>>> = HashMap::new();
-    for l in logged
-        .iter()
-        .filter(|l| l.state == "sent" && l.created_at > now - Duration::hours(24))
-    {
+    for l in logged.iter().filter(|l| {
+        ReminderOutcome::from(l.state) == ReminderOutcome::Sent && l.created_at > now - Duration::hours(24)
+    }) {
         last_day.entry(l.contact_id).or_default().insert(l.created_at);
     }
     let sent_last_day: HashMap<i32, usize> = last_day.into_iter().map(|(c, at)| (c, at.len())).collect();
@@ -184,7 +184,7 @@ pub async fn run_pass(
             planned
                 .skipped
                 .iter()
-                .map(|(r, step, c)| log_row(*r, step, *c, "skipped", now)),
+                .map(|(r, step, c)| log_row(*r, step, *c, ReminderOutcome::Skipped, now)),
         )
         .on_conflict(unique_key().do_nothing().to_owned())
         .exec_without_returning(db)
@@ -199,7 +199,7 @@ pub async fn run_pass(
         let claimed = reminder_log::Entity::insert_many(
             mail.items
                 .iter()
-                .map(|(r, step)| log_row(*r, step, contact.id, "sent", now)),
+                .map(|(r, step)| log_row(*r, step, contact.id, ReminderOutcome::Sent, now)),
         )
         .on_conflict(unique_key().do_nothing().to_owned())
         .exec_without_returning(&txn)
@@ -234,11 +234,11 @@ pub async fn run_pass(
         let rendered = reminder(locale, &contact.name, &items, mail.escalation);
         let key: Vec<String> = mail.items.iter().map(|(r, s)| format!("{r}{s}")).collect();
         let kind = if mail.escalation {
-            "escalation"
+            MailKind::Escalation
         } else if items.len() > 1 {
-            "digest"
+            MailKind::Digest
         } else {
-            "reminder"
+            MailKind::Reminder
         };
         outbox::enqueue(
             &txn,
@@ -268,7 +268,7 @@ pub async fn run_pass(
                 NewMail {
                     attachments: Vec::new(),
                     dedup_key: format!("escalation-copy:{}:{}", contact.id, key.join(",")),
-                    kind: "escalation_copy",
+                    kind: MailKind::EscalationCopy,
                     update_request_id: None,
                     contact_id: None,
                     recipient: secretariat,
@@ -319,7 +319,7 @@ fn log_row(
     request_id: i32,
     step: &str,
     contact_id: i32,
-    state: &str,
+    state: ReminderOutcome,
     now: DateTime<Utc>,
 ) -> reminder_log::ActiveModel {
     reminder_log::ActiveModel {

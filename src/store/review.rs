@@ -13,7 +13,8 @@ use super::outbox::{self, NewMail};
 use super::requests::request_context;
 use crate::domain::answers::Answers;
 use crate::domain::confirmation::{self, RegisterChange, RegisterFacts};
-use crate::domain::pledge::Locale;
+use crate::domain::delivery::MailKind;
+use crate::domain::pledge::{CompactScope, Locale};
 use crate::domain::request::{RequestEvent, RequestState, transition_seen};
 use crate::entities::{change_request, pledge, update_request};
 use crate::i18n::messages;
@@ -108,7 +109,7 @@ pub async fn request_changes(
             NewMail {
                 attachments: Vec::new(),
                 dedup_key: format!("changes:{}:{}:{}", request_id, revision.number, c.id),
-                kind: "changes_requested",
+                kind: MailKind::ChangesRequested,
                 update_request_id: Some(request_id),
                 contact_id: Some(c.id),
                 recipient: &c.email,
@@ -189,7 +190,7 @@ pub async fn approve(
             NewMail {
                 attachments: Vec::new(),
                 dedup_key: format!("approved:{request_id}:{number}:{}", c.id),
-                kind: "approved",
+                kind: MailKind::Approved,
                 update_request_id: Some(request_id),
                 contact_id: Some(c.id),
                 recipient: &c.email,
@@ -210,7 +211,7 @@ pub async fn approve(
 pub fn register_changes(p: &pledge::Model, answers: &Answers) -> Vec<RegisterChange> {
     let facts = RegisterFacts {
         title: p.title.clone(),
-        compact_scope: p.compact_scope.clone(),
+        compact_scope: p.scope().as_str().into(),
         timeline_start: p.timeline_start.clone(),
         timeline_end: p.timeline_end.clone(),
         gcr_pledge_id: p.gcr_pledge_id.clone(),
@@ -243,7 +244,11 @@ async fn confirm_in_register(
                 )));
                 row.title = Set(title);
             }
-            "compact_scope" => row.compact_scope = Set(c.after.clone().unwrap_or_default()),
+            "compact_scope" => {
+                let scope =
+                    CompactScope::parse(c.after.as_deref().unwrap_or_default()).map_err(DbErr::Custom)?;
+                row.compact_scope = Set(scope.into());
+            }
             "timeline_start" => row.timeline_start = Set(c.after.clone()),
             "timeline_end" => row.timeline_end = Set(c.after.clone()),
             "gcr_pledge_id" => row.gcr_pledge_id = Set(c.after.clone()),
@@ -320,8 +325,8 @@ pub struct QueueRow {
     pub reference: String,
     pub title: String,
     pub organization: String,
-    pub compact_scope: String,
-    pub state: String,
+    pub compact_scope: CompactScope,
+    pub state: RequestState,
     pub out_of_un_scope: bool,
     pub submitted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
@@ -382,8 +387,8 @@ pub async fn queue(
                     .get(&p.organization_id)
                     .map(|o| o.name.clone())
                     .unwrap_or_default(),
-                compact_scope: p.compact_scope.clone(),
-                state: r.request_state().as_str().to_string(),
+                compact_scope: p.scope(),
+                state: r.request_state(),
                 out_of_un_scope: r.out_of_un_scope,
                 submitted_at: r.submitted_at,
                 updated_at: r.updated_at,
@@ -391,7 +396,13 @@ pub async fn queue(
             })
         })
         .collect();
-    rows.sort_by_key(|r| (r.state != "submitted", r.submitted_at, r.reference.clone()));
+    rows.sort_by_key(|r| {
+        (
+            r.state != RequestState::Submitted,
+            r.submitted_at,
+            r.reference.clone(),
+        )
+    });
     Ok(rows)
 }
 

@@ -26,7 +26,7 @@ pub async fn add_or_update_staff(
             let id = model.id;
             let mut active: staff_user::ActiveModel = model.into();
             active.name = Set(name.into());
-            active.role = Set(role.as_str().into());
+            active.role = Set(role.into());
             active.password_hash = Set(password_hash);
             active.active = Set(true);
             active.updated_at = Set(now);
@@ -38,7 +38,7 @@ pub async fn add_or_update_staff(
                 id: NotSet,
                 email: Set(email.into()),
                 name: Set(name.into()),
-                role: Set(role.as_str().into()),
+                role: Set(role.into()),
                 password_hash: Set(password_hash),
                 active: Set(true),
                 created_at: Set(now),

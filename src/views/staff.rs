@@ -36,10 +36,10 @@ pub struct QueueLine {
     pub reference: String,
     pub title: String,
     pub organization: String,
-    pub scope: String,
+    pub scope: crate::domain::pledge::CompactScope,
     pub out_of_un_scope: bool,
     pub campaign: String,
-    pub state: String,
+    pub state: crate::domain::request::RequestState,
     pub reviewer: String,
     pub submitted: String,
 }
@@ -61,7 +61,10 @@ pub fn queue_page(user: &str, csrf: &str, rows: Vec<QueueLine>, mine: bool) -> S
         title: "Review queue",
         user: Some(user.into()),
         csrf: csrf.into(),
-        submitted: rows.iter().filter(|r| r.state == "submitted").count(),
+        submitted: rows
+            .iter()
+            .filter(|r| r.state == crate::domain::request::RequestState::Submitted)
+            .count(),
         total: rows.len(),
         mine,
         rows,
@@ -115,9 +118,13 @@ pub struct OfficerRow {
     pub name: String,
     pub email: String,
     pub locale: String,
-    pub role: String,
+    pub role: crate::domain::pledge::ContactRole,
     /// "active", "deactivated" or "bouncing"
     pub status: &'static str,
+    /// Still receives mail: may be deactivated.
+    pub active: bool,
+    /// Active and not bouncing: a new link can be sent.
+    pub can_resend: bool,
     pub open_links: usize,
     pub last_used: String,
     pub last_mail: String,
@@ -149,7 +156,7 @@ struct RequestPage {
     campaign: String,
     campaign_id: i32,
     pledge_title: String,
-    state: String,
+    state: crate::domain::request::RequestState,
     deadline: String,
     overdue: bool,
     /// (staff id, name, assigned to this request)
@@ -162,7 +169,11 @@ struct RequestPage {
     sections: Vec<AnswerSection>,
     can_review: bool,
     can_administer: bool,
+    /// The actions this role may take on this state, as the domain's `transition()` decides.
+    can_request_changes: bool,
+    can_approve: bool,
     can_publish: bool,
+    can_withdraw: bool,
     change_rows: Vec<usize>,
     field_options: Vec<(String, String)>,
     interviews: Vec<InterviewCard>,
@@ -216,7 +227,7 @@ pub struct RequestView<'a> {
 
 pub fn request_page(v: RequestView) -> String {
     use crate::domain::access::{Permission, allows};
-    use crate::domain::request::RequestState;
+    use crate::domain::request::{RequestEvent, RequestState, transition};
     let t = messages(Locale::En);
     let answers = v.answers.cloned().unwrap_or_default();
     let show = |key: &str, value: &Option<crate::domain::answers::Value>| {
@@ -227,6 +238,7 @@ pub fn request_page(v: RequestView) -> String {
     };
     let ctx = v.ctx;
     let state = ctx.request.request_state();
+    let allowed = |event| transition(state, event).is_ok();
     let can_review = allows(v.role, Permission::Review);
     render(&RequestPage {
         title: ctx.pledge.title.clone(),
@@ -239,7 +251,7 @@ pub fn request_page(v: RequestView) -> String {
         campaign: ctx.campaign.name.clone(),
         campaign_id: ctx.campaign.id,
         pledge_title: ctx.pledge.title.clone(),
-        state: ctx.request.request_state().as_str().to_string(),
+        state,
         deadline: ctx.deadline().to_string(),
         overdue: state.is_overdue(ctx.deadline(), v.today),
         reviewers: v
@@ -290,7 +302,14 @@ pub fn request_page(v: RequestView) -> String {
         sections: answer_sections(t, &answers),
         can_review,
         can_administer: allows(v.role, Permission::Administer),
-        can_publish: allows(v.role, Permission::Publish),
+        can_request_changes: can_review && allowed(RequestEvent::RequestChanges),
+        can_approve: can_review
+            && allowed(RequestEvent::Approve {
+                open_interview: false,
+                consent_given: true,
+            }),
+        can_publish: allows(v.role, Permission::Publish) && allowed(RequestEvent::Publish),
+        can_withdraw: allows(v.role, Permission::Administer) && allowed(RequestEvent::Withdraw),
         change_rows: (1..=3).collect(),
         field_options: fields()
             .iter()
@@ -298,9 +317,7 @@ pub fn request_page(v: RequestView) -> String {
             .collect(),
         can_request_interview: can_review
             && matches!(state, RequestState::Submitted | RequestState::ChangesRequested)
-            && v.interviews
-                .iter()
-                .all(|i| i.state == "validated" || i.state == "cancelled"),
+            && v.interviews.iter().all(|i| i.state.is_finished()),
         approval_waits: v.interviews.iter().any(|i| i.blocks_approval),
         interviews: v.interviews,
         default_timezone: ctx.organization.timezone.clone(),
@@ -315,7 +332,7 @@ pub fn request_page(v: RequestView) -> String {
 pub struct OutboxLine {
     pub id: i32,
     pub recipient: String,
-    pub kind: String,
+    pub kind: crate::domain::delivery::MailKind,
     pub subject: String,
     pub attempts: i32,
     pub when: String,
@@ -329,7 +346,7 @@ struct OutboxPage {
     title: &'static str,
     user: Option<String>,
     csrf: String,
-    counts: Vec<(String, i64)>,
+    counts: Vec<(crate::domain::delivery::MailState, i64)>,
     /// Minutes the longest-waiting due mail has waited, when that is far too long.
     stuck_minutes: Option<i64>,
     groups: Vec<(&'static str, Vec<OutboxLine>)>,
@@ -338,7 +355,7 @@ struct OutboxPage {
 pub fn outbox_page(
     user: &str,
     csrf: &str,
-    counts: Vec<(String, i64)>,
+    counts: Vec<(crate::domain::delivery::MailState, i64)>,
     stuck_minutes: Option<i64>,
     groups: Vec<(&'static str, Vec<OutboxLine>)>,
 ) -> String {
@@ -355,7 +372,9 @@ pub fn outbox_page(
 /// One interview as the review page and the interviews page show it.
 pub struct InterviewCard {
     pub id: i32,
-    pub state: String,
+    pub state: crate::domain::interview::InterviewState,
+    /// Has been given a time once: the form says "Reschedule".
+    pub scheduled: bool,
     /// "2026-12-08 10:00 America/Bogota (15:00 UTC)"
     pub when: String,
     pub mode: String,
@@ -378,7 +397,7 @@ pub fn interview_card(
     now: chrono::DateTime<chrono::Utc>,
 ) -> InterviewCard {
     use crate::domain::interview::{InterviewEvent as E, InterviewState, transition};
-    let state = InterviewState::parse(&row.state).unwrap_or(InterviewState::Cancelled);
+    let state = row.interview_state();
     let can = |e| transition(state, e).is_ok();
     let zone: Option<chrono_tz::Tz> = row.timezone.as_deref().and_then(|z| z.parse().ok());
     let when = match (row.scheduled_at, zone) {
@@ -392,7 +411,8 @@ pub fn interview_card(
     };
     InterviewCard {
         id: row.id,
-        state: row.state.clone(),
+        state,
+        scheduled: state != InterviewState::Requested,
         when,
         mode: row.mode.clone().unwrap_or_default().replace('_', " "),
         interviewer: row.interviewer.clone().unwrap_or_default(),
@@ -432,6 +452,7 @@ pub fn interviews_page(
     lines: Vec<crate::store::interviews::InterviewLine>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
+    use crate::domain::interview::InterviewState;
     let mut groups: Vec<(&'static str, Vec<InterviewListLine>)> = vec![
         ("Overdue: the time has passed, nothing recorded", vec![]),
         ("Upcoming", vec![]),
@@ -441,11 +462,11 @@ pub fn interviews_page(
     ];
     for l in lines {
         let card = interview_card(&l.interview, now);
-        let group = match card.state.as_str() {
-            "scheduled" if card.overdue => 0,
-            "scheduled" => 1,
-            "requested" => 2,
-            "held" => 3,
+        let group = match card.state {
+            InterviewState::Scheduled if card.overdue => 0,
+            InterviewState::Scheduled => 1,
+            InterviewState::Requested => 2,
+            InterviewState::Held => 3,
             _ => 4,
         };
         groups[group].1.push(InterviewListLine {
@@ -484,17 +505,17 @@ pub struct ChartBar {
     pub segments: Vec<(u32, u32, &'static str, String)>,
 }
 
-const CHART_SEGMENTS: [(&str, &str, &[&str]); 5] = [
-    ("#1a7f37", "approved or published", &["approved", "published"]),
-    ("#bf8700", "submitted", &["submitted"]),
-    (
-        "#0b5cad",
-        "owed, on time",
-        &["issued", "draft", "changes_requested"],
-    ),
-    ("#cf222e", "overdue", &["overdue"]),
-    ("#8c959f", "withdrawn", &["withdrawn"]),
-];
+/// The chart's segments of a tally: (colour, name, count).
+fn chart_segments(tally: &crate::domain::dashboard::Tally) -> [(&'static str, &'static str, u32); 5] {
+    use crate::domain::request::RequestState;
+    [
+        ("#1a7f37", "approved or published", tally.done()),
+        ("#bf8700", "submitted", tally.of(RequestState::Submitted)),
+        ("#0b5cad", "owed, on time", tally.owed_on_time()),
+        ("#cf222e", "overdue", tally.overdue()),
+        ("#8c959f", "withdrawn", tally.of(RequestState::Withdrawn)),
+    ]
+}
 
 pub fn chart(title: &str, groups: &[(String, crate::domain::dashboard::Tally)]) -> Chart {
     const LABEL: u32 = 170;
@@ -508,11 +529,7 @@ pub fn chart(title: &str, groups: &[(String, crate::domain::dashboard::Tally)]) 
             let y = i as u32 * ROW;
             let mut x = LABEL;
             let mut segments = Vec::new();
-            for (colour, name, states) in CHART_SEGMENTS {
-                let mut n: u32 = states.iter().map(|s| tally.get(s)).sum();
-                if name == "owed, on time" {
-                    n = n.saturating_sub(tally.get("overdue"));
-                }
+            for (colour, name, n) in chart_segments(tally) {
                 if n == 0 {
                     continue;
                 }
@@ -535,14 +552,17 @@ pub fn chart(title: &str, groups: &[(String, crate::domain::dashboard::Tally)]) 
         width: LABEL + BAR + 40,
         height: (groups.len() as u32 * ROW).max(ROW),
         bars,
-        legend: CHART_SEGMENTS.iter().map(|(c, n, _)| (*c, *n)).collect(),
+        legend: chart_segments(&Default::default())
+            .iter()
+            .map(|(c, n, _)| (*c, *n))
+            .collect(),
     }
 }
 
 pub struct CampaignLine {
     pub id: i32,
     pub name: String,
-    pub state: String,
+    pub state: crate::domain::request::CampaignState,
     pub deadline: String,
     pub requests: u32,
     pub submitted: u32,
@@ -646,7 +666,7 @@ pub struct DashboardPage {
     pub csrf: String,
     pub id: i32,
     pub name: String,
-    pub state: String,
+    pub state: crate::domain::request::CampaignState,
     pub deadline: String,
     pub notice: Option<String>,
     pub columns: Vec<&'static str>,

@@ -443,7 +443,7 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
             .unwrap()
             .unwrap()
             .state,
-        "requested"
+        interview::StoredInterviewState::Requested
     );
     post_ok(
         &app,

@@ -3,7 +3,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use pledgeflow::clock::Clock;
-use pledgeflow::entities::outbox_mail;
+use pledgeflow::domain::delivery::MailKind;
+use pledgeflow::entities::outbox_mail::{self, StoredMailState};
 use pledgeflow::jobs::worker::deliver_due;
 use pledgeflow::mail::{Mailer, messages::Rendered};
 use pledgeflow::store::outbox::{self, NewMail};
@@ -23,7 +24,7 @@ async fn queue(app: &TestApp, n: usize, at: chrono::DateTime<chrono::Utc>) {
         let mail = NewMail {
             attachments: Vec::new(),
             dedup_key: format!("test:{i}"),
-            kind: "test",
+            kind: MailKind::Confirmation,
             update_request_id: None,
             contact_id: None,
             recipient: "officer@example.org",
@@ -131,7 +132,7 @@ async fn two_workers_on_one_database_never_send_a_mail_twice() {
         .unwrap();
     assert_eq!(rows.len(), 2_000);
     for row in &rows {
-        assert_eq!(row.state, "sent", "mail {}", row.id);
+        assert_eq!(row.state, StoredMailState::Sent, "mail {}", row.id);
         let id = row.message_id.clone();
         assert!(
             ids_a.contains(&id) != ids_b.contains(&id),
@@ -200,7 +201,7 @@ async fn a_refused_address_bounces_the_contact_and_the_failure_is_visible_and_re
     let mail = NewMail {
         attachments: Vec::new(),
         dedup_key: "bounce-test".into(),
-        kind: "reminder",
+        kind: MailKind::Reminder,
         update_request_id: None,
         contact_id: Some(contact.id),
         recipient: "not an address",
@@ -265,5 +266,5 @@ async fn a_refused_address_bounces_the_contact_and_the_failure_is_visible_and_re
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(again.state, "pending");
+    assert_eq!(again.state, StoredMailState::Pending);
 }

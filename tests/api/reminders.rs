@@ -96,7 +96,7 @@ async fn reminders_go_once_in_office_hours_as_digests() {
         week_later.contains("2 mail(s) covering 2 reminder(s) (0 digest(s)"),
         "{week_later}"
     );
-    let steps: Vec<(i32, String)> = reminder_log::Entity::find()
+    let steps: Vec<(i32, reminder_log::StoredReminderOutcome)> = reminder_log::Entity::find()
         .filter(reminder_log::Column::Step.eq("-7d"))
         .all(&j.app.db)
         .await
@@ -302,7 +302,7 @@ async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
             seen.insert((entry.update_request_id, entry.step.clone(), entry.contact_id)),
             "twice: {entry:?}"
         );
-        if entry.state == "sent" {
+        if entry.state == reminder_log::StoredReminderOutcome::Sent {
             let tz = tz_of[&entry.update_request_id];
             assert!(
                 policy.in_window(tz, entry.created_at),
@@ -322,7 +322,10 @@ async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
             assert!(has, "request {} never got step {}", r.id, step.id);
         }
     }
-    let sent = log.iter().filter(|l| l.state == "sent").count();
+    let sent = log
+        .iter()
+        .filter(|l| l.state == reminder_log::StoredReminderOutcome::Sent)
+        .count();
     let digests = outbox_mail::Entity::find()
         .filter(outbox_mail::Column::Kind.eq("digest"))
         .count(&app.db)

@@ -476,7 +476,7 @@ async fn approval_writes_what_the_update_confirmed_back_to_the_register() {
         .unwrap()
         .unwrap();
     assert_eq!(pledge.title, "Arua Welcome Centre");
-    assert_eq!(pledge.compact_scope, "GCM");
+    assert_eq!(pledge.scope(), pledgeflow::domain::pledge::CompactScope::Gcm);
     assert_eq!(pledge.timeline_end, None, "ongoing");
     assert_eq!(pledge.gcr_pledge_id.as_deref(), Some("GRF-01547"));
     let audit = audit_event::Entity::find()
@@ -575,4 +575,52 @@ async fn an_unknown_stored_state_is_an_error_not_a_fallback() {
         status, 500,
         "the page says something is wrong instead of showing a made-up state"
     );
+}
+
+/// The same for roles, scopes and mail states: each used to fall back to a guess (an unknown
+/// role read as viewer, an unknown scope as Mirror in one place and GCM in another).
+#[tokio::test]
+async fn unknown_stored_roles_scopes_and_mail_states_are_errors() {
+    use sea_orm::ConnectionTrait;
+    let j = Journey::start().await;
+    let request = update_request::Entity::find()
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (reviewer, _) = j.app.sign_in("reviewer").await;
+    let page = format!("/review/requests/{}", request.id);
+    let (status, _) = j.app.get_with(&page, &reviewer).await;
+    assert_eq!(status, 200);
+    let corruptions = [
+        (
+            format!(
+                "UPDATE pledge SET compact_scope = 'BOTH' WHERE id = {}",
+                request.pledge_id
+            ),
+            format!(
+                "UPDATE pledge SET compact_scope = 'GCM' WHERE id = {}",
+                request.pledge_id
+            ),
+            page.clone(),
+        ),
+        (
+            "UPDATE outbox_mail SET state = 'lost'".to_string(),
+            "UPDATE outbox_mail SET state = 'pending'".to_string(),
+            "/review/outbox".to_string(),
+        ),
+        (
+            "UPDATE staff_user SET role = 'owner' WHERE email LIKE 'reviewer%'".to_string(),
+            "UPDATE staff_user SET role = 'reviewer' WHERE email LIKE 'reviewer%'".to_string(),
+            page.clone(),
+        ),
+    ];
+    for (corrupt, repair, page) in corruptions {
+        j.app.db.execute_unprepared(&corrupt).await.unwrap();
+        let (status, _) = j.app.get_with(&page, &reviewer).await;
+        assert_eq!(status, 500, "after `{corrupt}`, {page} must not guess");
+        j.app.db.execute_unprepared(&repair).await.unwrap();
+        let (status, _) = j.app.get_with(&page, &reviewer).await;
+        assert_eq!(status, 200, "after `{repair}`");
+    }
 }
