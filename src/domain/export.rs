@@ -27,6 +27,16 @@ pub enum Target {
 }
 
 impl Target {
+    pub const ALL: [Target; 3] = [Target::All, Target::Gcr, Target::Gcm];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::All => "all",
+            Target::Gcr => "gcr",
+            Target::Gcm => "gcm",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Target, String> {
         match s.trim().to_ascii_lowercase().as_str() {
             "all" => Ok(Target::All),

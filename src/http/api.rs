@@ -85,25 +85,44 @@ pub struct PledgeList {
     pub items: Vec<PledgeView>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct PledgeQuery {
+    scope: Option<String>,
+    priority: Option<String>,
+    region: Option<String>,
+    q: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
 /// The register's pledges, filtered and paged (public).
 #[utoipa::path(
     get,
     path = "/api/v1/pledges",
     params(
-        ("scope" = Option<String>, Query, description = "GCM, GCR, MIRROR or IDP_ONLY"),
-        ("priority" = Option<String>, Query, description = "a priority code, 1 to 8"),
-        ("region" = Option<String>, Query, description = "a region code"),
-        ("q" = Option<String>, Query, description = "words in the title, organization or reference"),
-        ("page" = Option<u64>, Query, description = "from 1"),
-        ("per_page" = Option<u64>, Query, description = "at most 200"),
+        ("scope" = Option<ScopeCode>, Query),
+        ("priority" = Option<PriorityCode>, Query),
+        ("region" = Option<RegionCode>, Query),
+        ("q" = Option<String>, Query, max_length = 200, description = "words in the title, organization or reference"),
+        ("page" = Option<u64>, Query, minimum = 1, description = "from 1"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200, description = "at most 200"),
     ),
     responses((status = 200, body = PledgeList), (status = 400, body = ErrorBody)),
     tag = "register"
 )]
 pub async fn list_pledges(
     State(state): State<AppState>,
-    Query(query): Query<RegisterQuery>,
+    ApiQuery(query): ApiQuery<PledgeQuery>,
 ) -> Result<Json<PledgeList>, ApiError> {
+    // The page's query takes what a form sends (blank, spaced); the API takes numbers only.
+    let query = RegisterQuery {
+        scope: query.scope,
+        priority: query.priority,
+        region: query.region,
+        q: query.q,
+        page: query.page.map(|n| n.to_string()),
+        per_page: query.per_page.map(|n| n.to_string()),
+    };
     let filter = query.filter()?;
     let page = query.page(50)?;
     let (total, items) = register_query::list_pledges(&state.db, &filter, page).await?;
@@ -120,12 +139,12 @@ pub async fn list_pledges(
     get,
     path = "/api/v1/pledges/{reference}",
     params(("reference" = String, Path, description = "e.g. CLA-2025-0001")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     tag = "register"
 )]
 pub async fn get_pledge(
     State(state): State<AppState>,
-    Path(reference): Path<String>,
+    ApiPath(reference): ApiPath<String>,
 ) -> Result<Json<PledgeView>, ApiError> {
     let pledge = register_query::find_pledge(&state.db, &reference)
         .await?
@@ -178,7 +197,7 @@ async fn campaign_out(state: &AppState, c: campaign::Model) -> Result<CampaignOu
 #[utoipa::path(
     get,
     path = "/api/v1/campaigns",
-    responses((status = 200, body = [CampaignOut]), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = [CampaignOut]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("api_token" = [])),
     tag = "secretariat"
 )]
@@ -205,14 +224,14 @@ async fn find_campaign(state: &AppState, id: i32) -> Result<campaign::Model, Api
     get,
     path = "/api/v1/campaigns/{id}",
     params(("id" = i32, Path)),
-    responses((status = 200, body = CampaignOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = CampaignOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("api_token" = [])),
     tag = "secretariat"
 )]
 pub async fn get_campaign(
     State(state): State<AppState>,
     _client: ApiClient,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<CampaignOut>, ApiError> {
     let c = find_campaign(&state, id).await?;
     Ok(Json(campaign_out(&state, c).await?))
@@ -279,15 +298,15 @@ pub struct RequestFilter {
     get,
     path = "/api/v1/campaigns/{id}/requests",
     params(("id" = i32, Path), RequestFilter),
-    responses((status = 200, body = [RequestOut]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = [RequestOut]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("api_token" = [])),
     tag = "secretariat"
 )]
 pub async fn list_requests(
     State(state): State<AppState>,
     _client: ApiClient,
-    Path(id): Path<i32>,
-    Query(filter): Query<RequestFilter>,
+    ApiPath(id): ApiPath<i32>,
+    ApiQuery(filter): ApiQuery<RequestFilter>,
 ) -> Result<Json<Vec<RequestOut>>, ApiError> {
     let c = find_campaign(&state, id).await?;
     let today = state.clock.now().date_naive();
@@ -338,14 +357,14 @@ async fn find_request(state: &AppState, id: i32) -> Result<update_request::Model
     get,
     path = "/api/v1/requests/{id}",
     params(("id" = i32, Path)),
-    responses((status = 200, body = RequestDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = RequestDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("api_token" = [])),
     tag = "secretariat"
 )]
 pub async fn get_request(
     State(state): State<AppState>,
     _client: ApiClient,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<RequestDetail>, ApiError> {
     let request = find_request(&state, id).await?;
     let c = find_campaign(&state, request.campaign_id).await?;
@@ -392,14 +411,14 @@ pub struct RevisionOut {
     get,
     path = "/api/v1/requests/{id}/revisions",
     params(("id" = i32, Path)),
-    responses((status = 200, body = [RevisionOut]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = [RevisionOut]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("api_token" = [])),
     tag = "secretariat"
 )]
 pub async fn list_revisions(
     State(state): State<AppState>,
     _client: ApiClient,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<Vec<RevisionOut>>, ApiError> {
     find_request(&state, id).await?;
     let mut out = Vec::new();
@@ -418,7 +437,7 @@ pub async fn list_revisions(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportTarget {
-    /// all | gcr | gcm
+    #[param(value_type = Option<TargetCode>)]
     pub target: Option<String>,
     /// true: every approved update of every cycle; by default each pledge's latest one.
     pub all_cycles: Option<bool>,
@@ -428,9 +447,10 @@ pub struct ExportTarget {
 #[utoipa::path(
     get,
     path = "/api/v1/exports/{file}",
-    params(("file" = String, Path, description = "updates.csv, updates.xlsx or updates.json"), ExportTarget),
+    params(("file" = ExportFile, Path), ExportTarget),
     responses(
         (status = 200, description = "the export: text/csv, an XLSX workbook or application/json"),
+        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)
     ),
@@ -440,8 +460,8 @@ pub struct ExportTarget {
 pub async fn export(
     State(state): State<AppState>,
     client: ApiClient,
-    Path(file): Path<String>,
-    Query(query): Query<ExportTarget>,
+    ApiPath(file): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ExportTarget>,
 ) -> Result<Response, ApiError> {
     let response = super::public::export_response(
         &state,
@@ -463,11 +483,108 @@ pub async fn export(
     Ok(response)
 }
 
+/// `Path` with the API's JSON error shape: a malformed path parameter (say an id too large
+/// for the column) is a 400 the client can read, not axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|e| AppError::bad_request(e.body_text()).into())
+    }
+}
+
+/// `Query` with the API's JSON error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|e| AppError::bad_request(e.body_text()).into())
+    }
+}
+
+/// Documents a closed list of codes as a string enum, made from the very list the server
+/// checks a value against, so the document and the check cannot disagree.
+macro_rules! code_schema {
+    ($name:ident, $description:literal, $codes:expr) => {
+        code_schema!($name, $description, $codes, std::iter::empty::<&str>());
+    };
+    // Filters also take an empty value, meaning "any" (what a form's blank choice sends).
+    ($name:ident, $description:literal, $codes:expr, any) => {
+        code_schema!($name, $description, $codes, std::iter::once(""));
+    };
+    ($name:ident, $description:literal, $codes:expr, $first:expr) => {
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .enum_values(Some(
+                        $first
+                            .map(String::from)
+                            .chain($codes.into_iter().map(String::from)),
+                    ))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+code_schema!(
+    ScopeCode,
+    "A compact scope; empty means any.",
+    crate::domain::pledge::CompactScope::ALL.map(|s| s.as_str()),
+    any
+);
+code_schema!(
+    PriorityCode,
+    "One of the Call to Local Action's eight priorities; empty means any.",
+    crate::domain::reference::PRIORITIES.iter().map(|(code, _)| *code),
+    any
+);
+code_schema!(
+    RegionCode,
+    "A region; empty means any.",
+    crate::domain::reference::REGIONS.iter().map(|(code, _)| *code),
+    any
+);
+code_schema!(
+    TargetCode,
+    "Which updates: all, the GCR's (GCR and Mirror pledges) or the GCM's (GCM and Mirror pledges).",
+    crate::domain::export::Target::ALL.map(|t| t.as_str())
+);
+code_schema!(
+    ExportFile,
+    "The export's format, by file name.",
+    super::public::EXPORT_FILES.iter().map(|(name, _)| *name)
+);
+code_schema!(
+    SchemaFile,
+    "The JSON Schema of one export target.",
+    crate::domain::export::Target::ALL.map(|t| format!("export-{}.schema.json", t.as_str()))
+);
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "pledgeflow API", description = "Pledge updates of the Call to Local Action for Migrants and Refugees."),
     paths(list_pledges, get_pledge, list_campaigns, get_campaign, list_requests, get_request, list_revisions, export, export_schema),
-    components(schemas(PledgeList, ErrorBody, ErrorDetail, CampaignOut, RequestOut, RequestDetail, InterviewOut, RevisionOut)),
+    components(schemas(
+        PledgeList, ErrorBody, ErrorDetail, CampaignOut, RequestOut, RequestDetail, InterviewOut, RevisionOut,
+        ScopeCode, PriorityCode, RegionCode, TargetCode, ExportFile, SchemaFile
+    )),
     modifiers(&BearerToken)
 )]
 pub struct ApiDoc;
@@ -517,18 +634,28 @@ pub async fn openapi() -> Json<serde_json::Value> {
 #[utoipa::path(
     get,
     path = "/api/v1/schemas/{file}",
-    params(("file" = String, Path, description = "export-all.schema.json, export-gcr.schema.json or export-gcm.schema.json")),
+    params(("file" = SchemaFile, Path)),
     responses(
         (status = 200, description = "the JSON Schema", content_type = "application/schema+json"),
+        (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody)
     ),
     tag = "exports"
 )]
-pub async fn export_schema(Path(file): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn export_schema(ApiPath(file): ApiPath<String>) -> Result<Response, ApiError> {
     let target = file
         .strip_prefix("export-")
         .and_then(|f| f.strip_suffix(".schema.json"))
         .and_then(|t| Target::parse(t).ok())
         .ok_or_else(|| AppError::not_found(format!("no schema {file}; try export-gcr.schema.json")))?;
-    Ok(Json(crate::domain::export::schema(target)))
+    let body =
+        serde_json::to_vec_pretty(&crate::domain::export::schema(target)).map_err(AppError::internal)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/schema+json"),
+        )],
+        body,
+    )
+        .into_response())
 }

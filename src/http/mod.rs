@@ -58,6 +58,15 @@ pub struct AppState {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// A rendered page with its status; a page that failed to render is the 500 page instead
+/// (a 422 status must not dress up an internal error).
+pub fn html_page(status: axum::http::StatusCode, page: Result<String, AppError>) -> Response {
+    match page {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.server.max_body_bytes;
     let pages_and_api = Router::new()

@@ -42,15 +42,10 @@ impl FromRequestParts<AppState> for Officer {
 }
 
 fn problem(state: &AppState, locale: Locale, status: StatusCode, key: &str) -> Response {
-    let mut response = (
+    let mut response = super::html_page(
         status,
-        Html(views::problem_page(
-            locale,
-            key,
-            state.settings.mail.from_address(),
-        )),
-    )
-        .into_response();
+        views::problem_page(locale, key, state.settings.mail.from_address()),
+    );
     response
         .headers_mut()
         .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -325,11 +320,10 @@ pub async fn post_update(
             attachments: &extras.attachments,
             upload_error: None,
         };
-        (
+        no_store(super::html_page(
             status,
-            no_store(Html(views::form_page(&page, version, answers, &view, None)).into_response()),
-        )
-            .into_response()
+            views::form_page(&page, version, answers, &view, None),
+        ))
     };
 
     let pairs = match form_body::parse(&body) {
@@ -665,7 +659,7 @@ async fn form_with_upload_error(
         upload_error: Some(message),
     };
     let html = views::form_page(&page, draft.version, &draft.answers, &view, None);
-    Ok((status, no_store(Html(html).into_response())).into_response())
+    Ok(no_store(super::html_page(status, html)))
 }
 
 /// What a multipart upload carried.

@@ -46,7 +46,7 @@ pub async fn list(
             .cmp(&a.submitted_at)
             .then(a.reference.cmp(&b.reference))
     });
-    Ok(Html(views::list_page(locale, &items)))
+    Ok(Html(views::list_page(locale, &items)?))
 }
 
 pub async fn show(
@@ -68,7 +68,7 @@ pub async fn show(
         .into_iter()
         .find(|i| i.request_id == id)
         .ok_or_else(|| AppError::not_found("This update is not published.").in_locale(locale))?;
-    Ok(Html(views::update_page(locale, &item)))
+    Ok(Html(views::update_page(locale, &item)?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +95,13 @@ pub async fn export(
     )
 }
 
+/// The export files, by name.
+pub const EXPORT_FILES: [(&str, Format); 3] = [
+    ("updates.csv", Format::Csv),
+    ("updates.xlsx", Format::Xlsx),
+    ("updates.json", Format::Json),
+];
+
 /// Streams an export: `file` is `updates.csv`, `updates.xlsx` or `updates.json`.
 pub fn export_response(
     state: &AppState,
@@ -102,15 +109,10 @@ pub fn export_response(
     target: Option<&str>,
     all_cycles: bool,
 ) -> Result<Response, AppError> {
-    let format = match file {
-        "updates.csv" => Format::Csv,
-        "updates.xlsx" => Format::Xlsx,
-        "updates.json" => Format::Json,
-        other => {
-            return Err(AppError::not_found(format!(
-                "no export {other}; try updates.csv, updates.xlsx or updates.json"
-            )));
-        }
+    let Some(&(_, format)) = EXPORT_FILES.iter().find(|(name, _)| *name == file) else {
+        return Err(AppError::not_found(format!(
+            "no export {file}; try updates.csv, updates.xlsx or updates.json"
+        )));
     };
     let target_name = target.unwrap_or("all");
     let target = Target::parse(target_name).map_err(AppError::bad_request)?;

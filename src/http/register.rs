@@ -71,7 +71,7 @@ impl RegisterQuery {
     }
 
     pub fn page(&self, default_size: u64) -> Result<Page, AppError> {
-        let number = parse_positive("page", self.page.as_deref(), 1, u64::MAX / MAX_PAGE_SIZE)?;
+        let number = parse_positive("page", self.page.as_deref(), 1, i64::MAX as u64)?;
         let size = parse_positive("per_page", self.per_page.as_deref(), default_size, MAX_PAGE_SIZE)?;
         Ok(Page { number, size })
     }
@@ -100,7 +100,7 @@ pub async fn pledges_page(
         let page = query.page(PAGE_SIZE)?;
         let (total, pledges) = register_query::list_pledges(&state.db, &filter, page).await?;
         let (organization_count, pledge_count) = register_query::register_totals(&state.db).await?;
-        Ok::<_, AppError>(views::register::pledges_page(
+        views::register::pledges_page(
             locale,
             &filter,
             page,
@@ -108,7 +108,7 @@ pub async fn pledges_page(
             &pledges,
             organization_count,
             pledge_count,
-        ))
+        )
     };
     result.await.map(Html).map_err(|e| e.in_locale(locale))
 }
@@ -123,11 +123,7 @@ pub async fn organizations_page(
         let organizations =
             register_query::list_organizations(&state.db, filter.region.as_deref(), filter.q.as_deref())
                 .await?;
-        Ok::<_, AppError>(views::register::organizations_page(
-            locale,
-            &filter,
-            &organizations,
-        ))
+        views::register::organizations_page(locale, &filter, &organizations)
     };
     result.await.map(Html).map_err(|e| e.in_locale(locale))
 }
@@ -141,5 +137,7 @@ pub async fn pledge_page(
         .await
         .map_err(|e| AppError::from(e).in_locale(locale))?
         .ok_or_else(|| AppError::not_found(format!("There is no pledge {reference}.")).in_locale(locale))?;
-    Ok(Html(views::register::pledge_page(locale, &pledge)))
+    Ok(Html(
+        views::register::pledge_page(locale, &pledge).map_err(|e| e.in_locale(locale))?,
+    ))
 }

@@ -219,7 +219,7 @@ pub async fn render_request_page(
     } else {
         axum::http::StatusCode::OK
     };
-    Ok((status, Html(html)).into_response())
+    Ok(super::html_page(status, html))
 }
 
 /// The request state the page showed when the form was sent (`_seen`), if the form says.

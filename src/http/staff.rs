@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::extract::cookie;
 use super::{AppState, form_body};
@@ -155,7 +155,7 @@ macro_rules! staff_form {
 
 fn login_page(status: StatusCode, error: Option<&str>, email: &str) -> Response {
     let csrf = crate::tokens::new_token();
-    let mut response = (status, Html(views::login_page(&csrf, error, email))).into_response();
+    let mut response = super::html_page(status, views::login_page(&csrf, error, email));
     let value = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
     if let Ok(v) = HeaderValue::from_str(&value) {
         response.headers_mut().append(header::SET_COOKIE, v);

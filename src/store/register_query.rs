@@ -131,9 +131,14 @@ pub async fn list_pledges(
 ) -> Result<(u64, Vec<PledgeView>), DbErr> {
     let query = pledge::Entity::find().filter(pledge_condition(filter));
     let total = query.clone().count(db).await?;
+    // A page past the end is empty, however far past (no offset overflow reaches the database).
+    let offset = (Ord::max(page.number, 1) - 1).saturating_mul(page.size);
+    if offset >= total {
+        return Ok((total, Vec::new()));
+    }
     let rows = query
         .order_by_asc(pledge::Column::Reference)
-        .offset((Ord::max(page.number, 1) - 1) * page.size)
+        .offset(offset)
         .limit(page.size)
         .all(db)
         .await?;

@@ -33,12 +33,12 @@ pub fn language_links(current: Locale) -> Vec<LanguageLink> {
     .collect()
 }
 
-/// Renders a template; a failure here is a bug in a template, so it degrades to plain text.
-pub fn render(template: &impl Template) -> String {
-    template.render().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "template failed to render");
-        "Internal error while rendering this page.".into()
-    })
+/// Renders a page. A failure is a bug in a template: the user gets the 500 page (with the
+/// cause logged), never a 200 with a broken or empty page.
+pub fn render(template: &impl Template) -> Result<String, AppError> {
+    template
+        .render()
+        .map_err(|e| AppError::internal(format!("template failed to render: {e}")))
 }
 
 #[derive(Template)]
@@ -70,12 +70,48 @@ pub fn error_page(error: &AppError) -> String {
     } else {
         error.message.clone()
     };
-    render(&ErrorPage {
+    // The error page itself cannot fail over to an error page: it degrades to plain text.
+    ErrorPage {
         t,
         languages: language_links(error.locale),
         title: heading,
         status: error.status().as_u16(),
         heading,
         message,
+    }
+    .render()
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the error page failed to render");
+        "Internal error while rendering this page.".into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+    use axum::response::{Html, IntoResponse};
+
+    /// A value whose formatting fails, as a buggy `Display` in a template would.
+    struct Broken;
+
+    impl std::fmt::Display for Broken {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Err(std::fmt::Error)
+        }
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ value }}</p>", ext = "html")]
+    struct Page {
+        value: Broken,
+    }
+
+    #[test]
+    fn a_page_that_fails_to_render_is_a_500_not_a_200() {
+        let page = super::render(&Page { value: Broken });
+        assert_eq!(page.as_ref().map_err(|e| e.kind), Err(super::ErrorKind::Internal));
+        // What a handler returns: `Html(views::some_page(..))`.
+        let response = Html(page).into_response();
+        assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -1,4 +1,5 @@
 //! The officer's pages: the update form, the submitted view, and the link problem pages.
+use crate::error::AppError;
 use askama::Template;
 
 use super::{LanguageLink, language_links, render};
@@ -384,7 +385,7 @@ pub fn form_page(
     answers: &Answers,
     state: &FormState,
     notice: Option<&str>,
-) -> String {
+) -> Result<String, AppError> {
     let t = messages(ctx.locale);
     let mut errors: Vec<SummaryItem> = state
         .field_errors
@@ -541,7 +542,7 @@ pub fn submitted_page(
     submitted_on: chrono::NaiveDate,
     answers: &Answers,
     notice: bool,
-) -> String {
+) -> Result<String, AppError> {
     let t = messages(ctx.locale);
     render(&SubmittedPage {
         t,
@@ -572,7 +573,7 @@ struct ProblemPage<'a> {
 }
 
 /// A friendly page for a link or session problem: `key` is e.g. `link.expired`.
-pub fn problem_page(locale: Locale, key: &str, contact_email: &str) -> String {
+pub fn problem_page(locale: Locale, key: &str, contact_email: &str) -> Result<String, AppError> {
     let t = messages(locale);
     render(&ProblemPage {
         t,

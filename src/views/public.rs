@@ -1,4 +1,5 @@
 //! Public pages of published updates.
+use crate::error::AppError;
 use askama::Template;
 
 use super::officer::{AnswerSection, answer_sections};
@@ -29,7 +30,7 @@ struct ListPage {
     lines: Vec<PublicLine>,
 }
 
-pub fn list_page(locale: Locale, items: &[ExportItem]) -> String {
+pub fn list_page(locale: Locale, items: &[ExportItem]) -> Result<String, AppError> {
     let t = messages(locale);
     render(&ListPage {
         t,
@@ -65,7 +66,7 @@ struct UpdatePage<'a> {
     sections: Vec<AnswerSection>,
 }
 
-pub fn update_page(locale: Locale, item: &ExportItem) -> String {
+pub fn update_page(locale: Locale, item: &ExportItem) -> Result<String, AppError> {
     let t = messages(locale);
     let public = Answers(
         item.answers

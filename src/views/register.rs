@@ -1,4 +1,5 @@
 //! Register pages: pledge list, organizations, one pledge.
+use crate::error::AppError;
 use askama::Template;
 
 use super::{LanguageLink, language_links, render};
@@ -95,7 +96,7 @@ pub fn pledges_page(
     pledges: &[PledgeView],
     organization_count: u64,
     pledge_count: u64,
-) -> String {
+) -> Result<String, AppError> {
     let t = messages(locale);
     let pages = total.div_ceil(page.size).max(1);
     render(&PledgesPage {
@@ -161,7 +162,7 @@ pub fn organizations_page(
     locale: Locale,
     filter: &PledgeFilter,
     organizations: &[OrganizationView],
-) -> String {
+) -> Result<String, AppError> {
     let t = messages(locale);
     render(&OrganizationsPage {
         t,
@@ -191,7 +192,7 @@ struct PledgePage<'a> {
     sets: Vec<LabelledSet>,
 }
 
-pub fn pledge_page(locale: Locale, pledge: &PledgeView) -> String {
+pub fn pledge_page(locale: Locale, pledge: &PledgeView) -> Result<String, AppError> {
     let t = messages(locale);
     let sets = [
         (Scheme::BeneficiaryGroup, "pledge.beneficiaries"),

@@ -1,4 +1,5 @@
 //! The secretariat's pages (in English: the secretariat works in one language).
+use crate::error::AppError;
 use askama::Template;
 
 use super::officer::{AnswerSection, answer_sections, display_value};
@@ -20,7 +21,7 @@ struct LoginPage<'a> {
     email: &'a str,
 }
 
-pub fn login_page(login_csrf: &str, error: Option<&str>, email: &str) -> String {
+pub fn login_page(login_csrf: &str, error: Option<&str>, email: &str) -> Result<String, AppError> {
     render(&LoginPage {
         title: "Sign in",
         user: None,
@@ -56,7 +57,7 @@ struct QueuePage {
     rows: Vec<QueueLine>,
 }
 
-pub fn queue_page(user: &str, csrf: &str, rows: Vec<QueueLine>, mine: bool) -> String {
+pub fn queue_page(user: &str, csrf: &str, rows: Vec<QueueLine>, mine: bool) -> Result<String, AppError> {
     render(&QueuePage {
         title: "Review queue",
         user: Some(user.into()),
@@ -225,7 +226,7 @@ pub struct RequestView<'a> {
     pub refused: Option<&'a Refused>,
 }
 
-pub fn request_page(v: RequestView) -> String {
+pub fn request_page(v: RequestView) -> Result<String, AppError> {
     use crate::domain::access::{Permission, allows};
     use crate::domain::request::{RequestEvent, RequestState, transition};
     let t = messages(Locale::En);
@@ -358,7 +359,7 @@ pub fn outbox_page(
     counts: Vec<(crate::domain::delivery::MailState, i64)>,
     stuck_minutes: Option<i64>,
     groups: Vec<(&'static str, Vec<OutboxLine>)>,
-) -> String {
+) -> Result<String, AppError> {
     render(&OutboxPage {
         title: "Mail outbox",
         user: Some(user.into()),
@@ -451,7 +452,7 @@ pub fn interviews_page(
     csrf: &str,
     lines: Vec<crate::store::interviews::InterviewLine>,
     now: chrono::DateTime<chrono::Utc>,
-) -> String {
+) -> Result<String, AppError> {
     use crate::domain::interview::InterviewState;
     let mut groups: Vec<(&'static str, Vec<InterviewListLine>)> = vec![
         ("Overdue: the time has passed, nothing recorded", vec![]),
@@ -606,7 +607,7 @@ pub fn campaigns_page(
     pledges: Vec<PledgeChoice>,
     form: CampaignForm,
     error: Option<String>,
-) -> String {
+) -> Result<String, AppError> {
     render(&CampaignsPage {
         title: "Campaigns",
         user: Some(user.into()),
@@ -698,7 +699,7 @@ pub struct DashboardPage {
     pub unreachable: usize,
 }
 
-pub fn dashboard_page(page: DashboardPage) -> String {
+pub fn dashboard_page(page: DashboardPage) -> Result<String, AppError> {
     render(&page)
 }
 

@@ -117,6 +117,26 @@ async fn campaigns_requests_revisions_and_exports_over_the_api() {
     );
     let missing = get(&j.app, "/api/v1/requests/999999", &token).await;
     assert_eq!(missing.status().as_u16(), 404);
+    // Malformed path and query values are 400s in the API's JSON shape, never plain text
+    // (Schemathesis found an id past i32 answered as text, and an empty page accepted).
+    for bad in [
+        "/api/v1/requests/2147483648",
+        "/api/v1/campaigns/x/requests",
+        "/api/v1/exports/updates.csv?all_cycles=maybe",
+        "/api/v1/pledges?page=",
+    ] {
+        let response = get(&j.app, bad, &token).await;
+        assert_eq!(response.status().as_u16(), 400, "{bad}");
+        let body: serde_json::Value = response.json().await.expect("a JSON error body");
+        assert_eq!(body["error"]["status"], 400, "{bad}: {body}");
+    }
+    // A page far past the end is simply empty.
+    let far: serde_json::Value = get(&j.app, "/api/v1/pledges?page=9223372036854775807", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(far["items"].as_array().map(Vec::len), Some(0), "{far}");
 
     // Approve and publish, then take the exports in all three formats.
     let (reviewer, staff_csrf) = j.app.sign_in("reviewer").await;
