@@ -80,26 +80,47 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves and runs the mail worker until `shutdown` resolves; requests in flight and the
-    /// mail being sent are finished first.
+    /// Serves and runs the mail worker and the scheduler until `shutdown` resolves; requests
+    /// in flight and the mail being sent are finished first.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        tracing::info!(address = %self.local_addr(), "serving");
+        self.run(shutdown, true).await
+    }
+
+    /// Serves only: no mail worker, no scheduler. Tests run those themselves, when the story
+    /// says so (`TestApp::run_mail`, `TestApp::run_scheduler_at`).
+    pub async fn serve_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        self.run(shutdown, false).await
+    }
+
+    async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        background: bool,
+    ) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr(), background, "serving");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail = &self.state.settings.mail;
-        let worker = tokio::spawn(jobs::worker::supervise(
-            self.state.db.clone(),
-            self.state.mailer.clone(),
-            self.state.clock.clone(),
-            std::time::Duration::from_millis(mail.poll_interval_ms.max(50)),
-            mail.max_attempts,
-            stopped,
-        ));
-        let scheduler = tokio::spawn(jobs::scheduler::run(
-            self.state.db.clone(),
-            self.state.settings.clone(),
-            self.state.clock.clone(),
-            stop.subscribe(),
-        ));
+        let worker = background.then(|| {
+            tokio::spawn(jobs::worker::supervise(
+                self.state.db.clone(),
+                self.state.mailer.clone(),
+                self.state.clock.clone(),
+                std::time::Duration::from_millis(mail.poll_interval_ms.max(50)),
+                mail.max_attempts,
+                stopped,
+            ))
+        });
+        let scheduler = background.then(|| {
+            tokio::spawn(jobs::scheduler::run(
+                self.state.db.clone(),
+                self.state.settings.clone(),
+                self.state.clock.clone(),
+                stop.subscribe(),
+            ))
+        });
         let router = http::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -108,8 +129,9 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         let _ = stop.send(true);
-        let _ = worker.await;
-        let _ = scheduler.await;
+        for task in [worker, scheduler].into_iter().flatten() {
+            let _ = task.await;
+        }
         served?;
         self.state.db.close_by_ref().await.ok();
         tracing::info!("stopped");

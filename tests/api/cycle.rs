@@ -101,7 +101,7 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
     assert_eq!(response.status().as_u16(), 303);
     let dashboard = response.headers()["location"].to_str().unwrap().to_string();
     assert!(dashboard.starts_with("/review/campaigns/"), "{dashboard}");
-    let mails = app.wait_for_mails(3).await;
+    let mails = app.deliver_mail(3).await;
     let title = |reference: &str| match reference {
         "CLA-2025-0101" => "Welcome centre for newcomers",
         "CLA-2025-0102" => "Jobs for migrant workers",
@@ -147,7 +147,7 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
         ],
     )
     .await;
-    let mails = app.wait_for_mails(5).await;
+    let mails = app.deliver_mail(5).await;
     let changes = newest(
         &mails,
         "marie@montreal.example.org",
@@ -211,7 +211,7 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
         &pairs,
     )
     .await;
-    let mails = app.wait_for_mails(7).await;
+    let mails = app.deliver_mail(7).await;
     let invite = newest(
         &mails,
         "marie@montreal.example.org",
@@ -243,7 +243,7 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
         &pairs,
     )
     .await;
-    let mails = app.wait_for_mails(8).await;
+    let mails = app.deliver_mail(8).await;
     let moved = newest(
         &mails,
         "marie@montreal.example.org",
@@ -280,7 +280,7 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
     )
     .await;
     post_ok(&app, &reviewer, &format!("{review}/approve"), &[("_csrf", &csrf)]).await;
-    let mails = app.wait_for_mails(9).await;
+    let mails = app.deliver_mail(9).await;
     newest(
         &mails,
         "marie@montreal.example.org",
@@ -388,7 +388,7 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
     let app = spawn_app().await;
     app.seed_register(REGISTER).await;
     app.open_campaign("Cancel round", &["CLA-2025-0102"]).await;
-    let mails = app.wait_for_mails(1).await;
+    let mails = app.deliver_mail(1).await;
     let id = officer_submits(&app, &mails[0], &answers_for("GCM", &["migrants"])).await;
     let (reviewer, csrf) = staff(&app, "reviewer").await;
     post_ok(
@@ -466,7 +466,7 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
         &[("_csrf", &csrf)],
     )
     .await;
-    let mails = app.wait_for_mails(4).await;
+    let mails = app.deliver_mail(4).await;
     let cancel = newest(
         &mails,
         "ana@bogota.example.org",
@@ -492,15 +492,9 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
     .await;
 }
 
-fn scheduler_settings(app: &TestApp) -> pledgeflow::config::Settings {
-    crate::helpers::test_settings(&app.database.url, false)
-}
-
-async fn pass_at(app: &TestApp, at: &str) -> pledgeflow::store::reminders::PassReport {
-    let clock = pledgeflow::clock::Clock::fixed(at.parse().unwrap());
-    pledgeflow::jobs::scheduler::pass(&app.db, &scheduler_settings(app), &clock)
-        .await
-        .unwrap()
+/// `2099-01-12T11:30:00Z` → the instant.
+fn at(instant: &str) -> chrono::DateTime<chrono::Utc> {
+    instant.parse().expect("an RFC 3339 instant")
 }
 
 #[tokio::test]
@@ -509,7 +503,7 @@ async fn interviews_are_reminded_the_day_before_to_the_officer_and_the_interview
     let app = spawn_app().await;
     app.seed_register(REGISTER).await;
     app.open_campaign("Interview round", &["CLA-2025-0102"]).await;
-    let mails = app.wait_for_mails(1).await;
+    let mails = app.deliver_mail(1).await;
     let id = officer_submits(&app, &mails[0], &answers_for("GCM", &["migrants"])).await;
     let (reviewer, csrf) = staff(&app, "reviewer").await;
     post_ok(
@@ -520,13 +514,15 @@ async fn interviews_are_reminded_the_day_before_to_the_officer_and_the_interview
     )
     .await;
     let interview_id = interview::Entity::find().one(&app.db).await.unwrap().unwrap().id;
+    // Next week, on a real date: the test moves the app's clock, not the calendar to 2099.
+    let day = (app.clock.now() + chrono::Duration::days(7)).date_naive();
     post_ok(
         &app,
         &reviewer,
         &format!("/review/interviews/{interview_id}/schedule"),
         &[
             ("_csrf", &csrf),
-            ("date", "2099-01-06"),
+            ("date", &day.to_string()),
             ("time", "09:00"),
             ("timezone", "America/Bogota"),
             ("mode", "phone"),
@@ -535,17 +531,18 @@ async fn interviews_are_reminded_the_day_before_to_the_officer_and_the_interview
         ],
     )
     .await;
-    app.wait_for_outbox_idle().await;
+    app.run_mail().await;
     let (_, page) = app.get_with("/review/interviews", &reviewer).await;
     assert!(
-        page.contains("CLA-2025-0102") && page.contains("2099-01-06 09:00 America/Bogota"),
+        page.contains("CLA-2025-0102") && page.contains(&format!("{day} 09:00 America/Bogota")),
         "the interview is listed as upcoming: {page}"
     );
     // 09:00 in Bogotá is 14:00 UTC: nothing 25 hours before, two reminders 23 hours before.
-    assert_eq!(pass_at(&app, "2099-01-05T13:00:00Z").await.interview_reminders, 0);
-    assert_eq!(pass_at(&app, "2099-01-05T15:00:00Z").await.interview_reminders, 2);
+    let day_before = |hour: u32| day.pred_opt().unwrap().and_hms_opt(hour, 0, 0).unwrap().and_utc();
+    assert_eq!(app.run_scheduler_at(day_before(13)).await.interview_reminders, 0);
+    assert_eq!(app.run_scheduler_at(day_before(15)).await.interview_reminders, 2);
     assert_eq!(
-        pass_at(&app, "2099-01-05T16:00:00Z").await.interview_reminders,
+        app.run_scheduler_at(day_before(16)).await.interview_reminders,
         0,
         "once"
     );
@@ -632,8 +629,8 @@ async fn a_campaign_keeps_its_own_reminder_policy_and_the_dashboard_shows_what_c
         "{}",
         stored.reminder_policy
     );
-    app.wait_for_mails(1).await;
-    app.wait_for_outbox_idle().await;
+    app.deliver_mail(1).await;
+    app.run_mail().await;
 
     let (_, page) = app.get_with(&dashboard, &admin).await;
     assert!(page.contains("steps -3d, +1d escalate"), "the policy is shown");
@@ -644,7 +641,10 @@ async fn a_campaign_keeps_its_own_reminder_policy_and_the_dashboard_shows_what_c
 
     // Montréal is UTC−5 in January: 06:30 local is 11:30 UTC, inside this campaign's window
     // and outside the default 09:00–17:00.
-    assert_eq!(pass_at(&app, "2099-01-12T11:30:00Z").await.mails, 1);
+    let report = app.run_scheduler_at(at("2099-01-12T11:30:00Z")).await;
+    assert_eq!(report.mails, 1, "{report:?}");
+    // The app's clock is in 2099 now: yesterday's staff session has long expired.
+    let (admin, _) = staff(&app, "admin").await;
     let (_, page) = app.get_with(&format!("{dashboard}?q=0101"), &admin).await;
     assert!(page.contains("<td>2099-01-16 (escalation)</td>"), "{page}");
 

@@ -1,6 +1,6 @@
-//! Snapshot tests of the e-mails: the rendered text and HTML are compared with the files in
-//! tests/snapshots/. After an intended change, regenerate them with UPDATE_SNAPSHOTS=1 and
-//! review the diff.
+//! Snapshot tests of the e-mails with insta: the rendered subject, text and HTML are compared
+//! with `tests/api/snapshots/`. After an intended change, run `cargo insta review` (or
+//! `INSTA_UPDATE=always cargo test --test api emails`) and read the diff before committing.
 use chrono::NaiveDate;
 use pledgeflow::domain::pledge::Locale;
 use pledgeflow::mail::messages::{Confirmation, Invitation, Rendered, confirmation, invitation};
@@ -8,17 +8,11 @@ use pledgeflow::mail::messages::{Confirmation, Invitation, Rendered, confirmatio
 use crate::helpers::{link_token, spawn_app};
 
 fn snapshot(name: &str, rendered: &Rendered) {
-    let actual = format!(
+    let mail = format!(
         "Subject: {}\n\n{}\n----- html -----\n{}",
         rendered.subject, rendered.text, rendered.html
     );
-    let path = format!("{}/tests/snapshots/{name}.txt", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
-        std::fs::write(&path, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
-    assert_eq!(actual, expected, "{name} differs from its snapshot");
+    insta::assert_snapshot!(name.to_string(), mail);
 }
 
 fn sample_invitation(link: &str, deadline: NaiveDate) -> Invitation<'_> {
@@ -77,7 +71,7 @@ async fn the_sent_invitation_matches_the_snapshot() {
     )
     .await;
     app.open_campaign("Snapshot round", &[]).await;
-    let sent = app.wait_for_mails(1).await;
+    let sent = app.deliver_mail(1).await;
     let token = link_token(&sent[0]);
     let link = format!("{}/u/{token}", app.address);
     let deadline = NaiveDate::from_ymd_opt(2099, 1, 15).unwrap();

@@ -1,6 +1,10 @@
 //! `spawn_app()`: the real application on a free port and a fresh database of its own.
 //! SQLite by default; PostgreSQL when PLEDGEFLOW_TEST_DATABASE_URL is set (a new database per
 //! test, dropped afterwards).
+//!
+//! The app serves only: no mail worker, no scheduler. A test runs them where its story says
+//! (`app.run_mail()`, `app.run_scheduler_at(t)`), on the app's own clock, which it can move
+//! (`app.clock.advance(..)`). Tests of the background tasks themselves use `spawn_running`.
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -81,6 +85,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub mailer: Mailer,
+    /// The app's clock: the system time shifted by whatever the test moved it.
+    pub clock: Clock,
+    pub settings: std::sync::Arc<Settings>,
     pub database: TestDatabase,
     /// The attachment store's folder, private to this test.
     pub files_dir: tempfile::TempDir,
@@ -129,18 +136,34 @@ pub async fn spawn_on(database: TestDatabase, url: &str, demo: bool) -> TestApp 
 
 /// The app with a mailer of the test's choosing.
 pub async fn spawn_with_mailer(database: TestDatabase, url: &str, demo: bool, mailer: Mailer) -> TestApp {
+    start(database, url, demo, mailer, false).await
+}
+
+/// The app as `serve` runs it, mail worker and scheduler included: for the tests of those.
+pub async fn spawn_running(database: TestDatabase, url: &str, demo: bool, mailer: Mailer) -> TestApp {
+    start(database, url, demo, mailer, true).await
+}
+
+async fn start(database: TestDatabase, url: &str, demo: bool, mailer: Mailer, background: bool) -> TestApp {
     let mut settings = test_settings(url, demo);
     let files_dir = tempfile::tempdir().expect("temp dir");
     settings.attachments.dir = files_dir.path().display().to_string();
-    let app = Application::build(settings, Clock::system(), Some(mailer.clone()))
+    let clock = Clock::shifted();
+    let app = Application::build(settings, clock.clone(), Some(mailer.clone()))
         .await
         .expect("app builds");
     let address = format!("http://{}", app.local_addr());
     let db = app.state.db.clone();
+    let settings = app.state.settings.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
+    let stopped = async {
         let _ = rx.await;
-    }));
+    };
+    if background {
+        tokio::spawn(app.run_until(stopped));
+    } else {
+        tokio::spawn(app.serve_until(stopped));
+    }
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -150,6 +173,8 @@ pub async fn spawn_with_mailer(database: TestDatabase, url: &str, demo: bool, ma
         client,
         db,
         mailer,
+        clock,
+        settings,
         database,
         files_dir,
         shutdown: Some(tx),
@@ -247,44 +272,63 @@ impl TestApp {
             .expect("campaign opens")
     }
 
-    /// Waits (up to 10 s) until the mail worker has sent at least `n` messages.
-    pub async fn wait_for_mails(&self, n: usize) -> Vec<pledgeflow::mail::OutgoingMail> {
+    /// Runs the mail worker over everything due on the app's clock, as `serve` would on its
+    /// next poll, and reports what it did.
+    pub async fn run_mail(&self) -> pledgeflow::jobs::worker::DeliveryReport {
+        pledgeflow::jobs::worker::deliver_due(
+            &self.db,
+            &self.mailer,
+            &self.clock,
+            "test-worker",
+            self.settings.mail.max_attempts,
+        )
+        .await
+        .expect("a mail pass")
+    }
+
+    /// Runs the mail worker, then returns every mail sent so far, which must be at least `n`.
+    pub async fn deliver_mail(&self, n: usize) -> Vec<pledgeflow::mail::OutgoingMail> {
+        self.run_mail().await;
+        let sent = self.mailer.sent();
+        assert!(sent.len() >= n, "only {} of {n} mails were sent", sent.len());
+        sent
+    }
+
+    /// For an app from `spawn_running` only: waits (up to 10 s) until its own mail worker has
+    /// sent at least `n` messages and left nothing pending.
+    pub async fn wait_for_background_mail(&self, n: usize) -> Vec<pledgeflow::mail::OutgoingMail> {
+        use pledgeflow::entities::outbox_mail::{Column, Entity, StoredMailState};
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
         let started = std::time::Instant::now();
         loop {
             let sent = self.mailer.sent();
-            if sent.len() >= n {
+            let pending = Entity::find()
+                .filter(Column::State.eq(StoredMailState::Pending))
+                .count(&self.db)
+                .await
+                .unwrap();
+            if sent.len() >= n && pending == 0 {
                 return sent;
             }
             assert!(
                 started.elapsed() < std::time::Duration::from_secs(10),
-                "only {} of {n} mails were sent",
+                "the served worker sent only {} of {n} mails",
                 sent.len()
             );
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     }
 
-    /// Waits (up to 10 s) until the running app's worker has recorded every queued mail as sent,
-    /// so a pass at a simulated future instant cannot take over a lease it still holds.
-    pub async fn wait_for_outbox_idle(&self) {
-        use pledgeflow::entities::outbox_mail;
-        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-        let started = std::time::Instant::now();
-        loop {
-            let pending = outbox_mail::Entity::find()
-                .filter(outbox_mail::Column::State.eq("pending"))
-                .count(&self.db)
-                .await
-                .unwrap();
-            if pending == 0 {
-                return;
-            }
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(10),
-                "{pending} mails still pending"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+    /// Moves the app's clock to `at` and runs one scheduler pass there (reminders and
+    /// interview reminders are queued, not sent: `run_mail` sends them).
+    pub async fn run_scheduler_at(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> pledgeflow::store::reminders::PassReport {
+        self.clock.set(at);
+        pledgeflow::jobs::scheduler::pass(&self.db, &self.settings, &self.clock)
+            .await
+            .expect("a scheduler pass")
     }
 
     /// Follows a personal link and returns the session cookie ("pf_officer=…") and where it led.

@@ -167,7 +167,8 @@ async fn one_bad_message_never_stops_the_others() {
         "Secretariat <pledges@example.org>",
         "boom@kampala.example.org",
     );
-    let app = crate::helpers::spawn_with_mailer(database, &url, false, mailer).await;
+    // The app as served, with its own supervised mail worker: that worker must survive.
+    let app = crate::helpers::spawn_running(database, &url, false, mailer).await;
     // Excel's Alt+Enter puts a line break inside a quoted cell.
     app.seed_register(
         "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,pledge_year,contact_name,contact_email
@@ -200,9 +201,12 @@ CLA-2025-0004,Schools,Gulu,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_O
     broken.update(&app.db).await.unwrap();
 
     app.open_campaign("Round", &[]).await;
-    app.wait_for_mails(2).await;
-    app.wait_for_outbox_idle().await;
-    let sent: Vec<String> = app.mailer.sent().iter().map(|m| m.to.clone()).collect();
+    let sent: Vec<String> = app
+        .wait_for_background_mail(2)
+        .await
+        .iter()
+        .map(|m| m.to.clone())
+        .collect();
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert!(
         sent.contains(&"ana@arua.example.org".to_string())
@@ -231,7 +235,7 @@ CLA-2025-0005,Clinics,Lira,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_O
     )
     .await;
     app.open_campaign("Second round", &["CLA-2025-0005"]).await;
-    let later = app.wait_for_mails(3).await;
+    let later = app.wait_for_background_mail(3).await;
     assert_eq!(later.last().unwrap().to, "lee@lira.example.org");
     // Headers are one line each, whatever the stored name.
     let built = app

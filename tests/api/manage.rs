@@ -47,7 +47,7 @@ async fn resending_revokes_the_old_link_and_mails_a_new_one() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    let mails = j.app.wait_for_mails(6).await;
+    let mails = j.app.deliver_mail(6).await;
     let fresh = mails.last().unwrap();
     assert_eq!(fresh.to, "marie@montreal.example.org");
     assert!(
@@ -63,7 +63,7 @@ async fn resending_revokes_the_old_link_and_mails_a_new_one() {
     let (_, path) = j.app.open_link(&link_token(fresh)).await;
     assert_eq!(path, format!("/updates/{id}"));
     // The page says when the last mail went out and that one link is open.
-    j.app.wait_for_outbox_idle().await;
+    j.app.run_mail().await;
     let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &reviewer).await;
     assert!(
         page.contains("link.resent") && page.contains("invitation, 20"),
@@ -182,7 +182,7 @@ async fn contacts_are_added_with_an_invitation_and_deactivated_with_their_links(
         )
         .await;
     assert_eq!(ok.status().as_u16(), 303);
-    let mails = j.app.wait_for_mails(6).await;
+    let mails = j.app.deliver_mail(6).await;
     let invitation = mails
         .iter()
         .find(|m| m.to == "luc@montreal.example.org")

@@ -30,8 +30,8 @@ impl Journey {
             (3, 5),
             "Arua's two contacts get both Arua pledges"
         );
-        let mails = app.wait_for_mails(5).await;
-        app.wait_for_outbox_idle().await;
+        let mails = app.deliver_mail(5).await;
+        app.run_mail().await;
         let links = mails
             .iter()
             .map(|m| {
@@ -731,7 +731,7 @@ async fn submission_is_refused_with_errors_and_needs_justified_warnings() {
     );
 
     // The confirmation mail summarises what was submitted.
-    let mails = j.app.wait_for_mails(6).await;
+    let mails = j.app.deliver_mail(6).await;
     let confirmation = mails
         .iter()
         .find(|m| m.subject.starts_with("Update received"))
@@ -882,7 +882,7 @@ async fn requested_changes_reopen_the_form_with_the_fields_highlighted() {
     assert_eq!(j.request_state(&path).await, "changes_requested");
 
     // Jane and Joe each get the comments and a fresh link; the old link is rotated out.
-    let mails = j.app.wait_for_mails(5 + 1 + 2).await;
+    let mails = j.app.deliver_mail(5 + 1 + 2).await;
     let to_jane = mails
         .iter()
         .find(|m| m.to == "jane@arua.example.org" && m.subject.starts_with("Changes requested"))
@@ -970,7 +970,7 @@ async fn the_next_campaign_starts_from_the_last_approved_update() {
 
     j.app.open_campaign("Next round", &["CLA-2025-0001"]).await;
     // 5 invitations, 1 confirmation, 2 approval notices, then the 2 new invitations.
-    let mails = j.app.wait_for_mails(5 + 1 + 2 + 2).await;
+    let mails = j.app.deliver_mail(5 + 1 + 2 + 2).await;
     let invitation = mails
         .iter()
         .rev()

@@ -328,7 +328,7 @@ async fn the_reports_updates_go_through_the_form_and_reach_the_right_un_exports(
     }
     let refs: Vec<&str> = reference.values().map(String::as_str).collect();
     app.open_campaign("Progress review 2025", &refs).await;
-    app.wait_for_outbox_idle().await;
+    app.run_mail().await;
     let mails = app.mailer.sent();
 
     let (reviewer, csrf) = app.sign_in("reviewer").await;

@@ -292,7 +292,7 @@ CLA-2025-0001,{XSS} services,{XSS} City,lrg,Uganda,UG,sub_saharan_africa,Africa/
     let app = spawn_app().await;
     app.seed_register(&register).await;
     app.open_campaign("Round <script>", &[]).await;
-    let mails = app.wait_for_mails(1).await;
+    let mails = app.deliver_mail(1).await;
     let (officer, path) = app.open_link(&crate::helpers::link_token(&mails[0])).await;
     let (_, html) = app.get_with(&path, &officer).await;
     let (csrf, version) = form_tokens(&html);

@@ -129,7 +129,7 @@ async fn a_full_cycle_through_http_submit_changes_resubmit_approve_publish() {
         .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(j.request_state(&path).await, "changes_requested");
-    let mails = j.app.wait_for_mails(5 + 1 + 2).await;
+    let mails = j.app.deliver_mail(5 + 1 + 2).await;
     let to_jane = mails
         .iter()
         .rev()

@@ -105,6 +105,14 @@ async fn campaigns_requests_revisions_and_exports_over_the_api() {
         (detail["state"].as_str(), detail["revisions"].as_i64()),
         (Some("submitted"), Some(1))
     );
+    // The whole shape a client reads, ids and instants redacted.
+    insta::assert_json_snapshot!("request_detail", detail, {
+        ".id" => "[id]",
+        ".campaign_id" => "[id]",
+        ".last_activity" => "[instant]",
+        ".last_mail_at" => "[instant]",
+        ".submitted_at" => "[instant]",
+    });
     let revisions: serde_json::Value = get(&j.app, &format!("/api/v1/requests/{id}/revisions"), &token)
         .await
         .json()
