@@ -1,7 +1,6 @@
 //! Campaign pages: the list, opening one, adding pledges, and the progress dashboard.
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -10,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
 use super::AppState;
-use super::staff::Staff;
+use super::staff::{SignedIn, StaffForm, need};
 use crate::domain::access::{Permission, allows};
 use crate::domain::dashboard::{self, COLUMNS, Dimension, ListQuery, SORT_KEYS};
 use crate::domain::request::{CampaignState, RequestState};
@@ -111,11 +110,10 @@ async fn campaigns_response(
 }
 
 /// `GET /review/campaigns`
-pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
-    let access = match staff.require(Permission::View) {
-        Ok(a) => a,
-        Err(r) => return Ok(*r),
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    SignedIn { access, .. }: SignedIn<need::View>,
+) -> Result<Response, AppError> {
     let form = CampaignForm {
         name: String::new(),
         deadline: String::new(),
@@ -127,8 +125,10 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Respons
 
 /// `POST /review/campaigns` (admin): `name`, `deadline`, `scope` = all | chosen, `pledge`…
 /// A refused form comes back with what was typed and the reason (422).
-pub async fn open(State(state): State<AppState>, staff: Staff, body: Bytes) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Administer, body);
+pub async fn open(
+    State(state): State<AppState>,
+    form: StaffForm<need::Administer>,
+) -> Result<Response, AppError> {
     let all_pledges = form.get("scope") != "chosen";
     let chosen = form.all("pledge");
     let defaults = state.settings.reminders.policy_settings();
@@ -201,11 +201,9 @@ fn capitalise(s: &str) -> String {
 /// `POST /review/campaigns/{id}/pledges` (admin): `pledge`… join the open campaign.
 pub async fn add(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Administer, body);
     let spec = IssueSpec {
         base_url: &state.settings.server.base_url,
         grace_days: state.settings.links.grace_days,
@@ -250,14 +248,10 @@ const PAGE_SIZE: usize = 100;
 /// `GET /review/campaigns/{id}`: the progress dashboard.
 pub async fn dashboard_page(
     State(state): State<AppState>,
-    staff: Staff,
+    SignedIn { access, .. }: SignedIn<need::View>,
     Path(id): Path<i32>,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
-    let access = match staff.require(Permission::View) {
-        Ok(a) => a,
-        Err(r) => return Ok(*r),
-    };
     let campaign = campaign::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -1,11 +1,9 @@
 //! Interviews from the review page, and the page that lists the ones still open.
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::staff::Staff;
-use crate::domain::access::Permission;
+use super::staff::{SignedIn, StaffForm, need};
 use crate::domain::interview::{InterviewEvent, ScheduleForm, parse_schedule};
 use crate::error::AppError;
 use crate::store::interviews;
@@ -19,11 +17,9 @@ fn back_to(request_id: i32, done: &str) -> Response {
 /// `POST /review/requests/{id}/interviews`: ask for an interview about this update.
 pub async fn request(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     interviews::request_interview(&state.db, id, form.staff_id(), state.clock.now()).await?;
     Ok(back_to(id, "interview_requested"))
 }
@@ -32,11 +28,9 @@ pub async fn request(
 /// interviewer, meeting_link. Emails the officers an invitation with an .ics file.
 pub async fn schedule(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     let parsed = parse_schedule(&ScheduleForm {
         date: form.get("date"),
         time: form.get("time"),
@@ -75,11 +69,9 @@ pub async fn schedule(
 /// `POST /review/interviews/{id}/cancel`: a scheduled interview's officers get METHOD:CANCEL.
 pub async fn cancel(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     let request_id = interviews::cancel(
         &state.db,
         id,
@@ -93,12 +85,10 @@ pub async fn cancel(
 
 async fn outcome(
     state: AppState,
-    staff: Staff,
     id: i32,
-    body: Bytes,
+    form: StaffForm<need::Review>,
     event: InterviewEvent,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     let request_id = interviews::record_outcome(
         &state.db,
         id,
@@ -114,39 +104,35 @@ async fn outcome(
 /// `POST /review/interviews/{id}/held` with `notes`.
 pub async fn held(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    outcome(state, staff, id, body, InterviewEvent::Hold).await
+    outcome(state, id, form, InterviewEvent::Hold).await
 }
 
 /// `POST /review/interviews/{id}/validated`: the facts are confirmed.
 pub async fn validated(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    outcome(state, staff, id, body, InterviewEvent::Validate).await
+    outcome(state, id, form, InterviewEvent::Validate).await
 }
 
 /// `POST /review/interviews/{id}/no-show`.
 pub async fn no_show(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    outcome(state, staff, id, body, InterviewEvent::NoShow).await
+    outcome(state, id, form, InterviewEvent::NoShow).await
 }
 
 /// `GET /review/interviews`: overdue, upcoming, to schedule, waiting for validation.
-pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
-    let access = match staff.require(Permission::View) {
-        Ok(a) => a,
-        Err(r) => return Ok(*r),
-    };
+pub async fn page(
+    State(state): State<AppState>,
+    SignedIn { access, .. }: SignedIn<need::View>,
+) -> Result<Response, AppError> {
     let lines = interviews::unfinished(&state.db).await?;
     Ok(Html(views::interviews_page(
         &access.user.email,

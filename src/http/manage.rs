@@ -1,14 +1,12 @@
 //! Looking after one request from its review page: assignment, comments, deadline, links
 //! and officer contacts.
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 
 use super::AppState;
 use super::review::answer;
-use super::staff::Staff;
-use crate::domain::access::Permission;
+use super::staff::{StaffForm, need};
 use crate::domain::register::ContactRecord;
 use crate::error::AppError;
 use crate::store::campaign::IssueSpec;
@@ -30,11 +28,9 @@ fn issue_spec(state: &AppState, staff_id: Option<i32>) -> IssueSpec<'_> {
 /// `POST /review/requests/{id}/assign` with `reviewer` (a staff id, or empty to unassign).
 pub async fn assign(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     let reviewer = match form.get("reviewer") {
         "" => None,
         v => Some(
@@ -49,11 +45,9 @@ pub async fn assign(
 /// `POST /review/requests/{id}/comment` with `text`.
 pub async fn comment(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     let result = manage::comment(
         &state.db,
         id,
@@ -76,11 +70,9 @@ pub async fn comment(
 /// `POST /review/requests/{id}/deadline` with `deadline` (YYYY-MM-DD), admin only.
 pub async fn extend_deadline(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Administer, body);
     let raw = form.get("deadline");
     let Ok(deadline) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
         let message = format!("deadline `{raw}` is not a date like 2027-02-15");
@@ -109,11 +101,9 @@ pub async fn extend_deadline(
 /// `POST /review/requests/{id}/contacts/{contact}/resend`: a fresh link, the old one revoked.
 pub async fn resend_link(
     State(state): State<AppState>,
-    staff: Staff,
     Path((id, contact)): Path<(i32, i32)>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     let spec = issue_spec(&state, form.staff_id());
     manage::resend_link(&state.db, id, contact, &spec, state.clock.now()).await?;
     Ok(back_to(id, "resent", "officers"))
@@ -122,11 +112,9 @@ pub async fn resend_link(
 /// `POST /review/requests/{id}/contacts/{contact}/revoke`: the contact's links stop working.
 pub async fn revoke_links(
     State(state): State<AppState>,
-    staff: Staff,
     Path((id, contact)): Path<(i32, i32)>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     manage::revoke_links(&state.db, id, contact, form.staff_id(), state.clock.now()).await?;
     Ok(back_to(id, "revoked", "officers"))
 }
@@ -134,11 +122,9 @@ pub async fn revoke_links(
 /// `POST /review/requests/{id}/contacts` with `name`, `email`, `locale`, `role` (admin).
 pub async fn add_contact(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Administer, body);
     let spec = issue_spec(&state, form.staff_id());
     let new = match ContactRecord::parse(
         form.get("name"),
@@ -164,11 +150,9 @@ pub async fn add_contact(
 /// `POST /review/requests/{id}/contacts/{contact}/deactivate` (admin).
 pub async fn deactivate_contact(
     State(state): State<AppState>,
-    staff: Staff,
     Path((id, contact)): Path<(i32, i32)>,
-    body: Bytes,
+    form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Administer, body);
     manage::deactivate_contact(&state.db, id, contact, form.staff_id(), state.clock.now()).await?;
     Ok(back_to(id, "contact_deactivated", "officers"))
 }

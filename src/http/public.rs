@@ -7,9 +7,8 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::stream;
 use serde::Deserialize;
 
-use super::staff::Staff;
+use super::staff::{SignedIn, need};
 use super::{AppState, PageLocale};
-use crate::domain::access::Permission;
 use crate::domain::export::Target;
 use crate::domain::request::RequestState;
 use crate::error::AppError;
@@ -80,13 +79,10 @@ pub struct ExportQuery {
 /// `GET /review/exports/updates.csv|updates.xlsx|updates.json?target=all|gcr|gcm`, streamed.
 pub async fn export(
     State(state): State<AppState>,
-    staff: Staff,
+    _staff: SignedIn<need::View>,
     Path(file): Path<String>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    if let Err(page) = staff.require(Permission::View) {
-        return Ok(*page);
-    }
     export_response(
         &state,
         &file,

@@ -1,14 +1,13 @@
 //! The secretariat's review: the queue, one update with its findings and diffs, and the
 //! actions on it. Every action checks the role, the CSRF token and the state machine.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 
 use super::AppState;
-use super::staff::Staff;
+use super::staff::{SignedIn, StaffForm, need};
 use crate::domain::access::{Permission, allows};
 use crate::domain::answers::find_field;
 use crate::domain::diff::diff;
@@ -30,13 +29,9 @@ pub struct QueueQuery {
 /// `GET /review`: submitted updates first, oldest first, with who reviews each.
 pub async fn queue(
     State(state): State<AppState>,
-    staff: Staff,
+    SignedIn { access, .. }: SignedIn<need::View>,
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
-    let access = match staff.require(Permission::View) {
-        Ok(a) => a,
-        Err(r) => return Ok(*r),
-    };
     let mine = query.mine.as_deref() == Some("1");
     let reviewers: std::collections::HashMap<i32, String> = crate::store::manage::reviewers(&state.db)
         .await?
@@ -81,14 +76,10 @@ pub struct RequestQuery {
 
 pub async fn request_page(
     State(state): State<AppState>,
-    staff: Staff,
+    SignedIn { access, .. }: SignedIn<need::View>,
     Path(id): Path<i32>,
     Query(query): Query<RequestQuery>,
 ) -> Result<Response, AppError> {
-    let access = match staff.require(Permission::View) {
-        Ok(a) => a,
-        Err(r) => return Ok(*r),
-    };
     render_request_page(&state, &access, id, query.done.as_deref(), None).await
 }
 
@@ -223,7 +214,7 @@ pub async fn render_request_page(
 }
 
 /// The request state the page showed when the form was sent (`_seen`), if the form says.
-fn seen_state(form: &super::staff::StaffForm) -> Option<RequestState> {
+fn seen_state<N: need::Need>(form: &StaffForm<N>) -> Option<RequestState> {
     RequestState::parse(form.get("_seen"))
 }
 
@@ -239,11 +230,9 @@ fn transition_error(e: SaveError) -> AppError {
 /// comment) and `message.N`, N = 1, 2, 3…
 pub async fn request_changes(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Review, body);
     let value = |k: String| form.get(&k).to_string();
     let mut items = Vec::new();
     for n in 1..=20 {
@@ -287,9 +276,9 @@ pub async fn request_changes(
 
 /// Answers a refused request-page form: the page again, the reason beside the form, what was
 /// typed still in it.
-pub async fn refuse(
+pub async fn refuse<N: need::Need>(
     state: &AppState,
-    form: &super::staff::StaffForm,
+    form: &StaffForm<N>,
     request_id: i32,
     which: &str,
     message: impl Into<String>,
@@ -300,9 +289,9 @@ pub async fn refuse(
 
 /// Answers a request-page action: `done` when it worked; a form the store found invalid comes
 /// back with the reason beside it (422); any other error as it is.
-pub async fn answer(
+pub async fn answer<N: need::Need>(
     state: &AppState,
-    form: &super::staff::StaffForm,
+    form: &StaffForm<N>,
     request_id: i32,
     which: &str,
     result: Result<(), crate::store::ActionError>,
@@ -317,7 +306,7 @@ pub async fn answer(
     }
 }
 
-/// The state changes a button makes, with the role each needs.
+/// The state changes a button makes; each route's form type says the role it needs.
 #[derive(Clone, Copy)]
 enum Action {
     Approve,
@@ -325,19 +314,12 @@ enum Action {
     Withdraw,
 }
 
-async fn act(
+async fn act<N: need::Need>(
     state: AppState,
-    staff: Staff,
     id: i32,
-    body: Bytes,
+    form: StaffForm<N>,
     action: Action,
 ) -> Result<Response, AppError> {
-    let permission = match action {
-        Action::Approve => Permission::Review,
-        Action::Publish => Permission::Publish,
-        Action::Withdraw => Permission::Administer,
-    };
-    let form = crate::staff_form!(staff, permission, body);
     let (staff_id, now, seen) = (form.staff_id(), state.clock.now(), seen_state(&form));
     let done = match action {
         Action::Approve => review::approve(&state.db, id, staff_id, seen, now)
@@ -372,40 +354,36 @@ async fn act(
 
 pub async fn approve(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    act(state, staff, id, body, Action::Approve).await
+    act(state, id, form, Action::Approve).await
 }
 
 pub async fn publish(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Publish>,
 ) -> Result<Response, AppError> {
-    act(state, staff, id, body, Action::Publish).await
+    act(state, id, form, Action::Publish).await
 }
 
 pub async fn withdraw(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    act(state, staff, id, body, Action::Withdraw).await
+    act(state, id, form, Action::Withdraw).await
 }
 
 /// `GET /review/outbox`: failed, pending and recently sent mail, with the error and a retry.
-pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+pub async fn outbox_page(
+    State(state): State<AppState>,
+    SignedIn { access, .. }: SignedIn<need::View>,
+) -> Result<Response, AppError> {
     use crate::domain::delivery::MailState;
     use crate::entities::outbox_mail;
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
-    let access = match staff.require(Permission::View) {
-        Ok(a) => a,
-        Err(r) => return Ok(*r),
-    };
     let role = access.user.staff_role();
     let can_retry = allows(role, Permission::Administer);
     let mut groups = Vec::new();
@@ -457,11 +435,9 @@ pub async fn outbox_page(State(state): State<AppState>, staff: Staff) -> Result<
 /// `POST /review/outbox/{id}/retry` (admin): a failed mail goes back into the queue.
 pub async fn retry_mail(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i32>,
-    body: Bytes,
+    form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    let form = crate::staff_form!(staff, Permission::Administer, body);
     crate::store::outbox::retry_failed(&state.db, id, form.access.user.id, state.clock.now()).await?;
     Ok(Redirect::to("/review/outbox").into_response())
 }

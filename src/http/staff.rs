@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::extract::cookie;
 use super::{AppState, form_body};
-use crate::domain::access::{Permission, allows};
+use crate::domain::access::allows;
 use crate::error::AppError;
 use crate::store::staff::{self, StaffAccess};
 use crate::views::staff as views;
@@ -43,27 +43,60 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-impl Staff {
-    /// The staff member if their role allows `permission`; otherwise the answer to give:
-    /// the sign-in page for nobody, a "not allowed" page for a role that falls short.
-    pub fn require(self, permission: Permission) -> Result<StaffAccess, Box<Response>> {
-        let Some(access) = self.0 else {
-            return Err(Box::new(Redirect::to("/login").into_response()));
+/// What a route needs of the staff member's role, as a type, so a handler's signature says
+/// who may call it: `SignedIn<need::Review>`, `StaffForm<need::Administer>`.
+pub mod need {
+    use crate::domain::access::Permission;
+
+    pub trait Need: Send + Sync + 'static {
+        const PERMISSION: Permission;
+    }
+
+    macro_rules! needs {
+        ($($name:ident),+) => {$(
+            pub struct $name;
+            impl Need for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )+};
+    }
+
+    needs!(View, Review, Publish, Administer);
+}
+
+/// A signed-in staff member whose role allows `N`. Rejected with the sign-in page for
+/// nobody and a "not allowed" page for a role that falls short.
+pub struct SignedIn<N: need::Need> {
+    pub access: StaffAccess,
+    _need: std::marker::PhantomData<N>,
+}
+
+impl<N: need::Need> FromRequestParts<AppState> for SignedIn<N> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Staff(signed_in) = Staff::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Some(access) = signed_in else {
+            return Err(Redirect::to("/login").into_response());
         };
         let role = access.user.staff_role();
-        if allows(role, permission) {
-            Ok(access)
-        } else {
+        if !allows(role, N::PERMISSION) {
             let message = format!(
                 "Your role ({role}) does not allow this. Ask an administrator of the secretariat if you need it."
             );
-            Err(Box::new(AppError::forbidden(message).into_response()))
+            return Err(AppError::forbidden(message).into_response());
         }
+        Ok(SignedIn {
+            access,
+            _need: std::marker::PhantomData,
+        })
     }
 }
 
 /// Checks the `_csrf` field of a staff form against the session.
-pub fn check_csrf(
+fn check_csrf(
     access: &StaffAccess,
     grouped: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> Result<(), AppError> {
@@ -81,31 +114,37 @@ pub fn check_csrf(
     }
 }
 
-/// A staff form that passed the role and CSRF checks: who sent it, and its fields.
-pub struct StaffForm {
+/// A staff form that passed the role check for `N` and the CSRF check: who sent it, and its
+/// fields. It reads the body, so it is a handler's last argument.
+pub struct StaffForm<N: need::Need = need::View> {
     pub access: StaffAccess,
     pub fields: std::collections::BTreeMap<String, Vec<String>>,
+    _need: std::marker::PhantomData<N>,
 }
 
-impl StaffForm {
-    /// Reads a staff form: the role, the CSRF token, the fields. The inner Err is the page
-    /// to answer instead (sign in, or not allowed).
-    pub fn read(
-        staff: Staff,
-        permission: Permission,
-        body: &[u8],
-    ) -> Result<Result<StaffForm, Response>, AppError> {
-        let access = match staff.require(permission) {
-            Ok(a) => a,
-            Err(r) => return Ok(Err(*r)),
-        };
-        let fields = form_body::group(
-            form_body::parse(body).map_err(|f| AppError::bad_request(format!("{f} is not valid UTF-8")))?,
-        );
-        check_csrf(&access, &fields)?;
-        Ok(Ok(StaffForm { access, fields }))
-    }
+impl<N: need::Need> axum::extract::FromRequest<AppState> for StaffForm<N> {
+    type Rejection = Response;
 
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let SignedIn { access, .. } = SignedIn::<N>::from_request_parts(&mut parts, state).await?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let fields = form_body::parse(&body)
+            .map(form_body::group)
+            .map_err(|f| AppError::bad_request(format!("{f} is not valid UTF-8")).into_response())?;
+        check_csrf(&access, &fields).map_err(IntoResponse::into_response)?;
+        Ok(StaffForm {
+            access,
+            fields,
+            _need: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<N: need::Need> StaffForm<N> {
     /// The last value sent for `name`, trimmed; empty when absent.
     pub fn get(&self, name: &str) -> &str {
         self.fields
@@ -140,17 +179,6 @@ impl StaffForm {
     pub fn staff_id(&self) -> Option<i32> {
         Some(self.access.user.id)
     }
-}
-
-/// Unwraps `StaffForm::read`: the form, or returns the page to answer instead.
-#[macro_export]
-macro_rules! staff_form {
-    ($staff:expr, $permission:expr, $body:expr) => {
-        match $crate::http::staff::StaffForm::read($staff, $permission, &$body)? {
-            Ok(form) => form,
-            Err(page) => return Ok(page),
-        }
-    };
 }
 
 fn login_page(status: StatusCode, error: Option<&str>, email: &str) -> Response {
@@ -262,14 +290,8 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| password_auth::generate_hash(crate::tokens::new_token()))
 }
 
-pub async fn logout(State(state): State<AppState>, staff: Staff, body: Bytes) -> Result<Response, AppError> {
-    let access = match staff.require(Permission::View) {
-        Ok(a) => a,
-        Err(response) => return Ok(*response),
-    };
-    let grouped = form_body::group(form_body::parse(&body).unwrap_or_default());
-    check_csrf(&access, &grouped)?;
-    staff::close_session(&state.db, access.session_id).await?;
+pub async fn logout(State(state): State<AppState>, form: StaffForm) -> Result<Response, AppError> {
+    staff::close_session(&state.db, form.access.session_id).await?;
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
