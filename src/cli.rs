@@ -352,7 +352,7 @@ async fn campaign_open(
             println!("`pledgeflow serve` delivers the invitations.");
             Ok(ExitCode::SUCCESS)
         }
-        Err(store::campaign::CampaignError::Invalid(message)) => {
+        Err(store::ActionError::Invalid(message) | store::ActionError::NotFound(message)) => {
             eprintln!("error: {message}; nothing was created");
             Ok(ExitCode::FAILURE)
         }

@@ -116,11 +116,17 @@ impl From<crate::store::ActionError> for AppError {
     fn from(err: crate::store::ActionError) -> AppError {
         use crate::store::ActionError as E;
         match err {
-            E::Refused(m) => AppError::conflict(m),
+            E::Refused(m) | E::Conflict(m) => AppError::conflict(m),
             E::Invalid(m) => AppError::unprocessable(m),
             E::NotFound(m) => AppError::not_found(m),
             E::Db(e) => e.into(),
         }
+    }
+}
+
+impl From<crate::store::drafts::SaveError> for AppError {
+    fn from(err: crate::store::drafts::SaveError) -> AppError {
+        crate::store::ActionError::from(err).into()
     }
 }
 

@@ -16,7 +16,7 @@ use crate::domain::request::{CampaignState, RequestState};
 use crate::entities::{campaign, organization, pledge};
 use crate::error::AppError;
 use crate::store::ActionError;
-use crate::store::campaign::{CampaignError, IssueSpec, OpenCampaign, add_pledges, open_campaign};
+use crate::store::campaign::{IssueSpec, OpenCampaign, add_pledges, open_campaign};
 use crate::views::staff::{self as views, CampaignForm, CampaignLine, PledgeChoice};
 
 /// Active pledges, for the "which pledges" choices; with `not_in`, only those that campaign
@@ -179,10 +179,10 @@ pub async fn open(
             opened.moved.len()
         ))
         .into_response()),
-        Err(CampaignError::Invalid(message) | CampaignError::NotFound(message)) => {
+        Err(ActionError::Invalid(message) | ActionError::NotFound(message)) => {
             refuse(capitalise(&message)).await
         }
-        Err(CampaignError::Db(e)) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -210,13 +210,7 @@ pub async fn add(
         staff_id: form.staff_id(),
         move_open: form.get("move_open") == "on",
     };
-    let added = add_pledges(&state.db, id, &form.all("pledge"), &spec, state.clock.now())
-        .await
-        .map_err(|e| match e {
-            CampaignError::Invalid(m) => ActionError::Invalid(m),
-            CampaignError::NotFound(m) => ActionError::NotFound(m),
-            CampaignError::Db(e) => ActionError::Db(e),
-        })?;
+    let added = add_pledges(&state.db, id, &form.all("pledge"), &spec, state.clock.now()).await?;
     Ok(Redirect::to(&format!(
         "/review/campaigns/{id}?done=added&requests={}&invited={}&left_out={}&moved={}",
         added.requests,

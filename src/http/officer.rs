@@ -390,14 +390,7 @@ pub async fn post_update(
                 current.version,
             ));
         }
-        Err(SaveError::NotAllowed(e)) => return Err(AppError::conflict(e.to_string()).in_locale(locale)),
-        Err(SaveError::UnknownVersion(v)) => {
-            return Err(AppError::bad_request(format!(
-                "version {v} of this draft does not exist; reload the page"
-            ))
-            .in_locale(locale));
-        }
-        Err(SaveError::Db(e)) => return Err(AppError::from(e).in_locale(locale)),
+        Err(other) => return Err(AppError::from(other).in_locale(locale)),
     };
     if !submitting {
         // "Add another" saves, then opens the group's new blank row.
@@ -473,11 +466,7 @@ async fn submit(
     };
     drafts::submit(&state.db, &submission, state.clock.now())
         .await
-        .map_err(|e| match e {
-            SaveError::NotAllowed(e) => AppError::conflict(e.to_string()).in_locale(locale),
-            SaveError::Db(e) => AppError::from(e).in_locale(locale),
-            other => AppError::internal(other),
-        })
+        .map_err(|e| AppError::from(e).in_locale(locale))
 }
 
 /// The autosave body: `{"version": 3, "answers": {"results_summary": "…", "sdgs": ["1","4"]}}`.
@@ -620,17 +609,7 @@ pub async fn autosave(
                 serde_json::json!({ "version": current.version, "conflicts": list }),
             ))
         }
-        Err(SaveError::NotAllowed(e)) => Ok(json_error(
-            StatusCode::CONFLICT,
-            e.to_string(),
-            serde_json::json!({}),
-        )),
-        Err(SaveError::UnknownVersion(v)) => Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            format!("version {v} of this draft does not exist"),
-            serde_json::json!({}),
-        )),
-        Err(SaveError::Db(e)) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domain::request::{RequestEvent, RequestState};
 use crate::domain::requirements::Finding;
 use crate::entities::update_request;
 use crate::error::AppError;
-use crate::store::drafts::{self, SaveError};
+use crate::store::drafts;
 use crate::store::requests::request_context;
 use crate::store::review::{self, ChangeItem};
 use crate::views::staff::{self as views, QueueLine, Refused, RequestView};
@@ -218,14 +218,6 @@ fn seen_state<N: need::Need>(form: &StaffForm<N>) -> Option<RequestState> {
     RequestState::parse(form.get("_seen"))
 }
 
-fn transition_error(e: SaveError) -> AppError {
-    match e {
-        SaveError::NotAllowed(e) => AppError::conflict(e.to_string()),
-        SaveError::Db(e) => e.into(),
-        other => AppError::internal(other),
-    }
-}
-
 /// `POST /review/requests/{id}/changes`: `field.N` (a form field, or empty for a general
 /// comment) and `message.N`, N = 1, 2, 3…
 pub async fn request_changes(
@@ -269,8 +261,7 @@ pub async fn request_changes(
         settings.links.grace_days,
         state.clock.now(),
     )
-    .await
-    .map_err(transition_error)?;
+    .await?;
     Ok(Redirect::to(&format!("/review/requests/{id}?done=changes")).into_response())
 }
 
@@ -347,8 +338,7 @@ async fn act<N: need::Need>(
         )
         .await
         .map(|_| "withdrawal"),
-    }
-    .map_err(transition_error)?;
+    }?;
     Ok(Redirect::to(&format!("/review/requests/{id}?done={done}")).into_response())
 }
 

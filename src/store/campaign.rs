@@ -7,6 +7,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder,
 };
 
+use super::ActionError;
 use super::audit::{self, Actor};
 use super::outbox::{self, NewMail};
 use crate::domain::delivery::MailKind;
@@ -46,16 +47,6 @@ pub struct CampaignOpened {
     pub moved: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CampaignError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
 /// Links stay valid through the deadline plus the grace period, to the end of that day in the
 /// westernmost time zone (UTC−12, i.e. noon UTC the day after).
 pub fn link_expiry(deadline: NaiveDate, grace_days: i64) -> DateTime<Utc> {
@@ -67,15 +58,15 @@ pub async fn open_campaign(
     db: &DatabaseConnection,
     spec: &OpenCampaign<'_>,
     now: DateTime<Utc>,
-) -> Result<CampaignOpened, CampaignError> {
+) -> Result<CampaignOpened, ActionError> {
     let name = spec.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(CampaignError::Invalid(
+        return Err(ActionError::Invalid(
             "the campaign name must have 1 to 200 characters".into(),
         ));
     }
     if spec.deadline < now.date_naive() {
-        return Err(CampaignError::Invalid(format!(
+        return Err(ActionError::Invalid(format!(
             "the deadline {} is in the past",
             spec.deadline
         )));
@@ -86,16 +77,16 @@ pub async fn open_campaign(
         .await?
         > 0
     {
-        return Err(CampaignError::Invalid(format!(
+        return Err(ActionError::Invalid(format!(
             "a campaign named `{name}` already exists"
         )));
     }
     spec.policy
         .policy()
-        .map_err(|e| CampaignError::Invalid(format!("reminder policy: {e}")))?;
+        .map_err(|e| ActionError::Invalid(format!("reminder policy: {e}")))?;
     let pledges = active_pledges(db, spec.pledge_refs).await?;
     if pledges.is_empty() {
-        return Err(CampaignError::Invalid(
+        return Err(ActionError::Invalid(
             "the register has no active pledge to ask for an update".into(),
         ));
     }
@@ -345,17 +336,17 @@ pub async fn add_pledges(
     pledge_refs: &[String],
     spec: &IssueSpec<'_>,
     now: DateTime<Utc>,
-) -> Result<CampaignOpened, CampaignError> {
+) -> Result<CampaignOpened, ActionError> {
     if pledge_refs.is_empty() {
-        return Err(CampaignError::Invalid("choose at least one pledge to add".into()));
+        return Err(ActionError::Invalid("choose at least one pledge to add".into()));
     }
     let campaign = campaign::Entity::find_by_id(campaign_id)
         .one(db)
         .await?
-        .ok_or_else(|| CampaignError::NotFound(format!("there is no campaign {campaign_id}")))?;
+        .ok_or_else(|| ActionError::NotFound(format!("there is no campaign {campaign_id}")))?;
     let campaign_state = CampaignState::from(campaign.state);
     if campaign_state != CampaignState::Open {
-        return Err(CampaignError::Invalid(format!(
+        return Err(ActionError::Invalid(format!(
             "the campaign `{}` is {campaign_state}; pledges are added to an open campaign",
             campaign.name
         )));
@@ -392,10 +383,7 @@ pub async fn add_pledges(
 }
 
 /// The active pledges with these references, or an error naming the unknown ones.
-async fn active_pledges(
-    db: &DatabaseConnection,
-    refs: &[String],
-) -> Result<Vec<pledge::Model>, CampaignError> {
+async fn active_pledges(db: &DatabaseConnection, refs: &[String]) -> Result<Vec<pledge::Model>, ActionError> {
     let mut query = pledge::Entity::find()
         .filter(pledge::Column::Status.eq("active"))
         .order_by_asc(pledge::Column::Reference);
@@ -409,7 +397,7 @@ async fn active_pledges(
         .filter(|r| !pledges.iter().any(|p| p.reference == *r))
         .collect();
     if !unknown.is_empty() {
-        return Err(CampaignError::Invalid(format!(
+        return Err(ActionError::Invalid(format!(
             "no active pledge with reference {}",
             unknown.join(", ")
         )));

@@ -43,6 +43,18 @@ pub enum SaveError {
     Db(#[from] DbErr),
 }
 
+impl From<SaveError> for super::ActionError {
+    fn from(err: SaveError) -> super::ActionError {
+        use super::ActionError as A;
+        match err {
+            SaveError::Conflict { .. } => A::Conflict(err.to_string()),
+            SaveError::UnknownVersion(_) => A::Conflict(format!("{err}; reload the page")),
+            SaveError::NotAllowed(refusal) => refusal.into(),
+            SaveError::Db(e) => A::Db(e),
+        }
+    }
+}
+
 fn parse_answers(json: &str) -> Result<Answers, DbErr> {
     serde_json::from_str(json).map_err(|e| DbErr::Json(format!("stored answers: {e}")))
 }

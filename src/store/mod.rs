@@ -29,18 +29,30 @@ use sea_orm::{
 
 use crate::config::DatabaseSettings;
 
-/// Why a staff action did not happen: refused by a rule (409), bad input (422), nothing
-/// there (404), or the database.
+/// Why a store action did not happen, the one error every action returns. The edges map it
+/// once: `AppError::from` for pages, and through it the API's JSON shape.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
+    /// A rule refuses it in the current state, with the reason (409).
     #[error("{0}")]
     Refused(String),
+    /// Someone else changed the same thing first (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The input is not acceptable, with what to fix (422).
     #[error("{0}")]
     Invalid(String),
+    /// Nothing there by that id (404).
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl From<crate::domain::request::TransitionError> for ActionError {
+    fn from(refusal: crate::domain::request::TransitionError) -> ActionError {
+        ActionError::Refused(refusal.to_string())
+    }
 }
 
 /// Opens the pool. SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout

@@ -5,9 +5,9 @@ use sea_orm::{
     NotSet, QueryFilter, QueryOrder,
 };
 
+use super::ActionError;
 use super::audit::{self, Actor};
 use super::campaign::link_expiry;
-use super::drafts::SaveError;
 use super::links;
 use super::outbox::{self, NewMail};
 use super::requests::request_context;
@@ -39,7 +39,7 @@ pub async fn request_changes(
     base_url: &str,
     grace_days: i64,
     now: DateTime<Utc>,
-) -> Result<(), SaveError> {
+) -> Result<(), ActionError> {
     let txn = super::write_txn(db).await?;
     let request = super::lock_request(&txn, request_id).await?;
     let state = request.request_state();
@@ -148,7 +148,7 @@ pub async fn approve(
     staff_id: Option<i32>,
     seen: Option<RequestState>,
     now: DateTime<Utc>,
-) -> Result<(), SaveError> {
+) -> Result<(), ActionError> {
     let txn = super::write_txn(db).await?;
     // Locked before anything is read: the revision and interviews below are the ones approved.
     super::lock_request(&txn, request_id).await?;
@@ -280,7 +280,7 @@ pub async fn staff_transition(
     action: &str,
     staff_id: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<RequestState, SaveError> {
+) -> Result<RequestState, ActionError> {
     let txn = super::write_txn(db).await?;
     let request = transition_in(&txn, request_id, seen, event, action, staff_id, now).await?;
     txn.commit().await?;
@@ -296,7 +296,7 @@ async fn transition_in(
     action: &str,
     staff_id: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<update_request::Model, SaveError> {
+) -> Result<update_request::Model, ActionError> {
     let request = super::lock_request(txn, request_id).await?;
     let state = request.request_state();
     let next = transition_seen(state, seen, event)?;

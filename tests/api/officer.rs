@@ -379,6 +379,24 @@ async fn autosave_keeps_versions_and_merges_edits_to_different_fields() {
         html.contains("Jane&#39;s results") && html.contains("Joe&#39;s lesson"),
         "both edits kept"
     );
+    // A version that never existed: the same JSON error shape as every other refusal.
+    let (status, body) = j
+        .app
+        .post_json(
+            &draft,
+            &joe,
+            &joe_csrf,
+            &json!({"version": 999, "answers": {"lessons_learned": "Lost?"}}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reload the page"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
