@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::answers::{Answers, MAX_ROWS};
 use super::pledge::CompactScope;
-use super::request::RequestState;
+use super::request::{RequestState, local_date};
 
 /// The columns of the progress tables. `Overdue` overlaps the states the officer owes.
 pub const COLUMNS: [&str; 8] = [
@@ -33,6 +33,8 @@ pub struct DashboardRow {
     pub locale: String,
     pub state: RequestState,
     pub deadline: NaiveDate,
+    /// The organization's time zone: its date decides whether the request is overdue.
+    pub timezone: chrono_tz::Tz,
     pub reviewer: Option<String>,
     pub last_activity: Option<DateTime<Utc>>,
     /// (kind, sent at) of the last mail that went out about the request.
@@ -45,8 +47,9 @@ pub struct DashboardRow {
 }
 
 impl DashboardRow {
-    pub fn is_overdue(&self, today: NaiveDate) -> bool {
-        self.state.is_overdue(self.deadline, today)
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.state
+            .is_overdue(self.deadline, local_date(now, self.timezone))
     }
 }
 
@@ -135,21 +138,22 @@ impl Dimension {
     }
 }
 
-pub fn overall(rows: &[DashboardRow], today: NaiveDate) -> Tally {
+pub fn overall(rows: &[DashboardRow], now: DateTime<Utc>) -> Tally {
     let mut tally = Tally::default();
-    rows.iter().for_each(|r| tally.add(r.state, r.deadline, today));
+    rows.iter()
+        .for_each(|r| tally.add(r.state, r.deadline, local_date(now, r.timezone)));
     tally
 }
 
 /// Counts per value of one dimension, values in their natural order.
-pub fn breakdown(rows: &[DashboardRow], dimension: Dimension, today: NaiveDate) -> Vec<(String, Tally)> {
+pub fn breakdown(rows: &[DashboardRow], dimension: Dimension, now: DateTime<Utc>) -> Vec<(String, Tally)> {
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
     for row in rows {
         for value in dimension.values(row) {
             groups
                 .entry(value)
                 .or_default()
-                .add(row.state, row.deadline, today);
+                .add(row.state, row.deadline, local_date(now, row.timezone));
         }
     }
     groups.into_iter().collect()
@@ -178,7 +182,7 @@ pub const SORT_KEYS: [&str; 6] = [
     "mail",
 ];
 
-pub fn select(rows: &[DashboardRow], q: &ListQuery, today: NaiveDate) -> Vec<DashboardRow> {
+pub fn select(rows: &[DashboardRow], q: &ListQuery, now: DateTime<Utc>) -> Vec<DashboardRow> {
     let words: Vec<String> = q
         .search
         .as_deref()
@@ -190,7 +194,7 @@ pub fn select(rows: &[DashboardRow], q: &ListQuery, today: NaiveDate) -> Vec<Das
         .iter()
         .filter(|r| match q.state.as_deref() {
             None | Some("") => true,
-            Some("overdue") => r.is_overdue(today),
+            Some("overdue") => r.is_overdue(now),
             Some("unreachable") => r.unreachable,
             Some(s) => r.state.as_str() == s,
         })
@@ -312,6 +316,11 @@ mod tests {
             locale: "en".into(),
             state,
             deadline: NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+            timezone: if reference.ends_with('1') {
+                chrono_tz::Africa::Kampala
+            } else {
+                chrono_tz::America::Bogota
+            },
             reviewer: None,
             last_activity: None,
             last_mail: None,
@@ -323,7 +332,7 @@ mod tests {
 
     #[test]
     fn counts_and_breakdowns_add_up() {
-        let after_deadline = NaiveDate::from_ymd_opt(2027, 1, 20).unwrap();
+        let after_deadline = at("2027-01-20T12:00:00Z");
         let rows = vec![
             row("CLA-1", RequestState::Issued, "africa", &["1", "4"]),
             row("CLA-2", RequestState::Draft, "africa", &["4"]),
@@ -347,13 +356,32 @@ mod tests {
         let names: Vec<&str> = by_priority.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["none", "priority 1", "priority 4"]);
         assert_eq!(by_priority[2].1.total, 2);
-        let before = NaiveDate::from_ymd_opt(2027, 1, 10).unwrap();
+        let before = at("2027-01-10T12:00:00Z");
         assert_eq!(overall(&rows, before).get("overdue"), 0);
+    }
+
+    fn at(instant: &str) -> DateTime<Utc> {
+        instant.parse().unwrap()
+    }
+
+    /// The deadline ends at midnight where the officer works: at 02:00 UTC on the 16th it is
+    /// already the 16th in Kampala (05:00) but still the 15th in Bogotá (21:00).
+    #[test]
+    fn overdue_is_counted_by_the_organizations_own_date() {
+        let rows = vec![
+            row("CLA-1", RequestState::Draft, "africa", &[]),
+            row("CLA-2", RequestState::Draft, "americas", &[]),
+        ];
+        let night = at("2027-01-16T02:00:00Z");
+        assert!(rows[0].is_overdue(night), "Arua's day is over");
+        assert!(!rows[1].is_overdue(night), "Bogotá still has three hours");
+        assert_eq!(overall(&rows, night).overdue(), 1);
+        assert!(rows[1].is_overdue(at("2027-01-16T05:00:00Z")));
     }
 
     #[test]
     fn the_list_filters_searches_and_sorts() {
-        let today = NaiveDate::from_ymd_opt(2027, 1, 20).unwrap();
+        let today = at("2027-01-20T12:00:00Z");
         let rows = vec![
             row("CLA-1", RequestState::Issued, "africa", &[]),
             row("CLA-2", RequestState::Draft, "africa", &[]),

@@ -240,7 +240,7 @@ pub fn plan(
         if !request.state.awaits_officer() || !policy.in_window(request.timezone, now) {
             continue;
         }
-        let today = now.with_timezone(&request.timezone).date_naive();
+        let today = super::request::local_date(now, request.timezone);
         let (steps, anchor) = steps_for(policy, request);
         let mut due: Vec<&Step> = steps
             .iter()

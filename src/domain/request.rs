@@ -2,7 +2,15 @@
 //! decides whether a change of state may happen.
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+/// "Today" for a request: the organization's own date at `now`. A deadline ends at midnight
+/// where the officer works, so the overdue flags, the dashboard and the reminder planner all
+/// count days this way, never by the server's (UTC) date.
+pub fn local_date(now: DateTime<Utc>, zone: Tz) -> NaiveDate {
+    now.with_timezone(&zone).date_naive()
+}
 
 vocabulary!(
     /// A campaign (a round of update requests) is prepared, then open until it is closed;

@@ -178,7 +178,7 @@ pub struct CampaignOut {
 }
 
 async fn campaign_out(state: &AppState, c: campaign::Model) -> Result<CampaignOut, ApiError> {
-    let tally = crate::store::dashboard::tally(&state.db, &c, state.clock.now().date_naive()).await?;
+    let tally = crate::store::dashboard::tally(&state.db, &c, state.clock.now()).await?;
     Ok(CampaignOut {
         id: c.id,
         name: c.name,
@@ -260,7 +260,7 @@ pub struct RequestOut {
     pub unreachable: bool,
 }
 
-fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, today: NaiveDate) -> RequestOut {
+fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, now: DateTime<Utc>) -> RequestOut {
     RequestOut {
         id: r.request_id,
         campaign_id,
@@ -270,7 +270,7 @@ fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, today: NaiveDate) 
         region: r.region.clone(),
         compact_scope: r.scope.clone(),
         state: r.state.as_str().into(),
-        overdue: r.is_overdue(today),
+        overdue: r.is_overdue(now),
         deadline: r.deadline,
         reviewer: r.reviewer.clone(),
         last_activity: r.last_activity,
@@ -309,8 +309,8 @@ pub async fn list_requests(
     ApiQuery(filter): ApiQuery<RequestFilter>,
 ) -> Result<Json<Vec<RequestOut>>, ApiError> {
     let c = find_campaign(&state, id).await?;
-    let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(&state.db, &c, None, &state.reminder_policy, today).await?;
+    let now = state.clock.now();
+    let rows = crate::store::dashboard::rows(&state.db, &c, None, &state.reminder_policy, now).await?;
     let query = ListQuery {
         state: filter.state,
         region: filter.region,
@@ -320,9 +320,9 @@ pub async fn list_requests(
         descending: false,
     };
     Ok(Json(
-        dashboard::select(&rows, &query, today)
+        dashboard::select(&rows, &query, now)
             .iter()
-            .map(|r| request_out(id, r, today))
+            .map(|r| request_out(id, r, now))
             .collect(),
     ))
 }
@@ -368,8 +368,8 @@ pub async fn get_request(
 ) -> Result<Json<RequestDetail>, ApiError> {
     let request = find_request(&state, id).await?;
     let c = find_campaign(&state, request.campaign_id).await?;
-    let today = state.clock.now().date_naive();
-    let rows = crate::store::dashboard::rows(&state.db, &c, Some(id), &state.reminder_policy, today).await?;
+    let now = state.clock.now();
+    let rows = crate::store::dashboard::rows(&state.db, &c, Some(id), &state.reminder_policy, now).await?;
     let row = rows
         .iter()
         .find(|r| r.request_id == id)
@@ -388,7 +388,7 @@ pub async fn get_request(
         })
         .collect();
     Ok(Json(RequestDetail {
-        request: request_out(c.id, row, today),
+        request: request_out(c.id, row, now),
         revisions,
         interviews,
     }))

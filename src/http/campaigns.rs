@@ -68,10 +68,10 @@ async fn campaigns_response(
     checked: &[String],
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let today = state.clock.now().date_naive();
+    let now = state.clock.now();
     let mut lines = Vec::new();
     for c in crate::store::dashboard::campaigns(&state.db).await? {
-        let tally = crate::store::dashboard::tally(&state.db, &c, today).await?;
+        let tally = crate::store::dashboard::tally(&state.db, &c, now).await?;
         lines.push(CampaignLine {
             id: c.id,
             name: c.name,
@@ -250,16 +250,15 @@ pub async fn dashboard_page(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no campaign {id}")))?;
-    let today = state.clock.now().date_naive();
-    let rows =
-        crate::store::dashboard::rows(&state.db, &campaign, None, &state.reminder_policy, today).await?;
+    let now = state.clock.now();
+    let rows = crate::store::dashboard::rows(&state.db, &campaign, None, &state.reminder_policy, now).await?;
     let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
     let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
-    let totals = dashboard::overall(&rows, today);
+    let totals = dashboard::overall(&rows, now);
     let breakdowns = Dimension::ALL
         .into_iter()
         .map(|d| {
-            let mut groups = dashboard::breakdown(&rows, d, today);
+            let mut groups = dashboard::breakdown(&rows, d, now);
             if d == Dimension::Region {
                 for (value, _) in &mut groups {
                     *value = region_name(value);
@@ -294,7 +293,7 @@ pub async fn dashboard_page(
         sort: Some(sort.clone()),
         descending,
     };
-    let selected = dashboard::select(&rows, &list_query, today);
+    let selected = dashboard::select(&rows, &list_query, now);
     // A page of the list at a time: a campaign can hold thousands of requests.
     let pages = selected.len().div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
@@ -311,7 +310,7 @@ pub async fn dashboard_page(
             region: region_name(&r.region),
             scope: r.scope.clone(),
             state: r.state.as_str().into(),
-            overdue: r.is_overdue(today),
+            overdue: r.is_overdue(now),
             deadline: r.deadline.to_string(),
             reviewer: r.reviewer.clone().unwrap_or_default(),
             last_activity: r.last_activity.map(when).unwrap_or_default(),

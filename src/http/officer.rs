@@ -177,7 +177,7 @@ async fn findings(
         register_scope,
         previous: previous.as_ref(),
         attachments,
-        today: state.clock.now().date_naive(),
+        today: crate::domain::request::local_date(state.clock.now(), ctx.organization.zone()),
         locale,
     };
     Ok(evaluate(answers, &context))
@@ -435,7 +435,7 @@ async fn submit(
         .into_iter()
         .flat_map(|s| s.lines.into_iter().map(|l| (l.label, l.value)))
         .collect();
-    let today = state.clock.now().date_naive();
+    let today = crate::domain::request::local_date(state.clock.now(), ctx.organization.zone());
     let contact = &access.contact;
     let make_mail = |number: i32| {
         let rendered = confirmation(

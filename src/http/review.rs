@@ -191,7 +191,7 @@ pub async fn render_request_page(
         user: &access.user.email,
         csrf: &access.csrf_token,
         ctx: &ctx,
-        today: now.date_naive(),
+        today: crate::domain::request::local_date(now, ctx.organization.zone()),
         reviewers,
         revision: latest.map(|r| (r.number, r.submitted_at.format("%Y-%m-%d").to_string())),
         answers: answers.as_ref(),

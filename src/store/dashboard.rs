@@ -2,6 +2,8 @@
 //! (not one per request).
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -14,7 +16,7 @@ use crate::domain::delivery::MailKind;
 use crate::domain::pledge::CompactScope;
 use crate::domain::reminders::ReminderOutcome;
 use crate::domain::reminders::{OpenRequest, Policy, next_reminder};
-use crate::domain::request::{CampaignState, RequestState};
+use crate::domain::request::{CampaignState, RequestState, local_date};
 use crate::entities::{
     audit_event, campaign, change_request, contact, organization, outbox_mail, pledge, pledge_classification,
     reminder_log, revision, staff_user, update_request,
@@ -27,26 +29,55 @@ pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>
         .await
 }
 
-/// The campaign's counts by state, from the requests' states and deadlines alone (the list
-/// of campaigns and the API need no more than this).
+/// The campaign's counts by state, from the requests' states, deadlines and organizations'
+/// time zones alone (the list of campaigns and the API need no more than this).
 pub async fn tally(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
-    today: chrono::NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<crate::domain::dashboard::Tally, DbErr> {
-    let mut tally = crate::domain::dashboard::Tally::default();
-    for r in update_request::Entity::find()
+    let requests = update_request::Entity::find()
         .filter(update_request::Column::CampaignId.eq(campaign.id))
         .all(db)
-        .await?
-    {
+        .await?;
+    let zones = organization_zones(db, campaign.id).await?;
+    let mut tally = crate::domain::dashboard::Tally::default();
+    for r in requests {
+        let zone = zones.get(&r.pledge_id).copied().unwrap_or(chrono_tz::UTC);
         tally.add(
             r.request_state(),
             r.deadline_override.unwrap_or(campaign.deadline),
-            today,
+            local_date(now, zone),
         );
     }
     Ok(tally)
+}
+
+/// Pledge id → its organization's time zone, for the pledges of a campaign.
+async fn organization_zones(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+) -> Result<HashMap<i32, chrono_tz::Tz>, DbErr> {
+    let in_campaign = Query::select()
+        .column(update_request::Column::PledgeId)
+        .from(update_request::Entity)
+        .and_where(update_request::Column::CampaignId.eq(campaign_id))
+        .to_owned();
+    let pledges = pledge::Entity::find()
+        .filter(pledge::Column::Id.in_subquery(in_campaign))
+        .all(db)
+        .await?;
+    let zones: HashMap<i32, chrono_tz::Tz> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(pledges.iter().map(|p| p.organization_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.zone()))
+        .collect();
+    Ok(pledges
+        .into_iter()
+        .filter_map(|p| zones.get(&p.organization_id).map(|z| (p.id, *z)))
+        .collect())
 }
 
 /// Every request of the campaign (or only the request `only`), with what the dashboard shows
@@ -56,7 +87,7 @@ pub async fn rows(
     campaign: &campaign::Model,
     only: Option<i32>,
     default_policy: &Policy,
-    today: chrono::NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<Vec<DashboardRow>, DbErr> {
     let scope = || {
         let mut condition = Condition::all().add(update_request::Column::CampaignId.eq(campaign.id));
@@ -160,17 +191,15 @@ pub async fn rows(
             .or_default()
             .insert(log.step);
     }
-    let mut changes_on: HashMap<i32, chrono::NaiveDate> = HashMap::new();
+    let mut changes_on: HashMap<i32, DateTime<Utc>> = HashMap::new();
     for c in change_request::Entity::find()
         .filter(change_request::Column::UpdateRequestId.in_subquery(in_campaign(update_request::Column::Id)))
         .filter(change_request::Column::ResolvedInRevisionId.is_null())
         .all(db)
         .await?
     {
-        let day = changes_on
-            .entry(c.update_request_id)
-            .or_insert(c.created_at.date_naive());
-        *day = (*day).max(c.created_at.date_naive());
+        let at = changes_on.entry(c.update_request_id).or_insert(c.created_at);
+        *at = (*at).max(c.created_at);
     }
     let mut reachable: HashSet<i32> = HashSet::new();
     for c in contact::Entity::find()
@@ -191,17 +220,25 @@ pub async fn rows(
             let org = orgs.get(&p.organization_id)?;
             let state = r.request_state();
             let deadline = r.deadline_override.unwrap_or(campaign.deadline);
+            let zone = org.zone();
             let open = OpenRequest {
                 request_id: r.id,
                 state,
                 deadline,
-                changes_requested_on: changes_on.get(&r.id).copied(),
-                timezone: chrono_tz::UTC,
+                changes_requested_on: changes_on.get(&r.id).map(|at| local_date(*at, zone)),
+                timezone: zone,
                 recipients: vec![],
                 policy: None,
             };
             let next_reminder = (CampaignState::from(campaign.state) == CampaignState::Open)
-                .then(|| next_reminder(policy, &open, done_steps.get(&r.id).unwrap_or(&no_steps), today))
+                .then(|| {
+                    next_reminder(
+                        policy,
+                        &open,
+                        done_steps.get(&r.id).unwrap_or(&no_steps),
+                        local_date(now, zone),
+                    )
+                })
                 .flatten()
                 .map(|(day, step)| (day, step.escalate));
             Some(DashboardRow {
@@ -215,6 +252,7 @@ pub async fn rows(
                 locale: org.locale.clone(),
                 state,
                 deadline,
+                timezone: zone,
                 reviewer: r.assigned_reviewer_id.and_then(|id| staff.get(&id).cloned()),
                 last_activity: last_activity
                     .get(&r.id.to_string())

@@ -16,7 +16,7 @@ use super::outbox::{self, NewMail};
 use crate::domain::delivery::MailKind;
 use crate::domain::pledge::{ContactRole, Locale};
 use crate::domain::reminders::{OpenRequest, Policy, Recipient, ReminderOutcome, SentKey, plan};
-use crate::domain::request::RequestState;
+use crate::domain::request::{RequestState, local_date};
 use crate::entities::{
     campaign, change_request, contact, organization, pledge, reminder_log, update_request,
 };
@@ -110,7 +110,7 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
         let Some(org) = orgs.get(&p.organization_id) else {
             continue;
         };
-        let tz: chrono_tz::Tz = org.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let tz = org.zone();
         let deadline = r.deadline_override.unwrap_or(c.deadline);
         deadlines.insert(r.id, deadline);
         requests.push(OpenRequest {
@@ -118,7 +118,7 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
             request_id: r.id,
             state: r.request_state(),
             deadline,
-            changes_requested_on: changes_on.get(&r.id).map(|at| at.with_timezone(&tz).date_naive()),
+            changes_requested_on: changes_on.get(&r.id).map(|at| local_date(*at, tz)),
             timezone: tz,
             recipients: contacts
                 .values()
