@@ -239,7 +239,9 @@ pub fn parse_email(s: &str) -> Result<String, String> {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-        });
+        })
+        // What sends the mail must accept it too: lettre's own parser has the last word.
+        && s.parse::<lettre::Address>().is_ok();
     if valid {
         Ok(s.to_ascii_lowercase())
     } else {
@@ -356,6 +358,9 @@ mod tests {
             "a b@example.org",
             "a@@example.org",
             "@example.org",
+            // Pass the shape check, refused by lettre, which would fail to send to them.
+            "ana<x>@example.org",
+            "ana\"@example.org",
         ] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
@@ -149,12 +148,12 @@ pub async fn open(
     let refuse = |message: String| async {
         campaigns_response(&state, &form.access, typed, &chosen, Some(message)).await
     };
-    let Ok(deadline) = NaiveDate::parse_from_str(form.get("deadline"), "%Y-%m-%d") else {
-        let message = format!(
-            "Deadline: `{}` is not a date like 2027-02-15.",
-            form.get("deadline")
-        );
-        return refuse(message).await;
+    let deadline = match form
+        .input::<super::input::CampaignInput>()
+        .and_then(|input| input.deadline())
+    {
+        Ok(deadline) => deadline,
+        Err(message) => return refuse(message).await,
     };
     if !all_pledges && chosen.is_empty() {
         return refuse("Which pledges: tick at least one, or choose every active pledge.".into()).await;

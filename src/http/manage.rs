@@ -2,9 +2,9 @@
 //! and officer contacts.
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
 
 use super::AppState;
+use super::input::{ContactInput, DeadlineInput};
 use super::review::answer;
 use super::staff::{StaffForm, need};
 use crate::domain::register::ContactRecord;
@@ -73,10 +73,9 @@ pub async fn extend_deadline(
     Path(id): Path<i32>,
     form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    let raw = form.get("deadline");
-    let Ok(deadline) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
-        let message = format!("deadline `{raw}` is not a date like 2027-02-15");
-        return super::review::refuse(&state, &form, id, "deadline", message).await;
+    let deadline = match form.input::<DeadlineInput>().and_then(|input| input.deadline()) {
+        Ok(deadline) => deadline,
+        Err(message) => return super::review::refuse(&state, &form, id, "deadline", message).await,
     };
     let extended = manage::extend_deadline(
         &state.db,
@@ -126,12 +125,10 @@ pub async fn add_contact(
     form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
     let spec = issue_spec(&state, form.staff_id());
-    let new = match ContactRecord::parse(
-        form.get("name"),
-        form.get("email"),
-        form.get("locale"),
-        form.get("role"),
-    ) {
+    let new = match form
+        .input::<ContactInput>()
+        .and_then(|c| ContactRecord::parse(&c.name, &c.email, &c.locale, &c.role))
+    {
         Ok(record) => record,
         Err(message) => return super::review::refuse(&state, &form, id, "contact", message).await,
     };

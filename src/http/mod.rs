@@ -5,6 +5,7 @@ mod campaigns;
 mod extract;
 mod form_body;
 mod health;
+pub mod input;
 mod interviews;
 pub mod limits;
 mod manage;

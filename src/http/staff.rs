@@ -179,6 +179,28 @@ impl<N: need::Need> StaffForm<N> {
     pub fn staff_id(&self) -> Option<i32> {
         Some(self.access.user.id)
     }
+
+    /// The form as a typed input, checked by its `validator` rules; the Err is the refusal to
+    /// show beside the form, naming each wrong field.
+    pub fn input<T>(&self) -> Result<T, String>
+    where
+        T: serde::de::DeserializeOwned + validator::Validate + super::input::FieldOrder,
+    {
+        let fields: serde_json::Map<String, serde_json::Value> = self
+            .fields
+            .iter()
+            .filter_map(|(k, v)| {
+                v.last()
+                    .map(|last| (k.clone(), serde_json::Value::String(last.clone())))
+            })
+            .collect();
+        let input: T = serde_json::from_value(serde_json::Value::Object(fields))
+            .map_err(|e| format!("This form could not be read: {e}."))?;
+        input
+            .validate()
+            .map_err(|errors| super::input::refusal(&errors, T::FIELDS))?;
+        Ok(input)
+    }
 }
 
 fn login_page(status: StatusCode, error: Option<&str>, email: &str) -> Response {

@@ -166,7 +166,11 @@ async fn contacts_are_added_with_an_invitation_and_deactivated_with_their_links(
         )
         .await;
     assert_eq!(bad.status().as_u16(), 422);
-    assert!(bad.text().await.unwrap().contains("email:"));
+    let page = bad.text().await.unwrap();
+    assert!(
+        page.contains("Email: `luc at montreal` is not an e-mail address.") && page.contains("value=\"Luc\""),
+        "the field is named, what was typed stays: {page}"
+    );
     let ok = j
         .app
         .post_form(
