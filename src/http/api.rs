@@ -580,7 +580,6 @@ code_schema!(
 #[derive(OpenApi)]
 #[openapi(
     info(title = "pledgeflow API", description = "Pledge updates of the Call to Local Action for Migrants and Refugees."),
-    paths(list_pledges, get_pledge, list_campaigns, get_campaign, list_requests, get_request, list_revisions, export, export_schema),
     components(schemas(
         PledgeList, ErrorBody, ErrorDetail, CampaignOut, RequestOut, RequestDetail, InterviewOut, RevisionOut,
         ScopeCode, PriorityCode, RegionCode, TargetCode, ExportFile, SchemaFile
@@ -588,6 +587,23 @@ code_schema!(
     modifiers(&BearerToken)
 )]
 pub struct ApiDoc;
+
+/// The API's routes and its document from one list: each handler brings its own
+/// `#[utoipa::path]`, so a route cannot be served undocumented or documented unserved.
+pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa_axum::{router::OpenApiRouter, routes};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_pledges))
+        .routes(routes!(get_pledge))
+        .routes(routes!(list_campaigns))
+        .routes(routes!(get_campaign))
+        .routes(routes!(list_requests))
+        .routes(routes!(get_request))
+        .routes(routes!(list_revisions))
+        .routes(routes!(export))
+        .routes(routes!(export_schema))
+        .split_for_parts()
+}
 
 struct BearerToken;
 
@@ -606,7 +622,12 @@ impl utoipa::Modify for BearerToken {
 /// the JSON Schema of each target (the ones shipped in `schemas/`, also served at
 /// `/api/v1/schemas/…`), kept as components so that the document stands on its own.
 pub async fn openapi() -> Json<serde_json::Value> {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(document).clone())
+}
+
+fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(routes().1).unwrap_or_default();
     let targets = [Target::All, Target::Gcr, Target::Gcm];
     let component = |t: &Target| format!("Export{}", t.name().to_ascii_uppercase());
     if let Some(schemas) = doc
@@ -627,7 +648,7 @@ pub async fn openapi() -> Json<serde_json::Value> {
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
         });
     }
-    Json(doc)
+    doc
 }
 
 /// The JSON Schema (2020-12) of a target's JSON export: `export-all`, `export-gcr` or `export-gcm`.

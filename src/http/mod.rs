@@ -136,16 +136,8 @@ pub fn router(state: AppState) -> Router {
         .route("/review/outbox/{id}/retry", post(review::retry_mail))
         .route("/public/updates", get(public::list))
         .route("/public/updates/{id}", get(public::show))
-        .route("/api/v1/pledges", get(api::list_pledges))
-        .route("/api/v1/pledges/{reference}", get(api::get_pledge))
         .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/schemas/{file}", get(api::export_schema))
-        .route("/api/v1/campaigns", get(api::list_campaigns))
-        .route("/api/v1/campaigns/{id}", get(api::get_campaign))
-        .route("/api/v1/campaigns/{id}/requests", get(api::list_requests))
-        .route("/api/v1/requests/{id}", get(api::get_request))
-        .route("/api/v1/requests/{id}/revisions", get(api::list_revisions))
-        .route("/api/v1/exports/{file}", get(api::export))
+        .merge(api::routes().0)
         .layer(RequestBodyLimitLayer::new(max_body));
     // Uploads get a larger limit of their own.
     let uploads = Router::new()
