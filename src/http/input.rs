@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use validator::{Validate, ValidationError, ValidationErrors};
 
+use crate::domain::interview::{Schedule, ScheduleForm, parse_schedule};
 use crate::domain::pledge::{ContactRole, Locale, parse_email};
 use crate::domain::text::one_line;
 
@@ -92,19 +93,62 @@ impl CampaignInput {
     }
 }
 
+/// `POST /review/interviews/{id}/schedule`: the fields depend on one another (a video call
+/// needs a link, a time must exist in its zone), so the domain checks them as one schedule.
+#[derive(Debug, Default, Deserialize, Validate)]
+#[serde(default)]
+#[validate(schema(function = "schedule"))]
+pub struct ScheduleInput {
+    pub date: String,
+    pub time: String,
+    pub timezone: String,
+    pub duration_minutes: String,
+    pub mode: String,
+    pub interviewer: String,
+    pub interviewer_email: String,
+    pub meeting_link: String,
+}
+
+impl ScheduleInput {
+    pub fn schedule(&self) -> Result<Schedule, String> {
+        parse_schedule(&ScheduleForm {
+            date: &self.date,
+            time: &self.time,
+            timezone: &self.timezone,
+            duration_minutes: &self.duration_minutes,
+            mode: &self.mode,
+            interviewer: &self.interviewer,
+            interviewer_email: &self.interviewer_email,
+            meeting_link: &self.meeting_link,
+        })
+    }
+}
+
+fn schedule(input: &ScheduleInput) -> Result<(), ValidationError> {
+    verdict(input.schedule())
+}
+
 /// Every refusal, one per field in the order the fields are named: "Deadline: `x` is not a
 /// date like 2027-02-15."
 pub fn refusal(errors: &ValidationErrors, order: &[&str]) -> String {
     let fields = errors.field_errors();
     let mut parts = Vec::new();
-    for field in order {
+    for field in order.iter().chain(&[WHOLE_FORM]) {
         for e in fields.get(*field).into_iter().flat_map(|list| list.iter()) {
             let message = e.message.as_deref().unwrap_or("is not valid");
-            parts.push(format!("{}: {message}.", capitalised(field)));
+            // A check of the whole form names its fields in its own message.
+            parts.push(if *field == WHOLE_FORM {
+                format!("{}.", capitalised(message))
+            } else {
+                format!("{}: {message}.", capitalised(field))
+            });
         }
     }
     parts.join(" ")
 }
+
+/// Where `validator` files the errors of a `schema` (whole-struct) check.
+const WHOLE_FORM: &str = "__all__";
 
 fn capitalised(field: &str) -> String {
     let label = field.replace('_', " ");
@@ -126,6 +170,10 @@ impl FieldOrder for DeadlineInput {
 
 impl FieldOrder for ContactInput {
     const FIELDS: &'static [&'static str] = &["name", "email", "locale", "role"];
+}
+
+impl FieldOrder for ScheduleInput {
+    const FIELDS: &'static [&'static str] = &[];
 }
 
 impl FieldOrder for CampaignInput {
@@ -163,6 +211,18 @@ mod tests {
         assert_eq!(
             refusal(&deadline.validate().unwrap_err(), DeadlineInput::FIELDS),
             "Deadline: `15/02/2027` is not a date like 2027-02-15."
+        );
+        let video_without_link = ScheduleInput {
+            date: "2027-03-02".into(),
+            time: "10:00".into(),
+            timezone: "America/Bogota".into(),
+            mode: "video".into(),
+            interviewer: "Sam".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            refusal(&video_without_link.validate().unwrap_err(), ScheduleInput::FIELDS),
+            "Meeting link: a video interview needs one."
         );
     }
 }

@@ -4,7 +4,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::AppState;
 use super::staff::{SignedIn, StaffForm, need};
-use crate::domain::interview::{InterviewEvent, ScheduleForm, parse_schedule};
+use crate::domain::interview::InterviewEvent;
 use crate::error::AppError;
 use crate::store::interviews;
 use crate::views::staff as views;
@@ -31,16 +31,9 @@ pub async fn schedule(
     Path(id): Path<i32>,
     form: StaffForm<need::Review>,
 ) -> Result<Response, AppError> {
-    let parsed = parse_schedule(&ScheduleForm {
-        date: form.get("date"),
-        time: form.get("time"),
-        timezone: form.get("timezone"),
-        duration_minutes: form.get("duration_minutes"),
-        mode: form.get("mode"),
-        interviewer: form.get("interviewer"),
-        interviewer_email: form.get("interviewer_email"),
-        meeting_link: form.get("meeting_link"),
-    });
+    let parsed = form
+        .input::<super::input::ScheduleInput>()
+        .and_then(|input| input.schedule());
     let schedule = match parsed {
         Ok(s) => s,
         Err(message) => {

@@ -411,9 +411,9 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
     let schedule = format!("/review/interviews/{interview_id}/schedule");
     // Bad input is a 422 naming the field, and nothing changes.
     for (field, value, expected) in [
-        ("timezone", "Mars/Olympus", "time zone `Mars/Olympus`"),
-        ("date", "06/01/2099", "date `06/01/2099`"),
-        ("meeting_link", "javascript:alert(1)", "meeting link"),
+        ("timezone", "Mars/Olympus", "Time zone `Mars/Olympus`"),
+        ("date", "06/01/2099", "Date `06/01/2099`"),
+        ("meeting_link", "javascript:alert(1)", "Meeting link"),
     ] {
         let mut pairs = vec![
             ("_csrf", csrf.as_str()),
