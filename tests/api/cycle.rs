@@ -7,8 +7,9 @@ use pledgeflow::i18n::messages;
 use pledgeflow::mail::OutgoingMail;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::helpers::complete_answers;
 use crate::helpers::{TestApp, form_tokens, link_token, spawn_app};
-use crate::officer::{complete_answers, form};
+use crate::officer::form;
 
 const REGISTER: &str = "reference,title,organization,organization_kind,country,country_code,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,gcr_objectives,pledge_year,timeline_start,timeline_end,contact_name,contact_email,contact_locale
 CLA-2025-0101,Welcome centre for newcomers,Montréal,lrg,Canada,CA,north_america,America/Toronto,fr,MIRROR,migrants;refugees,1,23,1,2025,2023,2027,Marie Agente,marie@montreal.example.org,fr

@@ -10,7 +10,7 @@ use pledgeflow::mail::{Mailer, messages::Rendered};
 use pledgeflow::store::outbox::{self, NewMail};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestApp, spawn_app, text};
+use crate::helpers::{RegisterRow, TestApp, spawn_app, text};
 use crate::mail::{delivered, smtp_mailer, start_smtp_server};
 
 /// Queues `n` mails due at `at`.
@@ -187,10 +187,14 @@ async fn a_killed_worker_process_loses_nothing() {
 #[tokio::test]
 async fn a_refused_address_bounces_the_contact_and_the_failure_is_visible_and_retryable() {
     let app = spawn_app().await;
-    app.seed_register(
-        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcr_objectives,pledge_year,contact_name,contact_email\n\
-         CLA-2026-0001,P,Arua,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,GCR,refugees,1,1,2026,Jane,jane@arua.example.org",
-    )
+    app.seed_rows(&[RegisterRow {
+        reference: "CLA-2026-0001",
+        compact_scope: "GCR",
+        beneficiary_groups: "refugees",
+        gcr_objectives: "1",
+        pledge_year: "2026",
+        ..Default::default()
+    }])
     .await;
     let contact = pledgeflow::entities::contact::Entity::find()
         .one(&app.db)

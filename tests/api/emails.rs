@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use pledgeflow::domain::pledge::Locale;
 use pledgeflow::mail::messages::{Confirmation, Invitation, Rendered, confirmation, invitation};
 
-use crate::helpers::{link_token, spawn_app};
+use crate::helpers::{RegisterRow, link_token, spawn_app};
 
 fn snapshot(name: &str, rendered: &Rendered) {
     let mail = format!(
@@ -65,10 +65,22 @@ fn confirmation_snapshots_in_two_languages() {
 #[tokio::test]
 async fn the_sent_invitation_matches_the_snapshot() {
     let app = spawn_app().await;
-    app.seed_register(
-        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,pledge_year,contact_name,contact_email\n\
-         CLA-2025-0002,Accès aux services pour tous,Montréal,lrg,Canada,north_america,America/Toronto,fr,GCM,migrants,4,15,2025,Marie Agente,marie@montreal.example.org",
-    )
+    app.seed_rows(&[RegisterRow {
+        reference: "CLA-2025-0002",
+        title: "Accès aux services pour tous",
+        organization: "Montréal",
+        country: "Canada",
+        region: "north_america",
+        timezone: "America/Toronto",
+        locale: "fr",
+        compact_scope: "GCM",
+        beneficiary_groups: "migrants",
+        priorities: "4",
+        gcm_objectives: "15",
+        contact_name: "Marie Agente",
+        contact_email: "marie@montreal.example.org",
+        ..Default::default()
+    }])
     .await;
     app.open_campaign("Snapshot round", &[]).await;
     let sent = app.deliver_mail(1).await;

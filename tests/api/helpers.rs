@@ -484,3 +484,151 @@ pub fn form_tokens_staff(html: &str) -> (String, ()) {
         .to_string();
     (csrf, ())
 }
+
+// ---- Fixtures: named, in one place. ----
+
+/// An update that every rule accepts (a Mirror pledge, figures, funding, consent): what a test
+/// submits when the answers are not its subject.
+pub fn complete_answers() -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&str, String)> = [
+        ("implementation_stage", "in_progress"),
+        ("stage_narrative", "Running in three districts."),
+        ("reporting_cycle", "2027_grf"),
+        ("compact_scope", "MIRROR"),
+        ("beneficiary_groups", "migrants"),
+        ("beneficiary_groups", "refugees"),
+        ("timeline_start", "2023"),
+        ("timeline_end", "2027-06-30"),
+        ("results_summary", "A welcome centre opened and serves newcomers."),
+        ("achievement.1", "Welcome centre opened"),
+        ("beneficiaries_total", "5000"),
+        ("beneficiaries_qualifier", "approx"),
+        ("breakdown.1.group", "migrants"),
+        ("breakdown.1.count", "3000"),
+        ("breakdown.2.group", "refugees"),
+        ("breakdown.2.count", "2000"),
+        ("funding.1.amount", "600000"),
+        ("funding.1.currency", "usd"),
+        ("funding.1.source", "donor"),
+        ("priorities", "1"),
+        ("gcm_objectives", "23"),
+        ("gcr_objectives", "1"),
+        ("gcr_focus_areas", "responsibility_sharing"),
+        ("challenges", "funding_gaps"),
+        (
+            "lessons_learned",
+            "Work with refugee-led organizations from day one.",
+        ),
+        ("national_engagement", "ad_hoc"),
+        ("consent_to_publish", "true"),
+        (
+            "refugee_participation",
+            "Refugee-led organizations co-designed the services.",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect();
+    pairs.push((
+        "description",
+        "The city runs a one-stop welcome centre. ".repeat(10),
+    ));
+    pairs
+}
+
+/// One pledge of a test register with its organization and first contact. A test names what
+/// it is about and takes the rest from `Default`: an IDP-only pledge of a Ugandan city.
+#[derive(Debug, Clone)]
+pub struct RegisterRow<'a> {
+    pub reference: &'a str,
+    pub title: &'a str,
+    pub organization: &'a str,
+    pub country: &'a str,
+    pub region: &'a str,
+    pub timezone: &'a str,
+    pub locale: &'a str,
+    pub compact_scope: &'a str,
+    pub beneficiary_groups: &'a str,
+    pub priorities: &'a str,
+    pub gcm_objectives: &'a str,
+    pub gcr_objectives: &'a str,
+    pub pledge_year: &'a str,
+    pub contact_name: &'a str,
+    pub contact_email: &'a str,
+}
+
+impl Default for RegisterRow<'_> {
+    fn default() -> Self {
+        RegisterRow {
+            reference: "CLA-2025-0001",
+            title: "Welcome centre",
+            organization: "Arua",
+            country: "Uganda",
+            region: "sub_saharan_africa",
+            timezone: "Africa/Kampala",
+            locale: "en",
+            compact_scope: "IDP_ONLY",
+            beneficiary_groups: "idps",
+            priorities: "1",
+            gcm_objectives: "",
+            gcr_objectives: "",
+            pledge_year: "2025",
+            contact_name: "Jane Officer",
+            contact_email: "jane@arua.example.org",
+        }
+    }
+}
+
+/// The register file of `rows`, written by a real CSV writer (a name with a line break is a
+/// quoted cell, as Excel writes it).
+pub fn register_csv(rows: &[RegisterRow]) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "reference",
+        "title",
+        "organization",
+        "organization_kind",
+        "country",
+        "region",
+        "timezone",
+        "locale",
+        "compact_scope",
+        "beneficiary_groups",
+        "priorities",
+        "gcm_objectives",
+        "gcr_objectives",
+        "pledge_year",
+        "contact_name",
+        "contact_email",
+    ])
+    .unwrap();
+    for r in rows {
+        out.write_record([
+            r.reference,
+            r.title,
+            r.organization,
+            "lrg",
+            r.country,
+            r.region,
+            r.timezone,
+            r.locale,
+            r.compact_scope,
+            r.beneficiary_groups,
+            r.priorities,
+            r.gcm_objectives,
+            r.gcr_objectives,
+            r.pledge_year,
+            r.contact_name,
+            r.contact_email,
+        ])
+        .unwrap();
+    }
+    String::from_utf8(out.into_inner().unwrap()).unwrap()
+}
+
+impl TestApp {
+    /// Loads `rows` through the real import path.
+    pub async fn seed_rows(&self, rows: &[RegisterRow<'_>]) {
+        self.seed_register(&register_csv(rows)).await;
+    }
+}

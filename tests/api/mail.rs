@@ -1,4 +1,5 @@
 //! The SMTP transport against a real SMTP server (Python's aiosmtpd, installed by .ci/run).
+use crate::helpers::RegisterRow;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -170,13 +171,24 @@ async fn one_bad_message_never_stops_the_others() {
     // The app as served, with its own supervised mail worker: that worker must survive.
     let app = crate::helpers::spawn_running(database, &url, false, mailer).await;
     // Excel's Alt+Enter puts a line break inside a quoted cell.
-    app.seed_register(
-        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,pledge_year,contact_name,contact_email
-CLA-2025-0001,Welcome centre,Arua,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,\"Ana\nRuiz\r\nBcc: everyone@example.org\",ana@arua.example.org
-CLA-2025-0002,Jobs,Kampala,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Bo Oom,boom@kampala.example.org
-CLA-2025-0003,Market,Koboko,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Kay Oboko,kay@koboko.example.org
-CLA-2025-0004,Schools,Gulu,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Gee Ulu,gee@gulu.example.org",
-    )
+    let row = |reference, organization, contact_name, contact_email| RegisterRow {
+        reference,
+        organization,
+        contact_name,
+        contact_email,
+        ..Default::default()
+    };
+    app.seed_rows(&[
+        row(
+            "CLA-2025-0001",
+            "Arua",
+            "Ana\nRuiz\r\nBcc: everyone@example.org",
+            "ana@arua.example.org",
+        ),
+        row("CLA-2025-0002", "Kampala", "Bo Oom", "boom@kampala.example.org"),
+        row("CLA-2025-0003", "Koboko", "Kay Oboko", "kay@koboko.example.org"),
+        row("CLA-2025-0004", "Gulu", "Gee Ulu", "gee@gulu.example.org"),
+    ])
     .await;
     let ana = contact::Entity::find()
         .filter(contact::Column::Email.eq("ana@arua.example.org"))
@@ -229,11 +241,8 @@ CLA-2025-0004,Schools,Gulu,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_O
     );
     assert!(reason("gee at gulu").contains("recipient `gee at gulu`"));
     // The worker survived the panic: a later mail still goes out.
-    app.seed_register(
-        "reference,title,organization,organization_kind,country,region,timezone,locale,compact_scope,beneficiary_groups,priorities,pledge_year,contact_name,contact_email
-CLA-2025-0005,Clinics,Lira,lrg,Uganda,sub_saharan_africa,Africa/Kampala,en,IDP_ONLY,idps,1,2025,Lee Ra,lee@lira.example.org",
-    )
-    .await;
+    app.seed_rows(&[row("CLA-2025-0005", "Lira", "Lee Ra", "lee@lira.example.org")])
+        .await;
     app.open_campaign("Second round", &["CLA-2025-0005"]).await;
     let later = app.wait_for_background_mail(3).await;
     assert_eq!(later.last().unwrap().to, "lee@lira.example.org");

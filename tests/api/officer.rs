@@ -3,6 +3,7 @@ use pledgeflow::entities::{access_link, draft_version, outbox_mail, revision, up
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
+use crate::helpers::complete_answers;
 use crate::helpers::{TestApp, form_tokens, link_token, spawn_app};
 
 const REGISTER: &str = "reference,title,organization,organization_kind,country,country_code,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,gcr_objectives,pledge_year,timeline_start,timeline_end,contact_name,contact_email,contact_locale
@@ -88,53 +89,6 @@ impl Journey {
             .as_str()
             .to_string()
     }
-}
-
-pub fn complete_answers() -> Vec<(&'static str, String)> {
-    let mut pairs: Vec<(&str, String)> = [
-        ("implementation_stage", "in_progress"),
-        ("stage_narrative", "Running in three districts."),
-        ("reporting_cycle", "2027_grf"),
-        ("compact_scope", "MIRROR"),
-        ("beneficiary_groups", "migrants"),
-        ("beneficiary_groups", "refugees"),
-        ("timeline_start", "2023"),
-        ("timeline_end", "2027-06-30"),
-        ("results_summary", "A welcome centre opened and serves newcomers."),
-        ("achievement.1", "Welcome centre opened"),
-        ("beneficiaries_total", "5000"),
-        ("beneficiaries_qualifier", "approx"),
-        ("breakdown.1.group", "migrants"),
-        ("breakdown.1.count", "3000"),
-        ("breakdown.2.group", "refugees"),
-        ("breakdown.2.count", "2000"),
-        ("funding.1.amount", "600000"),
-        ("funding.1.currency", "usd"),
-        ("funding.1.source", "donor"),
-        ("priorities", "1"),
-        ("gcm_objectives", "23"),
-        ("gcr_objectives", "1"),
-        ("gcr_focus_areas", "responsibility_sharing"),
-        ("challenges", "funding_gaps"),
-        (
-            "lessons_learned",
-            "Work with refugee-led organizations from day one.",
-        ),
-        ("national_engagement", "ad_hoc"),
-        ("consent_to_publish", "true"),
-        (
-            "refugee_participation",
-            "Refugee-led organizations co-designed the services.",
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k, v.to_string()))
-    .collect();
-    pairs.push((
-        "description",
-        "The city runs a one-stop welcome centre. ".repeat(10),
-    ));
-    pairs
 }
 
 pub fn form<'a>(

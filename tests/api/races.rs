@@ -4,7 +4,8 @@
 use pledgeflow::entities::{audit_event, outbox_mail, revision};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::officer::{Journey, complete_answers, form};
+use crate::helpers::complete_answers;
+use crate::officer::{Journey, form};
 
 /// How many times each race is run: a race that is only sometimes lost must still be seen.
 const TRIALS: usize = 4;

@@ -2,8 +2,9 @@
 use pledgeflow::entities::{outbox_mail, reminder_log, update_request};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
+use crate::helpers::complete_answers;
 use crate::helpers::text;
-use crate::officer::{Journey, complete_answers, form};
+use crate::officer::{Journey, form};
 
 fn run(j: &Journey, now: &str, mail_dir: &std::path::Path) -> String {
     let out = j.app.cli(

@@ -7,8 +7,9 @@ use std::time::Duration;
 use pledgeflow::entities::{audit_event, organization, pledge};
 use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 
+use crate::helpers::complete_answers;
 use crate::helpers::{TestApp, TestDatabase, form_tokens, spawn_app, spawn_on, text};
-use crate::officer::{Journey, complete_answers, form};
+use crate::officer::{Journey, form};
 
 fn is_postgres(app: &TestApp) -> bool {
     app.database.url.starts_with("postgres")

@@ -2,8 +2,9 @@
 use pledgeflow::entities::{audit_event, update_request};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::helpers::complete_answers;
 use crate::helpers::{STAFF_PASSWORD, form_tokens, link_token, spawn_app};
-use crate::officer::{Journey, complete_answers, form};
+use crate::officer::{Journey, form};
 
 #[tokio::test]
 async fn staff_sign_in_with_csrf_and_wrong_passwords_are_refused() {
