@@ -1,5 +1,5 @@
 //! Static files, compiled into the binary so it runs from any directory.
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::IntoResponse;
 
@@ -18,15 +18,48 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-pub async fn static_file(Path(file): Path<String>) -> Result<impl IntoResponse, AppError> {
+/// The first 12 hex digits of the file's SHA-256: its version in the page's links.
+fn content_hash(body: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(body.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The address a page links a static file by: `/static/app.css?v=<content hash>`. A new build
+/// with a changed file has a new address, so browsers may keep each version for a year.
+pub fn url(file: &str) -> String {
+    match FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, _, body)) => format!("/static/{file}?v={}", content_hash(body)),
+        None => format!("/static/{file}"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Version {
+    v: Option<String>,
+}
+
+pub async fn static_file(
+    Path(file): Path<String>,
+    Query(version): Query<Version>,
+) -> Result<impl IntoResponse, AppError> {
     let (_, content_type, body) = FILES
         .iter()
         .find(|(name, _, _)| *name == file)
         .ok_or_else(|| AppError::not_found(format!("no static file {file}")))?;
+    // Only the address of this very content may be kept for good; any other is revalidated soon.
+    let cache = if version.v.as_deref() == Some(content_hash(body).as_str()) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
     Ok((
         [
             (header::CONTENT_TYPE, *content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::CACHE_CONTROL, cache),
         ],
         *body,
     ))

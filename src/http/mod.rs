@@ -1,6 +1,6 @@
 //! Every route in one place, and the middleware around them.
 mod api;
-mod assets;
+pub mod assets;
 mod campaigns;
 mod extract;
 mod form_body;

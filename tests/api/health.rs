@@ -98,3 +98,23 @@ async fn static_files_are_served_with_their_types() {
     }
     assert_eq!(app.get("/static/nothing.js").await.status().as_u16(), 404);
 }
+
+/// Pages link their CSS by content hash; that address may be kept for a year, any other
+/// (an old page's, or none) only for minutes.
+#[tokio::test]
+async fn static_files_are_linked_by_content_hash_and_cached_for_good() {
+    let app = spawn_app().await;
+    let (_, page) = app.get_text("/register").await;
+    let start = page
+        .find("/static/app.css?v=")
+        .expect("the page links its CSS by version");
+    let href = &page[start..page[start..].find('"').unwrap() + start];
+    let cache =
+        |response: reqwest::Response| response.headers()["cache-control"].to_str().unwrap().to_string();
+    assert_eq!(cache(app.get(href).await), "public, max-age=31536000, immutable");
+    assert_eq!(cache(app.get("/static/app.css").await), "public, max-age=300");
+    assert_eq!(
+        cache(app.get("/static/app.css?v=0123456789ab").await),
+        "public, max-age=300"
+    );
+}
