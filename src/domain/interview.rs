@@ -177,6 +177,24 @@ pub struct Schedule {
     pub meeting_link: Option<String>,
 }
 
+impl Schedule {
+    /// An interview is set for a time still to come: a date in the past is a slip of the
+    /// keyboard (2026 for 2027), and its calendar invitation would arrive too late anyway.
+    pub fn still_to_come(self, now: DateTime<Utc>) -> Result<Schedule, String> {
+        if self.starts_at > now {
+            Ok(self)
+        } else {
+            Err(format!(
+                "date: {} {} has already passed",
+                self.starts_at
+                    .with_timezone(&self.timezone)
+                    .format("%Y-%m-%d %H:%M"),
+                self.timezone
+            ))
+        }
+    }
+}
+
 /// The raw scheduling form.
 #[derive(Debug, Clone, Default)]
 pub struct ScheduleForm<'a> {
@@ -410,6 +428,18 @@ mod tests {
             Ok(Some("Confirmed.".into()))
         );
         assert!(outcome_note(InterviewEvent::NoShow, &"x".repeat(5_001)).is_err());
+    }
+
+    #[test]
+    fn an_interview_cannot_be_set_in_the_past() {
+        let s = parse_schedule(&form()).unwrap();
+        let before: DateTime<Utc> = "2026-12-08T14:59:00Z".parse().unwrap();
+        let after: DateTime<Utc> = "2026-12-08T15:00:00Z".parse().unwrap();
+        assert!(s.clone().still_to_come(before).is_ok());
+        assert_eq!(
+            s.still_to_come(after).unwrap_err(),
+            "date: 2026-12-08 10:00 America/Bogota has already passed"
+        );
     }
 
     #[test]

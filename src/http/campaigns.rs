@@ -179,21 +179,9 @@ pub async fn open(
         ))
         .into_response()),
         Err(ActionError::Invalid(message) | ActionError::NotFound(message)) => {
-            refuse(capitalise(&message)).await
+            refuse(super::input::sentence(&message)).await
         }
         Err(other) => Err(other.into()),
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => format!(
-            "{}{}.",
-            first.to_uppercase(),
-            chars.as_str().trim_end_matches('.')
-        ),
-        None => String::new(),
     }
 }
 

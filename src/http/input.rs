@@ -138,9 +138,9 @@ pub fn refusal(errors: &ValidationErrors, order: &[&str]) -> String {
             let message = e.message.as_deref().unwrap_or("is not valid");
             // A check of the whole form names its fields in its own message.
             parts.push(if *field == WHOLE_FORM {
-                format!("{}.", capitalised(message))
+                sentence(message)
             } else {
-                format!("{}: {message}.", capitalised(field))
+                sentence(&format!("{}: {message}", field.replace('_', " ")))
             });
         }
     }
@@ -150,13 +150,13 @@ pub fn refusal(errors: &ValidationErrors, order: &[&str]) -> String {
 /// Where `validator` files the errors of a `schema` (whole-struct) check.
 const WHOLE_FORM: &str = "__all__";
 
-fn capitalised(field: &str) -> String {
-    let label = field.replace('_', " ");
-    let mut chars = label.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+/// A message as a sentence for the page: "date: x is wrong" → "Date: x is wrong."
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().trim_end_matches('.').chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
 }
 
 /// The form's field names, in order, for `refusal`.

@@ -33,7 +33,12 @@ pub async fn schedule(
 ) -> Result<Response, AppError> {
     let parsed = form
         .input::<super::input::ScheduleInput>()
-        .and_then(|input| input.schedule());
+        .and_then(|input| input.schedule())
+        .and_then(|schedule| {
+            schedule
+                .still_to_come(state.clock.now())
+                .map_err(|e| super::input::sentence(&e))
+        });
     let schedule = match parsed {
         Ok(s) => s,
         Err(message) => {

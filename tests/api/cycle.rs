@@ -414,6 +414,11 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
     for (field, value, expected) in [
         ("timezone", "Mars/Olympus", "Time zone `Mars/Olympus`"),
         ("date", "06/01/2099", "Date `06/01/2099`"),
+        (
+            "date",
+            "2020-01-06",
+            "Date: 2020-01-06 09:00 America/Bogota has already passed.",
+        ),
         ("meeting_link", "javascript:alert(1)", "Meeting link"),
     ] {
         let mut pairs = vec![
