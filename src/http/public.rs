@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 
 use super::staff::{SignedIn, need};
@@ -118,9 +118,8 @@ pub fn export_response(
     // When the chunks end, the producer says whether the export is whole. If it failed part-way
     // the body ends with an error, so the client sees an aborted download, never a short file
     // that looks complete.
-    let body = Body::from_stream(stream::unfold(
-        (rx, Some(producer)),
-        |(mut rx, producer)| async move {
+    let body = Body::from_stream(
+        stream::unfold((rx, Some(producer)), |(mut rx, producer)| async move {
             if let Some(chunk) = rx.recv().await {
                 return Some((Ok(chunk), (rx, producer)));
             }
@@ -132,8 +131,11 @@ pub fn export_response(
             };
             tracing::error!(error = %failure, "export failed part-way; the download is aborted");
             Some((Err(std::io::Error::other(failure)), (rx, None)))
-        },
-    ));
+        })
+        // The compression layer may poll once more after the end; a fused stream answers "ended"
+        // again instead of panicking.
+        .fuse(),
+    );
     let mut response = body.into_response();
     let name = format!("pledge-updates-{target_name}.{}", format.extension());
     response.headers_mut().insert(

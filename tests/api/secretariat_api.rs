@@ -162,6 +162,23 @@ async fn campaigns_requests_revisions_and_exports_over_the_api() {
     let csv = get(&j.app, "/api/v1/exports/updates.csv?target=gcr", &token).await;
     assert_eq!(csv.status().as_u16(), 200);
     assert!(csv.text().await.unwrap().contains("CLA-2025-0001"));
+    // Compressed, the streamed export still ends cleanly (the stream once panicked when the
+    // compression layer polled it after its end, and the download broke off).
+    for encoding in ["gzip", "br"] {
+        let response = j
+            .app
+            .client
+            .get(format!("{}/api/v1/exports/updates.csv?target=gcr", j.app.address))
+            .bearer_auth(&token)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        let body = response.bytes().await.expect("the whole compressed download");
+        assert!(!body.is_empty());
+    }
     let json: serde_json::Value = get(&j.app, "/api/v1/exports/updates.json?target=gcm", &token)
         .await
         .json()
