@@ -18,21 +18,31 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The first 12 hex digits of the file's SHA-256: its version in the page's links.
-fn content_hash(body: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(body.as_bytes())
+/// The first 12 hex digits of each file's SHA-256: its version in the page's links. Hashed
+/// once, not on every page render and every request.
+fn version(file: &str) -> Option<&'static str> {
+    static VERSIONS: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    let versions = VERSIONS.get_or_init(|| {
+        use sha2::Digest;
+        FILES
+            .iter()
+            .map(|(name, _, body)| {
+                let hash = sha2::Sha256::digest(body.as_bytes());
+                (*name, hash.iter().take(6).map(|b| format!("{b:02x}")).collect())
+            })
+            .collect()
+    });
+    versions
         .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .find(|(name, _)| *name == file)
+        .map(|(_, hash)| hash.as_str())
 }
 
 /// The address a page links a static file by: `/static/app.css?v=<content hash>`. A new build
 /// with a changed file has a new address, so browsers may keep each version for a year.
 pub fn url(file: &str) -> String {
-    match FILES.iter().find(|(name, _, _)| *name == file) {
-        Some((_, _, body)) => format!("/static/{file}?v={}", content_hash(body)),
+    match version(file) {
+        Some(hash) => format!("/static/{file}?v={hash}"),
         None => format!("/static/{file}"),
     }
 }
@@ -51,7 +61,7 @@ pub async fn static_file(
         .find(|(name, _, _)| *name == file)
         .ok_or_else(|| AppError::not_found(format!("no static file {file}")))?;
     // Only the address of this very content may be kept for good; any other is revalidated soon.
-    let cache = if version.v.as_deref() == Some(content_hash(body).as_str()) {
+    let cache = if version.v.is_some() && version.v.as_deref() == self::version(&file) {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=300"
