@@ -1,6 +1,8 @@
 // Browser journeys against a real `pledgeflow serve` on SQLite, in Debian's Chromium.
-// Every page visited is checked with axe-core (no serious or critical violation) and saved
-// as a screenshot in e2e/screenshots/. Run with `npm test --prefix e2e` after `cargo build`.
+// Every page visited is looked at 1280 px and 390 px wide: axe-core (no serious or critical
+// violation), no sideways scrolling, and a screenshot of each width in e2e/screenshots/.
+// Officer pages in French, Spanish and Portuguese are compared with the English catalogue:
+// no English interface text may be left. Run with `npm test --prefix e2e` after `cargo build`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -112,7 +114,8 @@ before(async () => {
   }, 'the server');
   cli(['staff', 'add', REVIEWER, '--name', 'Rita Reviewer', '--role', 'admin'], { PLEDGEFLOW_STAFF_PASSWORD: PASSWORD });
   cli(['campaign', 'open', '--name', 'E2E round', '--deadline', '2099-01-15',
-    '--pledge', 'CLA-2022-0032', '--pledge', 'CLA-2023-0031', '--pledge', 'CLA-2023-0026']);
+    '--pledge', 'CLA-2022-0032', '--pledge', 'CLA-2023-0031', '--pledge', 'CLA-2023-0026',
+    '--pledge', 'CLA-2022-0044', '--pledge', 'CLA-2022-0010', '--pledge', 'CLA-2022-0054']);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: launchArgs });
 });
 
@@ -121,26 +124,112 @@ after(async () => {
   server?.kill();
 });
 
-/** Screenshot, then axe-core: no serious or critical violation. */
+const WIDTHS = [1280, 390];
+
+/** At each width: a screenshot, no sideways scrolling, and axe-core finds no serious or
+ * critical violation. The page is left at desktop width. */
 async function check(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }),
-  );
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `accessibility of ${name} (${page.url()})`,
-  );
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+    const overflow = await page.evaluate(() => {
+      const limit = document.documentElement.clientWidth;
+      if (document.documentElement.scrollWidth <= limit) return [];
+      return [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > limit + 1)
+        .filter((el) => !el.parentElement.closest('.table-scroll, .scroll'))
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].join('.')} (right ${Math.round(el.getBoundingClientRect().right)})`);
+    });
+    assert.deepEqual(overflow, [], `${name} scrolls sideways at ${width} px (${page.url()})`);
+    await page.evaluate(AXE_SOURCE);
+    const result = await page.evaluate(() =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } }),
+    );
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(
+      bad.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+      [],
+      `accessibility of ${name} at ${width} px (${page.url()})`,
+    );
+  }
+  await page.setViewportSize({ width: WIDTHS[0], height: 900 });
 }
 
-/** Moves the focus with Tab only until `selector` has it. */
+/** A flat `"key" = "text"` locale file of the service. */
+function catalogue(lang) {
+  const entries = {};
+  for (const line of fs.readFileSync(path.join(ROOT, 'locales', `${lang}.toml`), 'utf8').split('\n')) {
+    const m = line.match(/^"([^"]+)" = (".*")$/);
+    if (m) entries[m[1]] = JSON.parse(m[2]);
+  }
+  return entries;
+}
+
+/** The English interface phrases (pieces between placeholders) a `lang` page must not show:
+ * every English text the language translates differently, at least four letters long. */
+function englishPhrases(lang) {
+  const english = catalogue('en');
+  const local = catalogue(lang);
+  const phrases = new Map();
+  for (const [key, text] of Object.entries(english)) {
+    if (local[key] === text) continue;
+    for (const piece of text.split(/\{[a-z_]+\}/)) {
+      const phrase = piece.replace(/^[\s.,:;()“”"'«»—–…-]+|[\s.,:;()“”"'«»—–…-]+$/gu, '');
+      if ((phrase.match(/\p{L}/gu) ?? []).length >= 4) phrases.set(phrase, key);
+    }
+  }
+  return phrases;
+}
+
+/** Asserts that no English interface text is left on a page in `lang`: the visible text
+ * (and the options of every list) outside what people typed (`translate="no"`). */
+async function noEnglishLeft(page, lang, name) {
+  assert.equal(await page.getAttribute('html', 'lang'), lang);
+  const texts = await page.evaluate(() => {
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!el || el.closest('script, style, textarea, [translate="no"], [hidden]')) continue;
+      if (!el.closest('option') && el.getClientRects().length === 0 && !el.closest('.skip')) continue;
+      const text = node.textContent.replace(/\s+/g, ' ').trim();
+      if (text) out.push(text);
+    }
+    for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
+      for (const a of ['aria-label', 'placeholder', 'title']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    }
+    return out;
+  });
+  const left = [];
+  for (const [phrase, key] of englishPhrases(lang)) {
+    const pattern = new RegExp(`(^|[^\\p{L}])${phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u');
+    const hit = texts.find((t) => pattern.test(t));
+    if (hit) left.push(`${key}: “${phrase}” in “${hit.slice(0, 80)}”`);
+  }
+  assert.deepEqual(left, [], `English left on ${name} (${lang})`);
+}
+
+/** Moves the focus with Tab only until `selector` has it; every element the focus lands
+ * on must be in view and not under the sticky Save/Submit bar (WCAG 2.4.11). */
 async function tabTo(page, selector) {
   for (let i = 0; i < 900; i++) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    const [done, hidden] = await page.evaluate((s) => {
+      const el = document.activeElement;
+      const bar = document.querySelector('.form-actions');
+      let hidden = null;
+      if (el && el !== document.body && bar && !bar.contains(el)) {
+        const box = el.getBoundingClientRect();
+        const top = bar.getBoundingClientRect().top;
+        if (box.height > 0 && (box.bottom > top || box.bottom <= 0)) {
+          hidden = `${el.tagName.toLowerCase()}#${el.id || el.name} at ${Math.round(box.top)}–${Math.round(box.bottom)}, bar at ${Math.round(top)}`;
+        }
+      }
+      return [el?.matches(s) ?? false, hidden];
+    }, selector);
+    assert.equal(hidden, null, 'the focused element is hidden');
+    if (done) return;
     await page.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached ${selector}`);
@@ -401,4 +490,49 @@ test('(c) a French officer without JavaScript', async () => {
   await check(twin, 'c-2-submitted-fr');
   await audit.close();
   await context.close();
+});
+
+/** An officer who reads `lang` fills the update: first open, a word where a number goes,
+ * a warning to justify, submitted. Every page at both widths, none with English left. */
+async function officerJourneyIn(lang, locale, reference, words) {
+  const link = await linkFor(reference);
+  const context = await browser.newContext({ locale, bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(link);
+  await noEnglishLeft(page, lang, 'the form on first open');
+  await check(page, `${lang}-1-form`);
+  await page.fill('#f-beneficiaries_total', words.notANumber);
+  await Promise.all([page.waitForNavigation(), page.click('button[value=save]')]);
+  await page.locator('#f-beneficiaries_total-msg .msg.error').waitFor();
+  await noEnglishLeft(page, lang, 'the form with an error');
+  await check(page, `${lang}-2-error`);
+  for (const [selector, value] of completeAnswers({ scope: 'MIRROR', groups: ['migrants', 'refugees'], breakdown2: '1990' })) {
+    if (typeof value === 'boolean') await page.setChecked(selector, value);
+    else if (await page.$eval(selector, (e) => e.tagName === 'SELECT')) await page.selectOption(selector, value);
+    else await page.fill(selector, value);
+  }
+  await Promise.all([page.waitForNavigation(), page.click('button[value=submit]')]);
+  await page.locator('textarea[name="justification.base.breakdown.sum"]').waitFor();
+  await noEnglishLeft(page, lang, 'the form with warnings to justify');
+  await check(page, `${lang}-3-warnings`);
+  for (let round = 0; round < 2; round++) {
+    if ((await justifyAll(page, false)).length === 0) break;
+    await Promise.all([page.waitForNavigation(), page.click('button[value=submit]')]);
+  }
+  await page.getByRole('heading', { name: words.submitted }).waitFor();
+  await noEnglishLeft(page, lang, 'the submitted update');
+  await check(page, `${lang}-4-submitted`);
+  await context.close();
+}
+
+test('(d) a French officer: no English left on any page, at both widths', async () => {
+  await officerJourneyIn('fr', 'fr-CA', 'CLA-2022-0044', { notANumber: 'beaucoup', submitted: 'Votre mise à jour a été envoyée' });
+});
+
+test('(e) a Spanish officer: no English left on any page, at both widths', async () => {
+  await officerJourneyIn('es', 'es-CO', 'CLA-2022-0010', { notANumber: 'muchos', submitted: 'Su actualización fue enviada' });
+});
+
+test('(f) a Brazilian officer: no English left on any page, at both widths', async () => {
+  await officerJourneyIn('pt', 'pt-BR', 'CLA-2022-0054', { notANumber: 'muitos', submitted: 'Sua atualização foi enviada' });
 });

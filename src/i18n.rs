@@ -1,10 +1,14 @@
 //! Interface messages in the four languages, compiled in from `locales/*.toml` (flat
 //! `"key" = "text"` files). A missing key falls back to English; a test keeps every
-//! language complete.
+//! language complete. Counted phrases have one key per CLDR plural category
+//! (`key.one`, `key.many`, `key.other`), chosen by `intl_pluralrules` for the language.
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
+
 use crate::domain::pledge::Locale;
+use crate::domain::reference::Scheme;
 
 const SOURCES: [(Locale, &str); 4] = [
     (Locale::En, include_str!("../locales/en.toml")),
@@ -14,10 +18,19 @@ const SOURCES: [(Locale, &str); 4] = [
 ];
 
 /// The messages of one language.
-#[derive(Debug)]
 pub struct Messages {
     pub locale: Locale,
     map: HashMap<String, String>,
+    plurals: PluralRules,
+}
+
+impl std::fmt::Debug for Messages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Messages")
+            .field("locale", &self.locale)
+            .field("keys", &self.map.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Messages {
@@ -37,6 +50,59 @@ impl Messages {
             text = text.replace(&format!("{{{name}}}"), &value.to_string());
         }
         text
+    }
+
+    /// A counted phrase: the variant of `key` for `count`'s plural category in this language
+    /// ("1 pledge matches.", "2 pledges match.", "1 engagement correspond."), with `{count}`
+    /// written as this language writes numbers and the other placeholders filled in.
+    pub fn count(&self, key: &str, count: u64, values: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let category = match self.plurals.select(count) {
+            Ok(PluralCategory::ZERO) => "zero",
+            Ok(PluralCategory::ONE) => "one",
+            Ok(PluralCategory::TWO) => "two",
+            Ok(PluralCategory::FEW) => "few",
+            Ok(PluralCategory::MANY) => "many",
+            Ok(PluralCategory::OTHER) | Err(_) => "other",
+        };
+        let variant = format!("{key}.{category}");
+        let key = if self.map.contains_key(&variant) {
+            variant
+        } else {
+            format!("{key}.other")
+        };
+        let number = crate::domain::numbers::format(&count.to_string(), self.locale);
+        let mut all: Vec<(&str, &dyn std::fmt::Display)> = vec![("count", &number)];
+        all.extend_from_slice(values);
+        self.fill(&key, &all)
+    }
+
+    /// A reference item as people read it, in this language: "3. Protéger les personnes les
+    /// plus vulnérables" for numbered sets, "Éducation" for the others; an unknown code as is.
+    pub fn reference(&self, scheme: Scheme, code: &str) -> String {
+        let key = match scheme {
+            Scheme::BeneficiaryGroup => format!("choice.group.{code}"),
+            _ => format!("ref.{}.{code}", scheme.as_str()),
+        };
+        let label = self.get(&key);
+        if label == key {
+            code.to_string()
+        } else if code.chars().all(|c| c.is_ascii_digit()) {
+            format!("{code}. {label}")
+        } else {
+            label.to_string()
+        }
+    }
+
+    /// A register region in this language; "—" for a code the register does not know.
+    pub fn region(&self, code: &str) -> &str {
+        let key = format!("ref.region.{code}");
+        match self.map.get(&key) {
+            Some(label) => label,
+            None if crate::domain::reference::region_label(code).is_some() => {
+                messages(Locale::En).map.get(&key).map_or("—", String::as_str)
+            }
+            None => "—",
+        }
     }
 
     pub fn lang(&self) -> &'static str {
@@ -96,7 +162,15 @@ pub fn messages(locale: Locale) -> &'static Messages {
                     .into_iter()
                     .map(|(k, v)| (k, v.as_str().expect("locale values are strings").to_string()))
                     .collect();
-                Messages { locale: *locale, map }
+                let language: unic_langid::LanguageIdentifier =
+                    locale.as_str().parse().expect("locale codes are language tags");
+                let plurals = PluralRules::create(language, PluralRuleType::CARDINAL)
+                    .expect("CLDR has plural rules for every language we serve");
+                Messages {
+                    locale: *locale,
+                    map,
+                    plurals,
+                }
             })
             .collect()
     });
@@ -139,12 +213,63 @@ mod tests {
             for key in english.map.keys() {
                 assert!(other.map.contains_key(key), "{locale} lacks `{key}`");
             }
-            assert_eq!(
-                other.map.len(),
-                english.map.len(),
-                "{locale} has keys English lacks"
-            );
+            // Beyond English's keys, a language may only add plural categories English lacks.
+            for key in other.map.keys().filter(|k| !english.map.contains_key(*k)) {
+                let (stem, category) = key.rsplit_once('.').unwrap_or_default();
+                assert!(
+                    ["zero", "two", "few", "many"].contains(&category)
+                        && english.map.contains_key(&format!("{stem}.other")),
+                    "{locale} has `{key}`, which English lacks"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn counted_phrases_follow_each_languages_plural_rules() {
+        let results = |locale, n| messages(locale).count("register.results", n, &[]);
+        assert_eq!(results(Locale::En, 1), "1 pledge matches.");
+        assert_eq!(results(Locale::En, 0), "0 pledges match.");
+        assert_eq!(results(Locale::En, 1234), "1,234 pledges match.");
+        // French and Brazilian Portuguese count 0 as singular, Spanish does not.
+        assert_eq!(results(Locale::Fr, 0), "0 engagement correspond.");
+        assert_eq!(results(Locale::Pt, 0), "0 compromisso corresponde.");
+        assert_eq!(results(Locale::Es, 0), "0 compromisos coinciden.");
+        assert_eq!(results(Locale::Es, 1), "1 compromiso coincide.");
+        assert_eq!(
+            results(Locale::Fr, 1_000_000),
+            "1 000 000 engagements correspondent."
+        );
+        assert_eq!(results(Locale::Fr, 2), "2 engagements correspondent.");
+    }
+
+    #[test]
+    fn reference_lists_are_in_every_language_and_english_matches_the_domain() {
+        for scheme in Scheme::ALL {
+            for (code, label) in scheme.items() {
+                let english = messages(Locale::En).reference(scheme, code);
+                assert!(
+                    english.ends_with(label),
+                    "{scheme:?} {code}: {english} vs {label}"
+                );
+                for locale in Locale::ALL {
+                    let text = messages(*locale).reference(scheme, code);
+                    assert_ne!(text, *code, "{locale} lacks {scheme:?} {code}");
+                }
+            }
+        }
+        for (code, label) in crate::domain::reference::REGIONS {
+            assert_eq!(messages(Locale::En).region(code), *label);
+        }
+        assert_eq!(
+            messages(Locale::Fr).reference(Scheme::Sdg, "4"),
+            "4. Éducation de qualité"
+        );
+        assert_eq!(
+            messages(Locale::Es).region("latin_america"),
+            "América Latina y el Caribe"
+        );
+        assert_eq!(messages(Locale::Pt).region("atlantis"), "—");
     }
 
     #[test]

@@ -43,10 +43,21 @@
     form.querySelectorAll(".messages .msg" + (cls ? "." + cls : "")).forEach(function (p) { p.remove(); });
   }
 
+  // Findings are shown for the sections the officer has worked on in this sitting (and all
+  // of them after a save or a refused submit, which the server renders).
+  var touched = {};
+  function sectionOf(el) {
+    var s = el && el.closest && el.closest("fieldset.section");
+    return s ? s.id : null;
+  }
+  function remember(e) { var id = sectionOf(e.target); if (id) touched[id] = true; }
+
   function showFindings(findings) {
     clear("error"); clear("warning"); clear("info");
     form.querySelectorAll(".field-row.invalid").forEach(function (r) { r.classList.remove("invalid"); });
     findings.forEach(function (f) {
+      var b = box(f.field);
+      if (!b || !touched[sectionOf(b)]) return;
       say(f.field, f.severity, f.message);
       if (f.severity === "error") {
         var row = form.querySelector('[data-field="' + f.field + '"]');
@@ -113,7 +124,7 @@
       } else if (r.res.status === 422 && r.body.errors) {
         clear("error");
         r.body.errors.forEach(function (e) { say(e.field, "error", e.message); });
-        status.textContent = status.dataset.failed;
+        status.textContent = status.dataset.invalid;
         dirty = true;
       } else {
         status.textContent = message(r.body) || status.dataset.failed;
@@ -134,8 +145,27 @@
     timer = setTimeout(save, 1200);
   }
 
-  form.addEventListener("input", schedule);
-  form.addEventListener("change", schedule);
+  form.addEventListener("input", function (e) { remember(e); schedule(); });
+  form.addEventListener("change", function (e) { remember(e); schedule(); });
+
+  // Questions of a compact the chosen scope does not report to are hidden (their answers kept).
+  var scope = document.getElementById("f-compact_scope");
+  function showScope() {
+    var code = scope.value;
+    form.querySelectorAll("[data-compact]").forEach(function (row) {
+      var reports = (form.dataset[row.dataset.compact] || "").split(" ");
+      row.hidden = code !== "" && reports.indexOf(code) < 0;
+    });
+  }
+  if (scope) scope.addEventListener("change", showScope);
+
+  // The sticky Save/Submit bar never covers the field that has the focus (WCAG 2.4.11).
+  var bar = document.querySelector(".form-actions");
+  document.addEventListener("focusin", function (e) {
+    if (!bar || bar.contains(e.target)) return;
+    var box = e.target.getBoundingClientRect(), top = bar.getBoundingClientRect().top;
+    if (box.bottom > top - 8) window.scrollBy(0, box.bottom - top + 16);
+  });
   form.addEventListener("submit", function () { if (timer) clearTimeout(timer); paused = true; dirty = false; });
   window.addEventListener("beforeunload", function (e) {
     if (dirty || busy) { e.preventDefault(); e.returnValue = ""; }

@@ -194,6 +194,40 @@ pub struct Field {
     pub kind: Kind,
 }
 
+impl Field {
+    /// Is this question asked of a pledge with `scope`? The GCM's own questions only when
+    /// the update reports to the GCM, the GCR's (and refugee participation) only when it
+    /// reports to the GCR; before a scope is chosen, every question is.
+    pub fn applies_to(&self, scope: Option<CompactScope>) -> bool {
+        match (scope, self.compact()) {
+            (Some(scope), Some("gcm")) => scope.counts_for_gcm(),
+            (Some(scope), Some(_)) => scope.counts_for_gcr(),
+            _ => true,
+        }
+    }
+
+    /// `gcm` or `gcr` for a question only that compact asks.
+    pub fn compact(&self) -> Option<&'static str> {
+        if self.key.starts_with("gcm_") {
+            Some("gcm")
+        } else if self.key.starts_with("gcr_") || self.key == "refugee_participation" {
+            Some("gcr")
+        } else {
+            None
+        }
+    }
+}
+
+/// The section a field (or a finding's field, which may name a group's row) belongs to.
+pub fn section_of(key: &str) -> Option<Section> {
+    find_field(key)
+        .or_else(|| {
+            let prefix = format!("{key}.");
+            fields().iter().find(|f| f.key.starts_with(&prefix))
+        })
+        .map(|f| f.section)
+}
+
 fn field(key: impl Into<String>, section: Section, kind: Kind) -> Field {
     Field {
         key: key.into(),
@@ -656,6 +690,11 @@ impl Answers {
 
     pub fn scope(&self) -> Option<CompactScope> {
         CompactScope::parse(self.text("compact_scope")).ok()
+    }
+
+    /// Has the officer answered anything in `section`?
+    pub fn touched(&self, section: Section) -> bool {
+        fields().iter().any(|f| f.section == section && self.has(&f.key))
     }
 
     /// How many rows of a numbered group have `column` filled (`None` for one-column groups

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::answers::{Answers, JUSTIFICATION_PREFIX, find_field, group};
+use super::answers::{Answers, JUSTIFICATION_PREFIX, Section, find_field, group, section_of};
 use super::pledge::{CompactScope, Locale};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -324,6 +324,66 @@ pub fn unjustified<'a>(findings: &'a [Finding], answers: &Answers) -> Vec<&'a Fi
 /// May this draft be submitted? No error, and every warning justified.
 pub fn submittable(findings: &[Finding], answers: &Answers) -> bool {
     findings.iter().all(|f| f.severity != Severity::Error) && unjustified(findings, answers).is_empty()
+}
+
+/// Where an officer stands in one section of the form, for the form's task list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionStatus {
+    NotStarted,
+    InProgress,
+    Complete,
+    NeedsAttention,
+}
+
+impl SectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SectionStatus::NotStarted => "not_started",
+            SectionStatus::InProgress => "in_progress",
+            SectionStatus::Complete => "complete",
+            SectionStatus::NeedsAttention => "needs_attention",
+        }
+    }
+}
+
+/// A section's status: it needs attention when something shown asks the officer to act there
+/// (`flagged`: an answer that cannot be saved, a reviewer's request, an error shown after a
+/// save or submit); otherwise it is not started until answered, and complete once the rules
+/// find no error and no unjustified warning in it.
+pub fn section_status(
+    section: Section,
+    answers: &Answers,
+    findings: &[Finding],
+    flagged: bool,
+) -> SectionStatus {
+    if flagged {
+        return SectionStatus::NeedsAttention;
+    }
+    if !answers.touched(section) {
+        return SectionStatus::NotStarted;
+    }
+    let in_section = |f: &&Finding| section_of(&f.field) == Some(section);
+    let open_error = findings
+        .iter()
+        .filter(in_section)
+        .any(|f| f.severity == Severity::Error);
+    let open_warning = unjustified(findings, answers).iter().any(in_section);
+    if open_error || open_warning {
+        SectionStatus::InProgress
+    } else {
+        SectionStatus::Complete
+    }
+}
+
+/// The fields some applicable rule asks for with an error or a warning; the form marks the
+/// others optional. A group counts as asked when a rule names any of its rows.
+pub fn asked_fields(scope: CompactScope) -> std::collections::BTreeSet<String> {
+    profiles_for(scope)
+        .iter()
+        .flat_map(|p| &p.rules)
+        .filter(|r| r.severity != Severity::Info)
+        .flat_map(|r| std::iter::once(r.field.clone()).chain(r.end.clone()))
+        .collect()
 }
 
 fn condition_holds(condition: Option<&Condition>, answers: &Answers) -> bool {

@@ -233,6 +233,8 @@ pub async fn show_update(
         change_requests: &extras.change_requests,
         attachments: &extras.attachments,
         upload_error: None,
+        reveal: query.saved.is_some(),
+        saved: false,
     };
     Ok(no_store(
         Html(views::form_page(
@@ -311,7 +313,8 @@ pub async fn post_update(
                   findings: &[Finding],
                   errors: &[FieldError],
                   conflicts,
-                  version: i32| {
+                  version: i32,
+                  saved: bool| {
         let view = FormState {
             findings,
             field_errors: errors,
@@ -319,6 +322,8 @@ pub async fn post_update(
             change_requests: &extras.change_requests,
             attachments: &extras.attachments,
             upload_error: None,
+            reveal: true,
+            saved,
         };
         no_store(super::html_page(
             status,
@@ -337,6 +342,7 @@ pub async fn post_update(
                 &[error],
                 &[],
                 current.version,
+                false,
             ));
         }
     };
@@ -370,6 +376,7 @@ pub async fn post_update(
                 &errors,
                 &[],
                 base_version,
+                false,
             ));
         }
     };
@@ -388,6 +395,7 @@ pub async fn post_update(
                 &[],
                 &conflicts,
                 current.version,
+                false,
             ));
         }
         Err(other) => return Err(AppError::from(other).in_locale(locale)),
@@ -414,6 +422,7 @@ pub async fn post_update(
             &[],
             &[],
             draft.version,
+            true,
         ));
     }
     submit(&state, &ctx, &access, &draft, &found, locale).await?;
@@ -636,6 +645,8 @@ async fn form_with_upload_error(
         change_requests: &extras.change_requests,
         attachments: &extras.attachments,
         upload_error: Some(message),
+        reveal: false,
+        saved: false,
     };
     let html = views::form_page(&page, draft.version, &draft.answers, &view, None);
     Ok(no_store(super::html_page(status, html)))

@@ -269,7 +269,7 @@ pub fn reminder(locale: Locale, recipient_name: &str, items: &[ReminderItem], ov
             "email.reminder.subject_one",
             &[("deadline", &t.date(one.deadline))],
         ),
-        _ => t.fill("email.reminder.subject_many", &[("count", &items.len())]),
+        _ => t.count("email.reminder.subject_many", items.len() as u64, &[]),
     };
     let intro = if overdue {
         t.get("email.reminder.intro_overdue")

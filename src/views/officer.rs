@@ -8,9 +8,11 @@ use crate::domain::answers::{
 };
 use crate::domain::diff::Conflict;
 use crate::domain::numbers;
-use crate::domain::pledge::Locale;
+use std::collections::BTreeSet;
+
+use crate::domain::pledge::{CompactScope, Locale};
 use crate::domain::reference::Scheme;
-use crate::domain::requirements::{Finding, Severity};
+use crate::domain::requirements::{Finding, Severity, asked_fields, section_status};
 use crate::i18n::{Messages, messages};
 
 /// A field's label in the page's language (see `Messages::field_label`).
@@ -79,15 +81,7 @@ fn option_label(t: &Messages, key: &str, kind: Kind, code: &str) -> String {
         kind
     };
     match kind {
-        Kind::MultiRef(Scheme::BeneficiaryGroup) => t.get(&format!("choice.group.{code}")).into(),
-        Kind::MultiRef(scheme) => {
-            let label = scheme.label(code).unwrap_or(code);
-            if code.chars().all(|c| c.is_ascii_digit()) {
-                format!("{code}. {label}")
-            } else {
-                label.into()
-            }
-        }
+        Kind::MultiRef(scheme) => t.reference(scheme, code),
         _ => t.get(&format!("choice.{}.{code}", choice_list(key))).into(),
     }
 }
@@ -120,6 +114,12 @@ pub struct FieldView {
     pub conflict_theirs: Option<String>,
     /// On the last shown row of a repeating group: (group name, button label) for "add another".
     pub add_another: Option<(String, String)>,
+    /// No rule asks for it: the label says "optional".
+    pub optional: bool,
+    /// `gcm` or `gcr` for a question only that compact asks; the form hides it when the
+    /// confirmed scope does not report to that compact.
+    pub compact: &'static str,
+    pub applies: bool,
 }
 
 impl FieldView {
@@ -136,6 +136,9 @@ impl FieldView {
 pub struct SectionView {
     pub key: &'static str,
     pub title: String,
+    /// `not_started | in_progress | complete | needs_attention`, and its words.
+    pub status: &'static str,
+    pub status_label: String,
     pub fields: Vec<FieldView>,
 }
 
@@ -168,6 +171,10 @@ pub struct FormState<'a> {
     pub attachments: &'a [crate::entities::attachment::Model],
     /// Why the last upload was refused, in the page's language.
     pub upload_error: Option<String>,
+    /// Show what the rules found? Not on first open: only after a save or a submit attempt.
+    pub reveal: bool,
+    /// The draft was saved by this request although it was not submitted.
+    pub saved: bool,
 }
 
 pub struct AttachmentView {
@@ -194,7 +201,13 @@ pub fn field_error_text(t: &Messages, e: &FieldError) -> String {
     )
 }
 
-fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> FieldView {
+fn field_view(
+    t: &Messages,
+    f: &Field,
+    answers: &Answers,
+    state: &FormState,
+    asked: &BTreeSet<String>,
+) -> FieldView {
     let key = f.key.as_str();
     let hint_key = format!("hint.{}", base_key(key));
     let hint = (t.get(&hint_key) != hint_key).then(|| t.get(&hint_key).to_string());
@@ -252,9 +265,7 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
     let highlighted = !requested.is_empty();
     messages.extend(requested);
     messages.extend(
-        state
-            .findings
-            .iter()
+        shown_findings(state)
             .filter(|x| x.field == key)
             .map(|x| MessageView {
                 severity: x.severity.as_str(),
@@ -280,16 +291,26 @@ fn field_view(t: &Messages, f: &Field, answers: &Answers, state: &FormState) -> 
             _ => String::new(),
         },
         options: opts,
-        invalid: invalid
-            || state
-                .findings
-                .iter()
-                .any(|x| x.field == key && x.severity == Severity::Error),
+        invalid: invalid || shown_findings(state).any(|x| x.field == key && x.severity == Severity::Error),
         highlighted,
         messages,
         conflict_theirs,
         add_another: None,
+        optional: match row_of(key) {
+            Some((group, _)) => {
+                let prefix = format!("{}.", group.name);
+                !asked.iter().any(|a| a.starts_with(&prefix))
+            }
+            None => !asked.contains(key) && f.kind != Kind::Check,
+        },
+        compact: f.compact().unwrap_or_default(),
+        applies: f.applies_to(answers.scope()),
     }
+}
+
+/// The findings the page shows: none before the officer saves or tries to submit.
+fn shown_findings<'a>(state: &'a FormState) -> impl Iterator<Item = &'a Finding> {
+    state.findings.iter().filter(|_| state.reveal)
 }
 
 /// How many rows of a repeating group the form shows: those up to the last one in use and
@@ -299,21 +320,27 @@ pub fn shown_rows(answers: &Answers, group: &Group) -> usize {
     (last + 1).max(group.default_rows).min(MAX_ROWS)
 }
 
-fn section_fields(t: &Messages, section: Section, answers: &Answers, state: &FormState) -> Vec<FieldView> {
+fn section_fields(
+    t: &Messages,
+    section: Section,
+    answers: &Answers,
+    state: &FormState,
+    asked: &BTreeSet<String>,
+) -> Vec<FieldView> {
     let mut views: Vec<FieldView> = Vec::new();
     for f in fields()
         .iter()
         .filter(|f| f.section == section && f.kind != Kind::Files)
     {
         let Some((group, row)) = row_of(&f.key) else {
-            views.push(field_view(t, f, answers, state));
+            views.push(field_view(t, f, answers, state, asked));
             continue;
         };
         let shown = shown_rows(answers, group);
         if row > shown {
             continue;
         }
-        let mut view = field_view(t, f, answers, state);
+        let mut view = field_view(t, f, answers, state, asked);
         let last_column = group.columns.last().map(|(c, _)| group.key(row, c));
         if row == shown && shown < MAX_ROWS && last_column.as_deref() == Some(f.key.as_str()) {
             view.add_another = Some((
@@ -327,12 +354,21 @@ fn section_fields(t: &Messages, section: Section, answers: &Answers, state: &For
 }
 
 pub fn sections(t: &Messages, answers: &Answers, state: &FormState) -> Vec<SectionView> {
+    // Mirror asks the most; before a scope is confirmed nothing is marked optional wrongly.
+    let asked = asked_fields(answers.scope().unwrap_or(CompactScope::Mirror));
     Section::ALL
         .iter()
-        .map(|section| SectionView {
-            key: section.key(),
-            title: t.get(&format!("section.{}", section.key())).into(),
-            fields: section_fields(t, *section, answers, state),
+        .map(|section| {
+            let fields = section_fields(t, *section, answers, state, &asked);
+            let flagged = fields.iter().any(|f| f.applies && (f.invalid || f.highlighted));
+            let status = section_status(*section, answers, state.findings, flagged);
+            SectionView {
+                key: section.key(),
+                title: t.get(&format!("section.{}", section.key())).into(),
+                status: status.as_str(),
+                status_label: t.get(&format!("section_status.{}", status.as_str())).into(),
+                fields,
+            }
         })
         .collect()
 }
@@ -366,6 +402,11 @@ pub struct FormPage {
     pub attachment_findings: Vec<MessageView>,
     pub attach_hint: String,
     pub accept: String,
+    /// The scope codes that report to the GCM and to the GCR, for the script that hides the
+    /// questions of a compact the confirmed scope does not report to.
+    pub gcm_scopes: String,
+    pub gcr_scopes: String,
+    pub save_status: String,
 }
 
 pub struct PageContext {
@@ -397,9 +438,7 @@ pub fn form_page(
         })
         .collect();
     errors.extend(
-        state
-            .findings
-            .iter()
+        shown_findings(state)
             .filter(|f| f.severity == Severity::Error)
             .map(|f| SummaryItem {
                 anchor: field_id(&f.field),
@@ -407,9 +446,7 @@ pub fn form_page(
                 message: f.message.clone(),
             }),
     );
-    let warnings = state
-        .findings
-        .iter()
+    let warnings = shown_findings(state)
         .filter(|f| f.severity == Severity::Warning)
         .map(|f| WarningView {
             rule_id: f.rule_id.clone(),
@@ -464,9 +501,7 @@ pub fn form_page(
             .collect(),
         upload_url: format!("/updates/{}/attachments", ctx.request_id),
         upload_error: state.upload_error.clone(),
-        attachment_findings: state
-            .findings
-            .iter()
+        attachment_findings: shown_findings(state)
             .filter(|f| f.field == "attachments")
             .map(|f| MessageView {
                 severity: f.severity.as_str(),
@@ -486,12 +521,31 @@ pub fn form_page(
             .collect::<Vec<_>>()
             .join(","),
         conflict: !state.conflicts.is_empty(),
+        gcm_scopes: scope_codes(CompactScope::counts_for_gcm),
+        gcr_scopes: scope_codes(CompactScope::counts_for_gcr),
+        save_status: if state.saved {
+            t.get("form.saved_not_submitted").into()
+        } else {
+            String::new()
+        },
     })
+}
+
+fn scope_codes(reports: fn(CompactScope) -> bool) -> String {
+    CompactScope::ALL
+        .into_iter()
+        .filter(|s| reports(*s))
+        .map(CompactScope::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub struct AnswerLine {
     pub label: String,
     pub value: String,
+    /// Words the officer typed (not a choice or a number): the page marks them
+    /// `translate="no"`, as they stay in the language they were written in.
+    pub typed: bool,
 }
 
 pub struct AnswerSection {
@@ -512,6 +566,7 @@ pub fn answer_sections(t: &Messages, answers: &Answers) -> Vec<AnswerSection> {
                     answers.get(&f.key).map(|v| AnswerLine {
                         label: field_label(t, &f.key),
                         value: display_value(t, &f.key, v),
+                        typed: matches!(f.kind, Kind::Text(_) | Kind::LongText(_)),
                     })
                 })
                 .filter(|line| !line.value.is_empty())

@@ -4,7 +4,7 @@ use askama::Template;
 
 use super::{LanguageLink, language_links, render};
 use crate::domain::pledge::{CompactScope, Locale};
-use crate::domain::reference::{REGIONS, Scheme, region_label};
+use crate::domain::reference::{REGIONS, Scheme};
 use crate::i18n::{Messages, messages};
 use crate::store::register_query::{OrganizationView, Page, PledgeFilter, PledgeView};
 
@@ -56,8 +56,11 @@ fn choices(items: impl Iterator<Item = (&'static str, String)>, selected: Option
         .collect()
 }
 
-fn region_choices(selected: Option<&str>) -> Vec<Choice> {
-    choices(REGIONS.iter().map(|(c, l)| (*c, l.to_string())), selected)
+fn region_choices(t: &Messages, selected: Option<&str>) -> Vec<Choice> {
+    choices(
+        REGIONS.iter().map(|(c, _)| (*c, t.region(c).to_string())),
+        selected,
+    )
 }
 
 /// The query string for a filter and page, for pager links.
@@ -105,9 +108,15 @@ pub fn pledges_page(
         title: t.get("register.title").into(),
         summary: t.fill(
             "register.summary",
-            &[("pledges", &pledge_count), ("organizations", &organization_count)],
+            &[
+                ("pledges", &t.count("register.pledges", pledge_count, &[])),
+                (
+                    "organizations",
+                    &t.count("register.organizations", organization_count, &[]),
+                ),
+            ],
         ),
-        results: t.fill("register.results", &[("count", &total)]),
+        results: t.count("register.results", total, &[]),
         q: filter.q.clone().unwrap_or_default(),
         scopes: choices(
             CompactScope::ALL
@@ -119,10 +128,10 @@ pub fn pledges_page(
             Scheme::Priority
                 .items()
                 .iter()
-                .map(|(c, l)| (*c, format!("{c}. {l}"))),
+                .map(|(c, _)| (*c, t.reference(Scheme::Priority, c))),
             filter.priority.as_deref(),
         ),
-        regions: region_choices(filter.region.as_deref()),
+        regions: region_choices(t, filter.region.as_deref()),
         rows: pledges
             .iter()
             .map(|p| PledgeRow {
@@ -153,8 +162,8 @@ struct OrganizationsPage<'a> {
 }
 
 impl OrganizationsPage<'_> {
-    fn region(&self, code: &str) -> &'static str {
-        region_label(code).unwrap_or("—")
+    fn region(&self, code: &str) -> &str {
+        self.t.region(code)
     }
 }
 
@@ -169,7 +178,7 @@ pub fn organizations_page(
         languages: language_links(locale),
         title: t.get("organizations.title").into(),
         q: filter.q.clone().unwrap_or_default(),
-        regions: region_choices(filter.region.as_deref()),
+        regions: region_choices(t, filter.region.as_deref()),
         organizations,
     })
 }
@@ -187,7 +196,7 @@ struct PledgePage<'a> {
     title: String,
     pledge: &'a PledgeView,
     scope: &'static str,
-    region: &'static str,
+    region: String,
     timeline: String,
     sets: Vec<LabelledSet>,
 }
@@ -210,14 +219,7 @@ pub fn pledge_page(locale: Locale, pledge: &PledgeView) -> Result<String, AppErr
         items: pledge
             .codes(scheme)
             .iter()
-            .map(|code| {
-                let label = scheme.label(code).unwrap_or(code);
-                if code.chars().all(|c| c.is_ascii_digit()) {
-                    format!("{code}. {label}")
-                } else {
-                    label.to_string()
-                }
-            })
+            .map(|code| t.reference(scheme, code))
             .collect(),
     })
     .collect();
@@ -229,7 +231,7 @@ pub fn pledge_page(locale: Locale, pledge: &PledgeView) -> Result<String, AppErr
         title: pledge.title.clone(),
         pledge,
         scope: scope_label(&pledge.compact_scope),
-        region: region_label(&pledge.region).unwrap_or("—"),
+        region: t.region(&pledge.region).to_string(),
         timeline: format!("{start} – {end}"),
         sets,
     })

@@ -1,6 +1,8 @@
 //! The officer's journey over HTTP: personal links, the form, autosave, submission.
 use pledgeflow::entities::{access_link, draft_version, outbox_mail, revision, update_request};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use serde_json::json;
 
 use crate::helpers::complete_answers;
@@ -794,7 +796,9 @@ async fn the_form_speaks_the_officers_language_and_can_switch() {
         .unwrap();
     assert!(
         page.contains("Mise à jour de votre engagement")
-            && page.contains("Choisissez l&#39;étape atteinte par votre engagement."),
+            && page.contains("Étape de mise en œuvre")
+            && page.contains("4. Éducation de qualité")
+            && !page.contains("Quality Education"),
         "{page}"
     );
     let page = j
@@ -1430,4 +1434,118 @@ async fn the_form_page_is_sent_compressed() {
     // A client that asks for nothing gets plain text.
     let (_, plain) = j.app.get_with(&path, &cookie).await;
     assert!(plain.len() > 3 * transferred, "{} plain bytes", plain.len());
+}
+
+/// The `status-…` class of a section's entry in the form's task list.
+fn section_status(html: &str, section: &str) -> String {
+    let entry = format!("<a href=\"#section-{section}\">");
+    let at = html
+        .find(&entry)
+        .unwrap_or_else(|| panic!("no task list entry for {section}"));
+    let rest = &html[at..];
+    let class = rest.find("class=\"status status-").unwrap() + "class=\"status status-".len();
+    rest[class..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_form_is_calm_on_first_open_and_says_what_is_left_after_a_save_or_submit() {
+    let j = Journey::start().await;
+    // CLA-2025-0002 is a GCM pledge of Montréal: on first open, no finding, no summary.
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0002", "marie@montreal.example.org").await;
+    let (_, first) = j.app.get_with(&format!("{path}?lang=en"), &cookie).await;
+    assert!(
+        !first.contains("class=\"msg error\""),
+        "no red error on first open"
+    );
+    assert!(!first.contains("class=\"summary warnings\"") && !first.contains("name=\"justification."));
+    assert!(!first.contains("Choose the stage your pledge has reached."));
+    // A task list with each section's status; nothing answered yet except the prefill.
+    assert_eq!(section_status(&first, "challenges"), "not_started");
+    // Optional questions say so; asked ones do not.
+    let label = |html: &str, id: &str| {
+        let at = html.find(&format!("<label for=\"{id}\">")).unwrap();
+        html[at..].split("</label>").next().unwrap().to_string()
+    };
+    assert!(label(&first, "f-joint_partners").contains("(optional)"));
+    assert!(!label(&first, "f-results_summary").contains("(optional)"));
+
+    // A save shows what the rules say, and the section's status follows.
+    let saved = j
+        .app
+        .post_form(
+            &path,
+            &cookie,
+            &form(
+                &csrf,
+                &version,
+                "save",
+                &[
+                    ("compact_scope", "GCM".into()),
+                    ("challenges", "funding_gaps".into()),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let shown = saved.headers()["location"].to_str().unwrap().to_string();
+    let (_, after_save) = j.app.get_with(&shown, &cookie).await;
+    assert!(
+        after_save.contains("Choose the stage your pledge has reached."),
+        "findings after a save"
+    );
+    assert_eq!(section_status(&after_save, "status"), "needs_attention");
+    // The GCR's questions are hidden on a GCM update (their rows kept, not shown).
+    let row = |html: &str, key: &str| {
+        let at = html.find(&format!("data-field=\"{key}\"")).unwrap();
+        html[at..].split('>').next().unwrap().to_string()
+    };
+    assert!(
+        row(&after_save, "gcr_objectives").contains("hidden"),
+        "{}",
+        row(&after_save, "gcr_objectives")
+    );
+    assert!(row(&after_save, "refugee_participation").contains("hidden"));
+    assert!(!row(&after_save, "gcm_objectives").contains("hidden"));
+
+    // A refused submit: the summary takes the focus and the status says the draft was saved.
+    let (_, version) = form_tokens(&after_save);
+    let refused = j
+        .app
+        .post_form(
+            &path,
+            &cookie,
+            &form(
+                &csrf,
+                &version,
+                "submit",
+                &[("results_summary", "A first result.".into())],
+            ),
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("id=\"errors\" autofocus"),
+        "the error summary is focused"
+    );
+    assert!(
+        page.contains("Draft saved, not submitted yet"),
+        "the save status tells the truth"
+    );
+    assert_eq!(
+        section_status(&page, "results"),
+        "complete",
+        "{}",
+        section_status(&page, "results")
+    );
+    let draft = draft_version::Entity::find()
+        .order_by_desc(draft_version::Column::Version)
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        draft.answers.contains("A first result."),
+        "the refused submit kept the draft"
+    );
 }

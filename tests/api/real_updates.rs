@@ -239,7 +239,9 @@ async fn enter_update(app: &TestApp, token: &str, answers: &[(&'static str, Stri
         .post_form(&path, &cookie, &form(&csrf, &version, "save", answers))
         .await;
     assert_eq!(saved.status().as_u16(), 303, "{}", saved.text().await.unwrap());
-    let (_, html) = app.get_with(&path, &cookie).await;
+    // Where the save leads: the form with what the rules found (not shown on first open).
+    let shown = saved.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = app.get_with(&shown, &cookie).await;
     assert!(
         !html.contains("class=\"summary errors\""),
         "{path}: an error blocks before submitting"
