@@ -571,6 +571,27 @@ fn number_error(key: &str, code: &'static str, shown: String, e: NumberError) ->
     }
 }
 
+/// "Ongoing" as an end date, in any of the form's languages (stored as `ongoing`).
+pub const ONGOING: [(Locale, &str); 4] = [
+    (Locale::En, "ongoing"),
+    (Locale::Fr, "en cours"),
+    (Locale::Es, "en curso"),
+    (Locale::Pt, "em andamento"),
+];
+
+fn is_ongoing(text: &str) -> bool {
+    let text = text.to_lowercase();
+    ONGOING.iter().any(|(_, word)| text == *word)
+}
+
+/// How `ongoing` is written in `locale`.
+pub fn ongoing_in(locale: Locale) -> &'static str {
+    ONGOING
+        .iter()
+        .find(|(l, _)| *l == locale)
+        .map_or("ongoing", |(_, word)| word)
+}
+
 fn check_text(key: &str, kind: Kind, text: String, locale: Locale) -> Result<String, FieldError> {
     let trimmed = text.trim();
     let max = match kind {
@@ -613,7 +634,7 @@ fn check_text(key: &str, kind: Kind, text: String, locale: Locale) -> Result<Str
         Kind::Point => TimelinePoint::parse(trimmed)
             .map(|_| trimmed.into())
             .map_err(|_| FieldError::new(key, "not_a_date", shown)),
-        Kind::EndPoint if trimmed.eq_ignore_ascii_case("ongoing") => Ok("ongoing".into()),
+        Kind::EndPoint if is_ongoing(trimmed) => Ok("ongoing".into()),
         Kind::EndPoint => TimelinePoint::parse(trimmed)
             .map(|_| trimmed.into())
             .map_err(|_| FieldError::new(key, "not_a_date", shown)),
@@ -787,6 +808,14 @@ mod tests {
         );
         assert_eq!(
             check_value_en("timeline_end", one("Ongoing"), &no_rules),
+            Ok(one("ongoing"))
+        );
+        assert_eq!(
+            check_value("timeline_end", one("En cours"), Locale::Fr, &no_rules),
+            Ok(one("ongoing"))
+        );
+        assert_eq!(
+            check_value("timeline_end", one("em andamento"), Locale::Pt, &no_rules),
             Ok(one("ongoing"))
         );
         assert_eq!(

@@ -4,7 +4,7 @@ use askama::Template;
 
 use super::{LanguageLink, language_links, render};
 use crate::domain::answers::{
-    Answers, Field, FieldError, Group, Kind, MAX_ROWS, Section, Value, fields, row_of,
+    Answers, Field, FieldError, Group, Kind, MAX_ROWS, Section, Value, fields, ongoing_in, row_of,
 };
 use crate::domain::diff::Conflict;
 use crate::domain::numbers;
@@ -68,6 +68,7 @@ pub fn display_value(t: &Messages, key: &str, value: &Value) -> String {
         Value::One(s) => match field.kind {
             Kind::Choice(_) => label(s),
             Kind::Count | Kind::Amount => numbers::format(s, t.locale),
+            Kind::EndPoint if s == "ongoing" => ongoing_in(t.locale).into(),
             _ => s.clone(),
         },
         Value::Many(codes) => codes.iter().map(|c| label(c)).collect::<Vec<_>>().join("; "),
@@ -287,6 +288,7 @@ fn field_view(
         input_mode,
         value: match (answers.0.get(key), f.kind) {
             (Some(Value::One(s)), Kind::Count | Kind::Amount) => numbers::format_input(s, t.locale),
+            (Some(Value::One(s)), Kind::EndPoint) if s == "ongoing" => ongoing_in(t.locale).into(),
             (Some(Value::One(s)), _) => s.clone(),
             _ => String::new(),
         },

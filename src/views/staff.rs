@@ -498,6 +498,8 @@ pub struct Chart {
 
 pub struct ChartBar {
     pub y: u32,
+    /// Baseline of the label line above the bar, and of the total beside the bar.
+    pub label_y: u32,
     pub text_y: u32,
     pub label: String,
     pub total: u32,
@@ -519,16 +521,17 @@ fn chart_segments(tally: &crate::domain::dashboard::Tally) -> [(&'static str, &'
 }
 
 pub fn chart(title: &str, groups: &[(String, crate::domain::dashboard::Tally)]) -> Chart {
-    const LABEL: u32 = 170;
-    const BAR: u32 = 320;
-    const ROW: u32 = 22;
+    // Each label sits on its own line above its bar, so the chart stays narrow enough for a
+    // phone (it scales down with its viewBox) and no label is cut short.
+    const BAR: u32 = 260;
+    const ROW: u32 = 38;
     let most = groups.iter().map(|(_, t)| t.total).max().unwrap_or(1).max(1);
     let bars = groups
         .iter()
         .enumerate()
         .map(|(i, (label, tally))| {
             let y = i as u32 * ROW;
-            let mut x = LABEL;
+            let mut x = 0;
             let mut segments = Vec::new();
             for (colour, name, n) in chart_segments(tally) {
                 if n == 0 {
@@ -539,9 +542,10 @@ pub fn chart(title: &str, groups: &[(String, crate::domain::dashboard::Tally)]) 
                 x += width;
             }
             ChartBar {
-                y: y + 3,
-                text_y: y + 15,
-                label: label.chars().take(26).collect(),
+                y: y + 17,
+                label_y: y + 12,
+                text_y: y + 30,
+                label: label.clone(),
                 total: tally.total,
                 total_x: x + 6,
                 segments,
@@ -550,7 +554,7 @@ pub fn chart(title: &str, groups: &[(String, crate::domain::dashboard::Tally)]) 
         .collect();
     Chart {
         title: title.into(),
-        width: LABEL + BAR + 40,
+        width: BAR + 50,
         height: (groups.len() as u32 * ROW).max(ROW),
         bars,
         legend: chart_segments(&Default::default())
