@@ -4,6 +4,7 @@ use askama::Template;
 use chrono::NaiveDate;
 
 use crate::domain::pledge::Locale;
+use crate::domain::request::RequestState;
 use crate::i18n::messages;
 
 /// Subject and both bodies of one message.
@@ -222,7 +223,18 @@ pub struct ReminderItem<'a> {
     pub pledge_title: &'a str,
     pub reference: &'a str,
     pub deadline: NaiveDate,
+    /// Where the update stands (not started, draft, changes requested).
+    pub state: RequestState,
+    /// The deadline has passed by the organization's own date.
+    pub overdue: bool,
     pub link: String,
+}
+
+/// One update in a reminder: what it is and its deadline, where it stands, its link.
+struct ReminderLine {
+    what: String,
+    status: String,
+    link: String,
 }
 
 #[derive(Template)]
@@ -230,7 +242,7 @@ pub struct ReminderItem<'a> {
 struct ReminderText<'a> {
     greeting: String,
     intro: &'a str,
-    items: &'a [(String, String)],
+    items: &'a [ReminderLine],
     link_label: &'a str,
     signature: &'a str,
 }
@@ -241,40 +253,56 @@ struct ReminderHtml<'a> {
     lang: &'a str,
     greeting: String,
     intro: &'a str,
-    items: &'a [(String, String)],
+    items: &'a [ReminderLine],
     button: &'a str,
     signature: &'a str,
 }
 
-/// A reminder for one update, or a digest of several; `overdue` for an escalation.
-pub fn reminder(locale: Locale, recipient_name: &str, items: &[ReminderItem], overdue: bool) -> Rendered {
+fn reminder_lines(locale: Locale, items: &[ReminderItem]) -> Vec<ReminderLine> {
     let t = messages(locale);
-    let lines: Vec<(String, String)> = items
+    items
         .iter()
-        .map(|i| {
-            let line = t.fill(
+        .map(|i| ReminderLine {
+            what: t.fill(
                 "email.reminder.item",
                 &[
                     ("title", &i.pledge_title),
                     ("reference", &i.reference),
                     ("deadline", &t.date(i.deadline)),
                 ],
-            );
-            (line, i.link.clone())
+            ),
+            status: t.fill(
+                "email.reminder.status",
+                &[("status", &t.get(&format!("state.{}", i.state.as_str())))],
+            ),
+            link: i.link.clone(),
         })
-        .collect();
-    let subject = match (overdue, items) {
-        (true, [one]) => t.fill("email.reminder.subject_overdue", &[("title", &one.pledge_title)]),
-        (false, [one]) => t.fill(
+        .collect()
+}
+
+/// A reminder for one update, or a digest of several; `escalation` for the last step, which
+/// copies the secretariat. It says the deadline has passed only when it has, for every update.
+pub fn reminder(locale: Locale, recipient_name: &str, items: &[ReminderItem], escalation: bool) -> Rendered {
+    let t = messages(locale);
+    let lines = reminder_lines(locale, items);
+    let overdue = !items.is_empty() && items.iter().all(|i| i.overdue);
+    let subject = match (escalation, overdue, items) {
+        (true, true, [one]) => t.fill("email.reminder.subject_overdue", &[("title", &one.pledge_title)]),
+        (true, false, [one]) => t.fill(
+            "email.reminder.subject_escalation",
+            &[("title", &one.pledge_title)],
+        ),
+        (false, _, [one]) => t.fill(
             "email.reminder.subject_one",
             &[("deadline", &t.date(one.deadline))],
         ),
+        (true, true, _) => t.count("email.reminder.subject_many_overdue", items.len() as u64, &[]),
         _ => t.count("email.reminder.subject_many", items.len() as u64, &[]),
     };
-    let intro = if overdue {
-        t.get("email.reminder.intro_overdue")
-    } else {
-        t.get("email.reminder.intro")
+    let intro = match (escalation, overdue) {
+        (true, true) => t.get("email.reminder.intro_overdue"),
+        (true, false) => t.get("email.reminder.intro_escalation"),
+        (false, _) => t.get("email.reminder.intro"),
     };
     let greeting = t.fill("email.greeting", &[("name", &recipient_name)]);
     Rendered {
@@ -292,6 +320,44 @@ pub fn reminder(locale: Locale, recipient_name: &str, items: &[ReminderItem], ov
             intro,
             items: &lines,
             button: t.get("email.invitation.button"),
+            signature: t.get("email.signature"),
+        }),
+    }
+}
+
+/// The secretariat's copy of an escalation, in English: who was written to, and for each
+/// update the staff review page (the officer's personal links stay with the officer).
+pub fn escalation_copy(
+    officer: &str,
+    officer_email: &str,
+    officer_locale: Locale,
+    items: &[ReminderItem],
+    escalation: &Rendered,
+) -> Rendered {
+    let t = messages(Locale::En);
+    let lines = reminder_lines(Locale::En, items);
+    let intro = format!(
+        "We sent {officer} <{officer_email}> the escalation below (in {}): these updates are still missing. Each link opens the update's review page.",
+        officer_locale.as_str()
+    );
+    Rendered {
+        subject: format!(
+            "[copy to the secretariat] {} — {officer_email}",
+            escalation.subject
+        ),
+        text: render(&ReminderText {
+            greeting: "Hello,".into(),
+            intro: &intro,
+            items: &lines,
+            link_label: "Review page:",
+            signature: t.get("email.signature"),
+        }),
+        html: render(&ReminderHtml {
+            lang: "en",
+            greeting: "Hello,".into(),
+            intro: &intro,
+            items: &lines,
+            button: "Open the review page",
             signature: t.get("email.signature"),
         }),
     }
@@ -457,5 +523,48 @@ pub fn approved(locale: Locale, m: &Approved) -> Rendered {
             note,
             signature: t.get("email.signature"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod reminder_tests {
+    use super::*;
+
+    fn item(overdue: bool, state: RequestState) -> ReminderItem<'static> {
+        ReminderItem {
+            pledge_title: "Welcome centre",
+            reference: "CLA-2025-0001",
+            deadline: NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+            state,
+            overdue,
+            link: "https://pledges.example.org/u/abc".into(),
+        }
+    }
+
+    #[test]
+    fn an_escalation_says_the_deadline_passed_only_when_it_has() {
+        // After a change request, the escalation may come a week before the deadline.
+        let early = reminder(
+            Locale::En,
+            "Jane",
+            &[item(false, RequestState::ChangesRequested)],
+            true,
+        );
+        assert!(!early.text.contains("deadline has passed"), "{}", early.text);
+        assert!(early.subject.starts_with("Still waiting"), "{}", early.subject);
+        assert!(early.text.contains("Status: Changes requested"), "{}", early.text);
+        let late = reminder(Locale::En, "Jane", &[item(true, RequestState::Draft)], true);
+        assert!(late.text.contains("deadline has passed") && late.subject.starts_with("Overdue"));
+        // A digest is overdue only if every update in it is.
+        let mixed = reminder(
+            Locale::Fr,
+            "Marie",
+            &[item(true, RequestState::Issued), item(false, RequestState::Draft)],
+            true,
+        );
+        assert!(mixed.subject.starts_with("Rappel"), "{}", mixed.subject);
+        assert!(mixed.text.contains("État : Pas commencée"), "{}", mixed.text);
+        // The reminder's HTML carries a button per update and a link that wraps.
+        assert!(late.html.contains("display: inline-block") && late.html.contains("word-break: break-all"));
     }
 }

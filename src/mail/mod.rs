@@ -5,7 +5,8 @@ pub mod messages;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 
@@ -134,6 +135,12 @@ impl Mailer {
 
     /// Builds the MIME message: text, or text and HTML alternatives.
     pub fn build(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
+        self.build_with(mail, true)
+    }
+
+    /// `build`, with the text part in 8-bit only when `eight_bit` (an SMTP server without
+    /// 8BITMIME gets quoted-printable).
+    fn build_with(&self, mail: &OutgoingMail, eight_bit: bool) -> Result<Message, MailError> {
         // Headers hold one line each: a line break in a name or subject would start a header
         // of its own (and makes lettre panic), so names and subjects are put on one line here,
         // whatever the entry point let through.
@@ -149,14 +156,12 @@ impl Mailer {
             .subject(one_line(&mail.subject))
             .message_id(Some(format!("<{}>", mail.message_id)));
         let built = match (&mail.html, mail.attachments.is_empty()) {
-            (Some(html), true) => {
-                builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone()))
-            }
-            (None, true) => builder.header(ContentType::TEXT_PLAIN).body(mail.text.clone()),
+            (Some(html), true) => builder.multipart(alternatives(&mail.text, html, eight_bit)),
+            (None, true) => builder.singlepart(plain_text(&mail.text, eight_bit)),
             (html, false) => {
                 let body = match html {
-                    Some(html) => MultiPart::alternative_plain_html(mail.text.clone(), html.clone()),
-                    None => MultiPart::mixed().singlepart(SinglePart::plain(mail.text.clone())),
+                    Some(html) => alternatives(&mail.text, html, eight_bit),
+                    None => MultiPart::mixed().singlepart(plain_text(&mail.text, eight_bit)),
                 };
                 let mut mixed = MultiPart::mixed().multipart(body);
                 for file in &mail.attachments {
@@ -178,7 +183,15 @@ impl Mailer {
         let message = self.build(mail)?;
         match self {
             Mailer::Smtp { transport, .. } => {
-                transport.send(message).await.map_err(|e| {
+                let sent = match transport.send(message).await {
+                    // lettre refuses 8-bit content before the MAIL command when the server
+                    // lacks 8BITMIME: nothing was sent, so the 7-bit form goes instead.
+                    Err(e) if e.to_string().contains("8BITMIME") => {
+                        transport.send(self.build_with(mail, false)?).await
+                    }
+                    other => other,
+                };
+                sent.map_err(|e| {
                     if e.is_permanent() {
                         MailError::Permanent(e.to_string())
                     } else {
@@ -224,6 +237,30 @@ pub fn new_message_id() -> String {
     format!("{}@pledgeflow", uuid::Uuid::new_v4())
 }
 
+/// The text part, sent as 8-bit when its lines allow (RFC 5322: at most 998 bytes each), so
+/// a link stays on one line in the raw message and can be copied from a saved `.eml`.
+/// lettre would pick quoted-printable for any line of 76 characters or more, which breaks
+/// links, so the 8-bit body is built here; other text keeps lettre's choice.
+fn plain_text(text: &str, eight_bit: bool) -> SinglePart {
+    let unix = text.replace("\r\n", "\n").replace('\r', "");
+    let fits = eight_bit && !unix.contains('\0') && unix.split('\n').all(|line| line.len() <= 998);
+    let body = if fits {
+        Body::dangerous_pre_encoded(
+            unix.replace('\n', "\r\n").into_bytes(),
+            ContentTransferEncoding::EightBit,
+        )
+    } else {
+        Body::new(text.to_string())
+    };
+    SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body)
+}
+
+fn alternatives(text: &str, html: &str, eight_bit: bool) -> MultiPart {
+    MultiPart::alternative()
+        .singlepart(plain_text(text, eight_bit))
+        .singlepart(SinglePart::html(html.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +298,37 @@ mod tests {
             "{eml}"
         );
         assert!(eml.contains("multipart/alternative"));
+    }
+
+    #[tokio::test]
+    async fn a_link_stays_on_one_line_in_the_saved_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = Mailer::File {
+            dir: dir.path().to_path_buf(),
+            from: "Secretariat <s@example.org>".parse().unwrap(),
+        };
+        let link = format!("https://pledges.example.org/u/{}", "0123456789abcdef".repeat(4));
+        let mut accented = mail();
+        accented.text = format!("Bonjour Hélène,\n\nVotre lien personnel :\n{link}\n");
+        mailer.send(&accented).await.unwrap();
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let eml = std::fs::read_to_string(file).unwrap();
+        assert!(eml.contains("Content-Transfer-Encoding: 8bit"), "{eml}");
+        assert!(
+            eml.contains(&format!("\r\n{link}\r\n")),
+            "the link is whole on its line: {eml}"
+        );
+        assert!(eml.contains("Bonjour Hélène"), "{eml}");
+        // A line too long for 8-bit (over 998 bytes) falls back to a safe encoding.
+        let mut long = mail();
+        long.message_id = "long@pledgeflow".into();
+        long.text = "é".repeat(800);
+        assert!(mailer.build(&long).is_ok());
     }
 
     #[tokio::test]

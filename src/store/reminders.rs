@@ -20,7 +20,7 @@ use crate::domain::request::{RequestState, local_date};
 use crate::entities::{
     campaign, change_request, contact, organization, pledge, reminder_log, update_request,
 };
-use crate::mail::messages::{ReminderItem, reminder};
+use crate::mail::messages::{ReminderItem, escalation_copy, reminder};
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct PassReport {
@@ -190,6 +190,7 @@ pub async fn run_pass(
         .exec_without_returning(db)
         .await?;
     }
+    let open: HashMap<i32, &OpenRequest> = loaded.requests.iter().map(|r| (r.request_id, r)).collect();
     for mail in planned.mails {
         let Some(contact) = loaded.contacts.get(&mail.contact_id) else {
             continue;
@@ -210,8 +211,11 @@ pub async fn run_pass(
         }
         let locale = Locale::parse(&contact.locale).unwrap_or_default();
         let mut items = Vec::new();
+        let mut review_links = Vec::new();
         for (request_id, _) in &mail.items {
-            let Some(p) = update_request_pledge(&loaded, *request_id) else {
+            let (Some(p), Some(request)) =
+                (update_request_pledge(&loaded, *request_id), open.get(request_id))
+            else {
                 continue;
             };
             let deadline = loaded.deadlines[request_id];
@@ -224,12 +228,16 @@ pub async fn run_pass(
                 now,
             )
             .await?;
+            let base = base_url.trim_end_matches('/');
             items.push(ReminderItem {
                 pledge_title: &p.title,
                 reference: &p.reference,
                 deadline,
-                link: format!("{}/u/{token}", base_url.trim_end_matches('/')),
+                state: request.state,
+                overdue: local_date(now, request.timezone) > deadline,
+                link: format!("{base}/u/{token}"),
             });
+            review_links.push(format!("{base}/review/requests/{request_id}"));
         }
         let rendered = reminder(locale, &contact.name, &items, mail.escalation);
         let key: Vec<String> = mail.items.iter().map(|(r, s)| format!("{r}{s}")).collect();
@@ -258,11 +266,12 @@ pub async fn run_pass(
         )
         .await?;
         if mail.escalation {
-            // The secretariat is copied on escalations (without the personal links).
-            let mut copy = rendered;
-            copy.subject = format!("[copy to the secretariat] {} — {}", copy.subject, contact.email);
-            copy.text = crate::tokens::redact_links(&copy.text);
-            copy.html = crate::tokens::redact_links(&copy.html);
+            // The secretariat is copied on escalations, with the review pages instead of the
+            // officer's personal links.
+            for (item, review) in items.iter_mut().zip(review_links) {
+                item.link = review;
+            }
+            let copy = escalation_copy(&contact.name, &contact.email, locale, &items, &rendered);
             outbox::enqueue(
                 &txn,
                 NewMail {

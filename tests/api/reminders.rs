@@ -138,9 +138,22 @@ async fn the_escalation_reaches_the_secretariat_and_older_links_keep_working() {
         .await
         .unwrap();
     assert_eq!(copies.len(), 2);
-    assert!(copies.iter().all(|c| c.recipient == "pledges@example.org"
-        && !c.text_body.contains("/u/0")
-        && c.text_body.contains("[removed-after-sending]")));
+    // The copy names the officer and links each update's review page, never a personal link.
+    assert!(
+        copies.iter().all(|c| c.recipient == "pledges@example.org"
+            && !c.text_body.contains("/u/")
+            && !c.html_body.as_deref().unwrap_or_default().contains("/u/")
+            && c.text_body.contains("/review/requests/")
+            && c.text_body.contains("Status: Not started")),
+        "{}",
+        copies[0].text_body
+    );
+    // The deadline has passed: the escalation says so.
+    assert!(
+        copies.iter().all(|c| c.subject.contains("Overdue")),
+        "{}",
+        copies[0].subject
+    );
     let skipped = reminder_log::Entity::find()
         .filter(reminder_log::Column::State.eq("skipped"))
         .count(&j.app.db)
