@@ -51,10 +51,25 @@ impl<S: Send + Sync> FromRequestParts<S> for PageLocale {
 }
 
 /// A `?lang=xx` choice is remembered in a cookie, so every later page keeps the language.
+/// The page's other query parameters (search, filters, page) are kept for its language
+/// links, so switching language never loses them.
 pub async fn remember_language(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let chosen = query_lang(&parts).and_then(|l| Locale::parse(&l).ok());
-    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let kept: Vec<&str> = parts
+        .uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| {
+            // One-shot notices ("saved", "submitted") are not carried to the other language.
+            let name = pair.split('=').next().unwrap_or_default();
+            !pair.is_empty() && !["lang", "saved", "submitted", "uploaded"].contains(&name)
+        })
+        .collect();
+    let kept = kept.join("&");
+    let request = Request::from_parts(parts, body);
+    let mut response = crate::views::PAGE_QUERY.scope(kept, next.run(request)).await;
     if let Some(locale) = chosen {
         let cookie = format!(
             "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",

@@ -15,9 +15,18 @@ pub struct LanguageLink {
     pub code: &'static str,
     pub name: &'static str,
     pub current: bool,
+    /// The same page in this language, with the page's own query (search, filters) kept.
+    pub href: String,
+}
+
+tokio::task_local! {
+    /// The query of the page being rendered, without `lang`; set for each request by
+    /// `http::extract::remember_language`.
+    pub static PAGE_QUERY: String;
 }
 
 pub fn language_links(current: Locale) -> Vec<LanguageLink> {
+    let query = PAGE_QUERY.try_with(Clone::clone).unwrap_or_default();
     [
         (Locale::En, "English"),
         (Locale::Fr, "Français"),
@@ -29,6 +38,11 @@ pub fn language_links(current: Locale) -> Vec<LanguageLink> {
         code: locale.as_str(),
         name,
         current: locale == current,
+        href: if query.is_empty() {
+            format!("?lang={}", locale.as_str())
+        } else {
+            format!("?{query}&lang={}", locale.as_str())
+        },
     })
     .collect()
 }

@@ -220,3 +220,35 @@ async fn stored_markup_is_escaped_on_every_register_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn switching_language_keeps_the_search_and_filters_and_counts_agree_in_number() {
+    let app = spawn_app_with_demo().await;
+    let (status, body) = app.get_text("/register?q=bogota&scope=MIRROR&page=1").await;
+    assert_eq!(status, 200);
+    // The language links lead to the same search, filters and page.
+    assert!(
+        body.contains("href=\"?q=bogota&#38;scope=MIRROR&#38;page=1&#38;lang=fr\""),
+        "{body}"
+    );
+    // In French, with the search kept: the reference lists and counts are French.
+    let (_, french) = app
+        .get_text("/register?q=bogota&scope=MIRROR&page=1&lang=fr")
+        .await;
+    assert!(french.contains("2 engagements correspondent."), "{french}");
+    assert!(
+        french.contains("value=\"bogota\""),
+        "the search box keeps the words"
+    );
+    assert!(
+        french.contains("Amérique latine et Caraïbes") && !french.contains("Latin America and the Caribbean")
+    );
+    // One result: the singular, in each language's own rule.
+    let (_, one) = app.get_text("/register?q=accra&lang=en").await;
+    assert!(one.contains("1 pledge matches."), "{one}");
+    let (_, none) = app.get_text("/register?q=nowhere-at-all&lang=fr").await;
+    assert!(
+        none.contains("0 engagement correspond."),
+        "French counts 0 as singular"
+    );
+}
