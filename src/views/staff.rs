@@ -191,6 +191,21 @@ struct RequestPage {
 
 impl RequestPage {
     /// What was typed into `form`'s field `key` if that form was refused, else `default`.
+    /// Every IANA time zone, for the interview's zone list.
+    fn zones(&self) -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())
+    }
+
+    /// The zone the form shows chosen: what was typed if it is a zone, else the LRG's.
+    fn zone_typed(&self, form: &str) -> String {
+        let typed = self.typed(form, "timezone", &self.default_timezone);
+        if typed.parse::<chrono_tz::Tz>().is_ok() {
+            typed
+        } else {
+            self.default_timezone.clone()
+        }
+    }
+
     fn typed(&self, form: &str, key: &str, default: &str) -> String {
         if self.refused_form == form {
             self.typed.get(key).cloned().unwrap_or_default()

@@ -441,6 +441,19 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
             page.contains("value=\"Sam\"") && page.contains("value=\"09:00\""),
             "typed values kept"
         );
+        // The zone is chosen from the list: what was typed, or the LRG's own if that was no zone.
+        let chosen = page
+            .split("<option selected>")
+            .nth(1)
+            .and_then(|s| s.split('<').next());
+        if field == "timezone" {
+            assert!(
+                chosen.is_some_and(|z| z.parse::<chrono_tz::Tz>().is_ok()),
+                "{chosen:?}"
+            );
+        } else {
+            assert_eq!(chosen, Some("America/Bogota"), "the typed zone stays chosen");
+        }
     }
     assert_eq!(
         interview::Entity::find_by_id(interview_id)
