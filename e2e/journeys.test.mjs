@@ -411,6 +411,10 @@ test('(b) a reviewer asks for a change, interviews the officer, approves and pub
   await page.click('a:has-text("E2E round")');
   await page.locator('svg.bars').first().waitFor();
   await check(page, 'b-3-dashboard');
+  // At desktop width the request table fits without scrolling, and the panel says what to do next.
+  const [tableWidth, tableRoom] = await page.$eval('#request-table', (e) => [e.scrollWidth, e.clientWidth]);
+  assert.ok(tableWidth <= tableRoom, `the request table is ${tableWidth} px wide in ${tableRoom} px`);
+  await page.getByRole('heading', { name: 'Needs you' }).waitFor();
   await page.click('a:has-text("CLA-2023-0031")');
   await check(page, 'b-4-review');
 

@@ -8,6 +8,47 @@ use super::answers::{Answers, MAX_ROWS};
 use super::pledge::CompactScope;
 use super::request::{RequestState, local_date};
 
+/// What the secretariat should act on next in a campaign, most pressing first.
+#[derive(Debug, Default)]
+pub struct NeedsYou<'a> {
+    /// Submitted updates and the days they have waited for review, oldest first.
+    pub to_review: Vec<(&'a DashboardRow, i64)>,
+    /// Overdue requests and the days they are late (by the organization's date), latest first.
+    pub overdue: Vec<(&'a DashboardRow, i64)>,
+    /// Requests the officer owes whose every contact bounced or was deactivated.
+    pub unreachable: Vec<&'a DashboardRow>,
+}
+
+impl NeedsYou<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.to_review.is_empty() && self.overdue.is_empty() && self.unreachable.is_empty()
+    }
+}
+
+pub fn needs_you(rows: &[DashboardRow], now: DateTime<Utc>) -> NeedsYou<'_> {
+    let mut needs = NeedsYou::default();
+    for r in rows {
+        let today = local_date(now, r.timezone);
+        if r.state == RequestState::Submitted {
+            let since = r.last_activity.map_or(today, |at| local_date(at, r.timezone));
+            needs.to_review.push((r, (today - since).num_days()));
+        }
+        if r.is_overdue(now) {
+            needs.overdue.push((r, (today - r.deadline).num_days()));
+        }
+        if r.unreachable && r.state.awaits_officer() {
+            needs.unreachable.push(r);
+        }
+    }
+    needs
+        .to_review
+        .sort_by_key(|(r, days)| (std::cmp::Reverse(*days), r.last_activity, r.request_id));
+    needs
+        .overdue
+        .sort_by_key(|(r, days)| (std::cmp::Reverse(*days), r.request_id));
+    needs
+}
+
 /// The columns of the progress tables. `Overdue` overlaps the states the officer owes.
 pub const COLUMNS: [&str; 8] = [
     "issued",
@@ -328,6 +369,43 @@ mod tests {
             next_reminder: None,
             unreachable: false,
         }
+    }
+
+    #[test]
+    fn needs_you_lists_the_oldest_review_and_the_latest_request_first() {
+        let now = at("2027-01-20T12:00:00Z");
+        let mut waiting_long = row("CLA-3", RequestState::Submitted, "americas", &[]);
+        waiting_long.request_id = 3;
+        waiting_long.last_activity = Some(at("2027-01-05T15:00:00Z"));
+        let mut waiting_short = row("CLA-5", RequestState::Submitted, "americas", &[]);
+        waiting_short.request_id = 5;
+        waiting_short.last_activity = Some(at("2027-01-19T15:00:00Z"));
+        let mut late = row("CLA-1", RequestState::Issued, "africa", &[]);
+        late.request_id = 1;
+        let mut later = row("CLA-2", RequestState::Draft, "africa", &[]);
+        later.request_id = 2;
+        later.deadline = NaiveDate::from_ymd_opt(2027, 1, 10).unwrap();
+        later.unreachable = true;
+        let published = row("CLA-4", RequestState::Published, "americas", &[]);
+        let rows = vec![waiting_short, late, published, later, waiting_long];
+        let needs = needs_you(&rows, now);
+        let review: Vec<(&str, i64)> = needs
+            .to_review
+            .iter()
+            .map(|(r, d)| (r.reference.as_str(), *d))
+            .collect();
+        assert_eq!(review, [("CLA-3", 15), ("CLA-5", 1)]);
+        let overdue: Vec<(&str, i64)> = needs
+            .overdue
+            .iter()
+            .map(|(r, d)| (r.reference.as_str(), *d))
+            .collect();
+        assert_eq!(overdue, [("CLA-2", 10), ("CLA-1", 5)]);
+        assert_eq!(needs.unreachable.len(), 1);
+        assert!(
+            needs_you(&rows[2..3], now).is_empty(),
+            "a published update needs nobody"
+        );
     }
 
     #[test]

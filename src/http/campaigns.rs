@@ -158,6 +158,11 @@ pub async fn open(
     if !all_pledges && chosen.is_empty() {
         return refuse("Which pledges: tick at least one, or choose every active pledge.".into()).await;
     }
+    // Opening sends every invitation at once: it needs the box ticked, not one stray click.
+    if form.get("confirm") != "yes" {
+        return refuse("Tick the box to confirm: opening the campaign sends the invitations at once.".into())
+            .await;
+    }
     let refs = if all_pledges { vec![] } else { chosen.clone() };
     let spec = OpenCampaign {
         name: form.get("name"),
@@ -324,7 +329,7 @@ pub async fn dashboard_page(
             ("q", &query.q),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                pairs.push(format!("{k}={}", encode(v)));
+                pairs.push(format!("{k}={}", super::encode(v)));
             }
         }
         pairs.join("&")
@@ -410,6 +415,8 @@ pub async fn dashboard_page(
         }
         notice
     });
+    let needs = dashboard::needs_you(&rows, now);
+    let to_schedule = crate::store::interviews::to_schedule(&state.db, id).await?;
     let html = views::dashboard_page(views::DashboardPage {
         title: campaign.name.clone(),
         user: Some(access.user.email.clone()),
@@ -460,27 +467,88 @@ pub async fn dashboard_page(
                 p.steps, p.changes_steps, p.window, p.weekdays, p.daily_cap
             )
         },
-        unreachable: rows
-            .iter()
-            .filter(|r| r.unreachable && r.state.awaits_officer())
-            .count(),
+        unreachable: needs.unreachable.len(),
+        needs: need_groups(id, &needs, &rows, &to_schedule),
     });
     Ok(Html(html).into_response())
+}
+
+/// The "needs you" panel: reviews waiting, overdue requests, unreachable officers, interviews
+/// to schedule; five of each, most pressing first, each count linking to its full list.
+fn need_groups(
+    id: i32,
+    needs: &dashboard::NeedsYou,
+    rows: &[dashboard::DashboardRow],
+    to_schedule: &[i32],
+) -> Vec<views::NeedGroup> {
+    const SHOWN: usize = 5;
+    let line = |r: &dashboard::DashboardRow, detail: String| views::NeedLine {
+        id: r.request_id,
+        reference: r.reference.clone(),
+        organization: r.organization.clone(),
+        detail,
+    };
+    let days = |n: i64| {
+        if n == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{n} days")
+        }
+    };
+    let list = format!("/review/campaigns/{id}");
+    let interviews: Vec<&dashboard::DashboardRow> = rows
+        .iter()
+        .filter(|r| to_schedule.contains(&r.request_id))
+        .collect();
+    vec![
+        views::NeedGroup {
+            title: "to review".into(),
+            href: format!("{list}?state=submitted&sort=activity&dir=asc#requests"),
+            count: needs.to_review.len(),
+            lines: needs
+                .to_review
+                .iter()
+                .take(SHOWN)
+                .map(|(r, n)| line(r, format!("waiting {}", days(*n))))
+                .collect(),
+        },
+        views::NeedGroup {
+            title: "overdue".into(),
+            href: format!("{list}?state=overdue&sort=deadline&dir=asc#requests"),
+            count: needs.overdue.len(),
+            lines: needs
+                .overdue
+                .iter()
+                .take(SHOWN)
+                .map(|(r, n)| line(r, format!("{} late", days(*n))))
+                .collect(),
+        },
+        views::NeedGroup {
+            title: "unreachable: add a contact".into(),
+            href: format!("{list}?state=unreachable#requests"),
+            count: needs.unreachable.len(),
+            lines: needs
+                .unreachable
+                .iter()
+                .take(SHOWN)
+                .map(|r| line(r, "every contact bounced or left".into()))
+                .collect(),
+        },
+        views::NeedGroup {
+            title: "interviews to schedule".into(),
+            href: "/review/interviews".into(),
+            count: interviews.len(),
+            lines: interviews
+                .iter()
+                .take(SHOWN)
+                .map(|r| line(r, "asked for, no date yet".into()))
+                .collect(),
+        },
+    ]
 }
 
 fn region_name(code: &str) -> String {
     crate::domain::reference::region_label(code)
         .unwrap_or(code)
         .to_string()
-}
-
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -233,3 +233,14 @@ async fn not_found(State(_): State<AppState>, locale: PageLocale, request: Reque
         AppError::not_found("").in_locale(locale.0).into_response()
     }
 }
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -363,6 +363,11 @@ pub async fn withdraw(
     Path(id): Path<i32>,
     form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
+    // Withdrawing ends the officer's links: it needs the box ticked, not one stray click.
+    if form.get("confirm") != "yes" {
+        let message = "tick the box to confirm the withdrawal; nothing was changed";
+        return refuse(&state, &form, id, "withdraw", message).await;
+    }
     act(state, id, form, Action::Withdraw).await
 }
 

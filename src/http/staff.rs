@@ -79,7 +79,14 @@ impl<N: need::Need> FromRequestParts<AppState> for SignedIn<N> {
             .await
             .map_err(IntoResponse::into_response)?;
         let Some(access) = signed_in else {
-            return Err(Redirect::to("/login").into_response());
+            // After signing in, the user comes back to the page they asked for.
+            let asked = parts.uri.path_and_query().map_or("/review", |p| p.as_str());
+            let login = if parts.method == axum::http::Method::GET && asked != "/review" {
+                format!("/login?next={}", super::encode(asked))
+            } else {
+                "/login".into()
+            };
+            return Err(Redirect::to(&login).into_response());
         };
         let role = access.user.staff_role();
         if !allows(role, N::PERMISSION) {
@@ -203,9 +210,19 @@ impl<N: need::Need> StaffForm<N> {
     }
 }
 
-fn login_page(status: StatusCode, error: Option<&str>, email: &str) -> Response {
+/// Where to go after signing in: a page of the secretariat's workspace, never another site.
+fn safe_next(next: &str) -> &str {
+    let inside = next.starts_with("/review") && !next.contains("//") && !next.contains('\\');
+    if inside && !next.chars().any(char::is_control) {
+        next
+    } else {
+        "/review"
+    }
+}
+
+fn login_page(status: StatusCode, error: Option<&str>, email: &str, next: &str) -> Response {
     let csrf = crate::tokens::new_token();
-    let mut response = super::html_page(status, views::login_page(&csrf, error, email));
+    let mut response = super::html_page(status, views::login_page(&csrf, error, email, safe_next(next)));
     let value = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
     if let Ok(v) = HeaderValue::from_str(&value) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -216,11 +233,20 @@ fn login_page(status: StatusCode, error: Option<&str>, email: &str) -> Response 
     response
 }
 
-pub async fn show_login(staff: Staff) -> Response {
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+pub async fn show_login(
+    staff: Staff,
+    axum::extract::Query(query): axum::extract::Query<LoginQuery>,
+) -> Response {
+    let next = safe_next(query.next.as_deref().unwrap_or_default());
     if staff.0.is_some() {
-        return Redirect::to("/review").into_response();
+        return Redirect::to(next).into_response();
     }
-    login_page(StatusCode::OK, None, "")
+    login_page(StatusCode::OK, None, "", next)
 }
 
 /// `POST /login` with `email`, `password` and `_csrf` (double-submitted in a cookie).
@@ -236,12 +262,14 @@ pub async fn login(
     );
     let field = |k: &str| grouped.get(k).and_then(|v| v.last()).cloned().unwrap_or_default();
     let email = field("email").trim().to_ascii_lowercase();
+    let next = field("next");
     let expected_csrf = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected_csrf.is_empty() || !crate::tokens::same(&field("_csrf"), &expected_csrf) {
         return Ok(login_page(
             StatusCode::FORBIDDEN,
             Some("The sign-in form expired. Please try again."),
             &email,
+            &next,
         ));
     }
     let keys = [format!("address:{}", peer.ip()), format!("account:{email}")];
@@ -260,6 +288,7 @@ pub async fn login(
                 (wait + 59) / 60
             )),
             &email,
+            &next,
         );
         response
             .headers_mut()
@@ -286,10 +315,11 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             Some("The e-mail address or the password is wrong."),
             &email,
+            &next,
         ));
     };
     let (token, _) = staff::open_session(&state.db, user, SESSION_HOURS, now).await?;
-    let mut response = Redirect::to("/review").into_response();
+    let mut response = Redirect::to(safe_next(&next)).into_response();
     let session = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         SESSION_HOURS * 3600,

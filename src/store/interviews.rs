@@ -446,6 +446,24 @@ pub async fn queue_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Res
     Ok(queued)
 }
 
+/// The requests of a campaign whose interview was asked for and is not scheduled yet.
+pub async fn to_schedule(db: &impl ConnectionTrait, campaign_id: i32) -> Result<Vec<i32>, sea_orm::DbErr> {
+    use sea_orm::{QuerySelect, sea_query::Query};
+    let in_campaign = Query::select()
+        .column(update_request::Column::Id)
+        .from(update_request::Entity)
+        .and_where(update_request::Column::CampaignId.eq(campaign_id))
+        .to_owned();
+    interview::Entity::find()
+        .select_only()
+        .column(interview::Column::UpdateRequestId)
+        .filter(interview::Column::State.eq(interview::StoredInterviewState::from(InterviewState::Requested)))
+        .filter(interview::Column::UpdateRequestId.in_subquery(in_campaign))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// One line of the interviews page.
 #[derive(Debug, Clone)]
 pub struct InterviewLine {

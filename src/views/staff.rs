@@ -19,9 +19,15 @@ struct LoginPage<'a> {
     login_csrf: &'a str,
     error: Option<&'a str>,
     email: &'a str,
+    next: &'a str,
 }
 
-pub fn login_page(login_csrf: &str, error: Option<&str>, email: &str) -> Result<String, AppError> {
+pub fn login_page(
+    login_csrf: &str,
+    error: Option<&str>,
+    email: &str,
+    next: &str,
+) -> Result<String, AppError> {
     render(&LoginPage {
         title: "Sign in",
         user: None,
@@ -29,6 +35,7 @@ pub fn login_page(login_csrf: &str, error: Option<&str>, email: &str) -> Result<
         login_csrf,
         error,
         email,
+        next,
     })
 }
 
@@ -639,6 +646,23 @@ pub fn campaigns_page(
     })
 }
 
+/// One thing to act on in the "needs you" panel.
+pub struct NeedLine {
+    pub id: i32,
+    pub reference: String,
+    pub organization: String,
+    pub detail: String,
+}
+
+/// A group of the "needs you" panel: its count links to the filtered list.
+pub struct NeedGroup {
+    pub title: String,
+    pub href: String,
+    pub count: usize,
+    /// The first few, most pressing first.
+    pub lines: Vec<NeedLine>,
+}
+
 pub struct DashboardLine {
     pub id: i32,
     pub reference: String,
@@ -716,6 +740,13 @@ pub struct DashboardPage {
     /// The campaign's reminder policy, in words.
     pub policy: String,
     pub unreachable: usize,
+    pub needs: Vec<NeedGroup>,
+}
+
+impl DashboardPage {
+    fn nothing_needed(&self) -> bool {
+        self.needs.iter().all(|g| g.count == 0)
+    }
 }
 
 pub fn dashboard_page(page: DashboardPage) -> Result<String, AppError> {

@@ -2,7 +2,7 @@
 //! campaign is opened from the workspace, one update goes through changes and an interview,
 //! and publication and the UN exports follow each pledge's scope.
 use pledgeflow::domain::pledge::Locale;
-use pledgeflow::entities::{audit_event, interview};
+use pledgeflow::entities::{audit_event, interview, update_request};
 use pledgeflow::i18n::messages;
 use pledgeflow::mail::OutgoingMail;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -93,6 +93,7 @@ async fn a_full_cycle_with_changes_and_an_interview_ends_in_the_right_exports() 
                 ("name", "Update round 2026"),
                 ("deadline", "2099-01-15"),
                 ("scope", "chosen"),
+                ("confirm", "yes"),
                 ("pledge", "CLA-2025-0101"),
                 ("pledge", "CLA-2025-0102"),
                 ("pledge", "CLA-2025-0103"),
@@ -408,6 +409,24 @@ async fn cancelling_a_scheduled_interview_sends_a_calendar_cancel() {
         )
         .await;
     assert_eq!(again.status().as_u16(), 409);
+    // The campaign's "needs you" panel: the update waits for review, the interview for a date.
+    let campaign_id = update_request::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .campaign_id;
+    let (_, dashboard) = app
+        .get_with(&format!("/review/campaigns/{campaign_id}"), &reviewer)
+        .await;
+    assert!(
+        dashboard.contains(">1 to review</a>") && dashboard.contains(">1 interviews to schedule</a>"),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("CLA-2025-0102</a> ") && dashboard.contains("waiting 0 days"),
+        "{dashboard}"
+    );
     let interview_id = interview::Entity::find().one(&app.db).await.unwrap().unwrap().id;
     let schedule = format!("/review/interviews/{interview_id}/schedule");
     // Bad input is a 422 naming the field, and nothing changes.
@@ -612,6 +631,7 @@ async fn a_campaign_keeps_its_own_reminder_policy_and_the_dashboard_shows_what_c
                     ("name", "Rolling round"),
                     ("deadline", "2099-01-15"),
                     ("scope", "chosen"),
+                    ("confirm", "yes"),
                     ("pledge", "CLA-2025-0101"),
                     ("steps", steps),
                     ("changes_steps", "+2d"),
@@ -654,7 +674,7 @@ async fn a_campaign_keeps_its_own_reminder_policy_and_the_dashboard_shows_what_c
     let (_, page) = app.get_with(&dashboard, &admin).await;
     assert!(page.contains("steps -3d, +1d escalate"), "the policy is shown");
     assert!(
-        page.contains("<td>2099-01-12</td>"),
+        page.contains("Next: 2099-01-12"),
         "the next reminder is three days before: {page}"
     );
 
@@ -665,7 +685,7 @@ async fn a_campaign_keeps_its_own_reminder_policy_and_the_dashboard_shows_what_c
     // The app's clock is in 2099 now: yesterday's staff session has long expired.
     let (admin, _) = staff(&app, "admin").await;
     let (_, page) = app.get_with(&format!("{dashboard}?q=0101"), &admin).await;
-    assert!(page.contains("<td>2099-01-16 (escalation)</td>"), "{page}");
+    assert!(page.contains("Next: 2099-01-16 (escalation)"), "{page}");
 
     // Every contact bounced: the dashboard says nobody can be reached.
     contact::Entity::update_many()
@@ -679,4 +699,9 @@ async fn a_campaign_keeps_its_own_reminder_policy_and_the_dashboard_shows_what_c
         .unwrap();
     let (_, page) = app.get_with(&dashboard, &admin).await;
     assert!(page.contains("1 request(s) cannot reach anyone"), "{page}");
+    // The "needs you" panel lists it, linked to the filtered list, with the overdue request.
+    assert!(
+        page.contains("state=unreachable#requests\">1 unreachable: add a contact</a>"),
+        "{page}"
+    );
 }

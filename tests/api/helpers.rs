@@ -446,7 +446,12 @@ impl TestApp {
 
     /// Posts the login form with its CSRF pair, as a browser would.
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        let page = self.get("/login").await;
+        self.login_from("/login", email, password).await
+    }
+
+    /// Signs in from the sign-in page at `page` (`/login?next=…`), posting what it holds.
+    pub async fn login_from(&self, page: &str, email: &str, password: &str) -> reqwest::Response {
+        let page = self.get(page).await;
         let cookie = page.headers()["set-cookie"]
             .to_str()
             .unwrap()
@@ -463,10 +468,21 @@ impl TestApp {
             .next()
             .unwrap()
             .to_string();
+        let next = html
+            .split("name=\"next\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .replace("&#38;", "&");
         self.post_form(
             "/login",
             &cookie,
-            &[("_csrf", &csrf), ("email", email), ("password", password)],
+            &[
+                ("_csrf", &csrf),
+                ("email", email),
+                ("password", password),
+                ("next", &next),
+            ],
         )
         .await
     }

@@ -371,6 +371,7 @@ async fn a_pledge_with_an_open_request_is_left_out_or_moved_not_asked_twice() {
                 ("name", "Workspace round"),
                 ("deadline", "2099-03-15"),
                 ("scope", "chosen"),
+                ("confirm", "yes"),
                 ("pledge", "CLA-2025-0001"),
             ],
         )

@@ -54,7 +54,11 @@ async fn withdraw_twice_at_once_withdraws_once() {
         let (j, id, admin, csrf) = submitted().await;
         let path = format!("/review/requests/{id}/withdraw");
         // Each click carries the state its page showed, as the request page's forms do.
-        let pairs = [("_csrf", csrf.as_str()), ("_seen", "submitted")];
+        let pairs = [
+            ("_csrf", csrf.as_str()),
+            ("_seen", "submitted"),
+            ("confirm", "yes"),
+        ];
         let (a, b) = tokio::join!(post(&j, &admin, &path, &pairs), post(&j, &admin, &path, &pairs));
         assert!(one_wins(a, b), "both answered {a} and {b}");
         assert_eq!(state(&j, id).await, "withdrawn");
@@ -66,7 +70,11 @@ async fn withdraw_twice_at_once_withdraws_once() {
 async fn approve_and_withdraw_at_once_end_in_one_state_with_its_mail() {
     for _ in 0..TRIALS {
         let (j, id, admin, csrf) = submitted().await;
-        let pairs = [("_csrf", csrf.as_str()), ("_seen", "submitted")];
+        let pairs = [
+            ("_csrf", csrf.as_str()),
+            ("_seen", "submitted"),
+            ("confirm", "yes"),
+        ];
         let (approve_path, withdraw_path) = (
             format!("/review/requests/{id}/approve"),
             format!("/review/requests/{id}/withdraw"),
@@ -151,4 +159,43 @@ async fn submit_twice_at_once_answers_both_and_makes_one_revision() {
         assert_eq!(revisions, 1);
         assert_eq!(mails_of_kind(&j, "confirmation").await, 1, "one confirmation");
     }
+}
+
+#[tokio::test]
+async fn withdrawing_needs_the_box_ticked_and_the_decision_sits_at_the_top() {
+    let (j, id, admin, csrf) = submitted().await;
+    let path = format!("/review/requests/{id}");
+    // The decision comes before the update's long answers.
+    let (_, page) = j.app.get_with(&path, &admin).await;
+    let decision = page.find("id=\"actions-title\"").expect("a decision section");
+    let answers = page
+        .find("Findings at submission")
+        .or_else(|| page.find("id=\"interviews-title\""))
+        .unwrap();
+    assert!(decision < answers, "the decision buttons are at the top");
+    // One stray click does not withdraw.
+    let refused = j
+        .app
+        .post_form(
+            &format!("{path}/withdraw"),
+            &admin,
+            &[("_csrf", csrf.as_str()), ("_seen", "submitted")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("tick the box to confirm the withdrawal")
+    );
+    assert_eq!(state(&j, id).await, "submitted");
+    let pairs = [
+        ("_csrf", csrf.as_str()),
+        ("_seen", "submitted"),
+        ("confirm", "yes"),
+    ];
+    assert_eq!(post(&j, &admin, &format!("{path}/withdraw"), &pairs).await, 303);
+    assert_eq!(state(&j, id).await, "withdrawn");
 }

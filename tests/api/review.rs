@@ -343,7 +343,8 @@ async fn authorization_matrix_and_csrf() {
             [303, 303, 403, 403, 409],
         ),
         ("POST", format!("{contact}/deactivate"), [303, 303, 403, 403, 303]),
-        ("POST", format!("{review}/withdraw"), [303, 303, 403, 403, 303]),
+        // An admin may withdraw; without the confirmation box the form comes back (422).
+        ("POST", format!("{review}/withdraw"), [303, 303, 403, 403, 422]),
         // The API takes bearer tokens only: no session cookie opens it.
         ("GET", "/api/v1/campaigns".into(), [401; 5]),
         ("GET", format!("/api/v1/requests/{id}"), [401; 5]),
@@ -409,8 +410,8 @@ async fn authorization_matrix_and_csrf() {
         .request_state();
     assert_eq!(
         state.as_str(),
-        "withdrawn",
-        "only the admin's withdrawal took effect"
+        "submitted",
+        "no withdrawal without its confirmation, and nothing from a forged form"
     );
 }
 
@@ -623,5 +624,36 @@ async fn unknown_stored_roles_scopes_and_mail_states_are_errors() {
         j.app.db.execute_unprepared(&repair).await.unwrap();
         let (status, _) = j.app.get_with(&page, &reviewer).await;
         assert_eq!(status, 200, "after `{repair}`");
+    }
+}
+
+#[tokio::test]
+async fn after_sign_in_the_user_returns_to_the_page_they_asked_for() {
+    let app = spawn_app().await;
+    app.sign_in("reviewer").await; // creates the account
+    let asked = "/review/campaigns?state=open&x=1";
+    let response = app.get(asked).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let login = response.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(login, "/login?next=%2Freview%2Fcampaigns%3Fstate%3Dopen%26x%3D1");
+    let signed_in = app
+        .login_from(&login, "reviewer@secretariat.example.org", STAFF_PASSWORD)
+        .await;
+    assert_eq!(signed_in.status().as_u16(), 303);
+    assert_eq!(signed_in.headers()["location"], asked);
+    // Never to another site: an outside address falls back to the workspace.
+    for outside in [
+        "https%3A%2F%2Fevil.example",
+        "%2F%2Fevil.example%2Freview",
+        "%2Freview%5C%5Cevil",
+    ] {
+        let response = app
+            .login_from(
+                &format!("/login?next={outside}"),
+                "reviewer@secretariat.example.org",
+                STAFF_PASSWORD,
+            )
+            .await;
+        assert_eq!(response.headers()["location"], "/review", "{outside}");
     }
 }
