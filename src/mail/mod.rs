@@ -277,13 +277,28 @@ mod tests {
         }
     }
 
+    fn file_mailer(dir: &tempfile::TempDir) -> Mailer {
+        Mailer::File {
+            dir: dir.path().to_path_buf(),
+            from: "Secretariat <s@example.org>".parse().unwrap(),
+        }
+    }
+
+    /// The one `.eml` the file transport wrote.
+    fn only_eml(dir: &tempfile::TempDir) -> String {
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        std::fs::read_to_string(file).unwrap()
+    }
+
     #[tokio::test]
     async fn file_transport_writes_one_eml_per_message_id() {
         let dir = tempfile::tempdir().unwrap();
-        let mailer = Mailer::File {
-            dir: dir.path().to_path_buf(),
-            from: "Secretariat <s@example.org>".parse().unwrap(),
-        };
+        let mailer = file_mailer(&dir);
         mailer.send(&mail()).await.unwrap();
         mailer.send(&mail()).await.unwrap(); // a resend replaces, never duplicates
         let files: Vec<_> = std::fs::read_dir(dir.path())
@@ -303,21 +318,12 @@ mod tests {
     #[tokio::test]
     async fn a_link_stays_on_one_line_in_the_saved_message() {
         let dir = tempfile::tempdir().unwrap();
-        let mailer = Mailer::File {
-            dir: dir.path().to_path_buf(),
-            from: "Secretariat <s@example.org>".parse().unwrap(),
-        };
+        let mailer = file_mailer(&dir);
         let link = format!("https://pledges.example.org/u/{}", "0123456789abcdef".repeat(4));
         let mut accented = mail();
         accented.text = format!("Bonjour Hélène,\n\nVotre lien personnel :\n{link}\n");
         mailer.send(&accented).await.unwrap();
-        let file = std::fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let eml = std::fs::read_to_string(file).unwrap();
+        let eml = only_eml(&dir);
         assert!(eml.contains("Content-Transfer-Encoding: 8bit"), "{eml}");
         assert!(
             eml.contains(&format!("\r\n{link}\r\n")),
@@ -334,21 +340,12 @@ mod tests {
     #[tokio::test]
     async fn a_line_break_in_a_name_or_subject_never_becomes_a_header() {
         let dir = tempfile::tempdir().unwrap();
-        let mailer = Mailer::File {
-            dir: dir.path().to_path_buf(),
-            from: "Secretariat <s@example.org>".parse().unwrap(),
-        };
+        let mailer = file_mailer(&dir);
         let mut hostile = mail();
         hostile.to_name = Some("Ana\r\nBcc: everyone@example.org".into());
         hostile.subject = "Update\r\nX-Injected: yes".into();
         mailer.send(&hostile).await.unwrap();
-        let file = std::fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let eml = std::fs::read_to_string(file).unwrap();
+        let eml = only_eml(&dir);
         assert!(
             !eml.contains("\r\nBcc:") && !eml.contains("\r\nX-Injected:"),
             "{eml}"
