@@ -335,6 +335,7 @@ test('(a) an officer fills the update over two sittings, by keyboard alone, and 
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   const error = page.locator('#f-beneficiaries_total-msg .msg.error');
   await error.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'errors', 'the focus moves to the error summary');
   assert.ok((await error.textContent()).length > 5, 'the error is shown next to the field');
   assert.equal(await page.inputValue('#f-results_summary'), 'A welcome centre opened and serves newcomers.', 'nothing typed is lost');
   await check(page, 'a-2-error-inline');
@@ -523,6 +524,7 @@ async function officerJourneyIn(lang, locale, reference, words) {
   }
   await Promise.all([page.waitForNavigation(), page.click('button[value=submit]')]);
   await page.locator('textarea[name="justification.base.breakdown.sum"]').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'warnings', 'the refused submit moves the focus to what is asked');
   await noEnglishLeft(page, lang, 'the form with warnings to justify');
   await check(page, `${lang}-3-warnings`);
   for (let round = 0; round < 2; round++) {

@@ -162,6 +162,18 @@ pub fn field_id(key: &str) -> String {
     format!("f-{}", key.replace('.', "-"))
 }
 
+/// How much of what the rules found the form shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// First open: no finding, the officer has not saved anything yet.
+    Calm,
+    /// After a save: the findings, beside their fields and in the summaries.
+    Findings,
+    /// The answer to a refused post (a submit or a save): the findings, and the error (or
+    /// warnings) summary takes the focus.
+    FindingsFocused,
+}
+
 /// What the form shows besides the answers.
 pub struct FormState<'a> {
     pub findings: &'a [Finding],
@@ -172,8 +184,8 @@ pub struct FormState<'a> {
     pub attachments: &'a [crate::entities::attachment::Model],
     /// Why the last upload was refused, in the page's language.
     pub upload_error: Option<String>,
-    /// Show what the rules found? Not on first open: only after a save or a submit attempt.
-    pub reveal: bool,
+    /// What the page shows of the rules' findings, and whether its summary takes the focus.
+    pub shown: Shown,
     /// The draft was saved by this request although it was not submitted.
     pub saved: bool,
 }
@@ -312,7 +324,7 @@ fn field_view(
 
 /// The findings the page shows: none before the officer saves or tries to submit.
 fn shown_findings<'a>(state: &'a FormState) -> impl Iterator<Item = &'a Finding> {
-    state.findings.iter().filter(|_| state.reveal)
+    state.findings.iter().filter(|_| state.shown != Shown::Calm)
 }
 
 /// How many rows of a repeating group the form shows: those up to the last one in use and
@@ -409,6 +421,8 @@ pub struct FormPage {
     pub gcm_scopes: String,
     pub gcr_scopes: String,
     pub save_status: String,
+    /// The summary at the top takes the focus (the answer to a refused post).
+    pub focus_summary: bool,
 }
 
 pub struct PageContext {
@@ -523,6 +537,7 @@ pub fn form_page(
             .collect::<Vec<_>>()
             .join(","),
         conflict: !state.conflicts.is_empty(),
+        focus_summary: state.shown == Shown::FindingsFocused,
         gcm_scopes: scope_codes(CompactScope::counts_for_gcm),
         gcr_scopes: scope_codes(CompactScope::counts_for_gcr),
         save_status: if state.saved {

@@ -24,7 +24,7 @@ async fn form_with_upload_error(
         change_requests: &extras.change_requests,
         attachments: &extras.attachments,
         upload_error: Some(message),
-        reveal: false,
+        shown: Shown::Calm,
         saved: false,
     };
     let html = views::form_page(&page, draft.version, &draft.answers, &view, None);

@@ -51,7 +51,11 @@ pub async fn show_update(
         change_requests: &extras.change_requests,
         attachments: &extras.attachments,
         upload_error: None,
-        reveal: query.saved.is_some(),
+        shown: if query.saved.is_some() {
+            Shown::Findings
+        } else {
+            Shown::Calm
+        },
         saved: false,
     };
     Ok(no_store(
@@ -114,7 +118,7 @@ pub async fn post_update(
             change_requests: &extras.change_requests,
             attachments: &extras.attachments,
             upload_error: None,
-            reveal: true,
+            shown: Shown::FindingsFocused,
             saved,
         };
         no_store(crate::http::html_page(

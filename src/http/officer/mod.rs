@@ -32,7 +32,7 @@ use crate::mail::messages::{Confirmation, confirmation};
 use crate::store::drafts::{self, Draft, SaveError, Submission};
 use crate::store::links::{self, LinkProblem, OfficerAccess};
 use crate::store::requests::{RequestContext, request_context};
-use crate::views::officer::{self as views, FormState, PageContext, field_error_text, field_label};
+use crate::views::officer::{self as views, FormState, PageContext, Shown, field_error_text, field_label};
 
 pub const SESSION_COOKIE: &str = "pf_officer";
 
