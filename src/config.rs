@@ -29,6 +29,10 @@ pub struct ServerSettings {
     pub bind: String,
     pub base_url: String,
     pub max_body_bytes: usize,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` / `Forwarded`
+    /// header names the client; from any other peer those headers are ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

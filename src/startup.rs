@@ -50,6 +50,9 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let files = crate::files::FileStore::new(&settings.attachments.dir);
         let reminder_policy = Arc::new(settings.reminders.policy().map_err(anyhow::Error::msg)?);
+        let trusted_proxies = Arc::new(
+            http::limits::parse_proxies(&settings.server.trusted_proxies).map_err(anyhow::Error::msg)?,
+        );
         let state = AppState {
             reminder_policy,
             db,
@@ -70,6 +73,10 @@ impl Application {
                 5,
                 chrono::Duration::minutes(15),
             )),
+            // Two at a time: a burst of sign-ins queues instead of running argon2 forty times
+            // in parallel (each check holds about 19 MB).
+            password_checks: Arc::new(http::password_check::PasswordChecker::new(2)),
+            trusted_proxies,
         };
         Ok(Application { listener, state })
     }

@@ -34,7 +34,7 @@ impl FromRequestParts<AppState> for ApiClient {
         let address = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| format!("api:{}", c.0.ip()))
+            .map(|c| format!("api:{}", state.client(c.0, &parts.headers)))
             .unwrap_or_else(|| "api:unknown".into());
         if let Some(seconds) = state.login_address_limiter.blocked_for(&address, now) {
             let mut response = ApiError(AppError::too_many(format!(

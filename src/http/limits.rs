@@ -1,14 +1,29 @@
-//! Counting failures per key (a client address, an account) in a sliding window, to slow down
-//! guessing. In memory: a restart forgets, which is acceptable for throttling.
-use std::collections::HashMap;
+//! Throttling guesses: failures counted per key (a client address, an account) in a sliding
+//! window, and who the client is behind a trusted reverse proxy. In memory: a restart
+//! forgets, which is acceptable for throttling.
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Mutex;
 
+use axum::http::HeaderMap;
 use chrono::{DateTime, Duration, Utc};
+use ipnet::IpNet;
+
+/// How many keys a limiter remembers before it forgets the stalest (bounded memory under a
+/// flood of distinct addresses).
+const MAX_KEYS: usize = 100_000;
 
 pub struct FailureLimiter {
     max_failures: u32,
     window: Duration,
-    failures: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
+    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+}
+
+/// An attempt counted in advance; `refund` it when the attempt succeeds.
+#[must_use = "refund the reservation when the attempt succeeds"]
+pub struct Reserved {
+    key: String,
+    at: DateTime<Utc>,
 }
 
 impl FailureLimiter {
@@ -20,38 +35,151 @@ impl FailureLimiter {
         }
     }
 
+    fn seconds_left(&self, list: &VecDeque<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
+        (list.len() as u32 >= self.max_failures).then(|| {
+            let oldest = list.front().copied().unwrap_or(now);
+            (oldest + self.window - now).num_seconds().max(1)
+        })
+    }
+
+    fn recent<'a>(
+        &self,
+        map: &'a mut HashMap<String, VecDeque<DateTime<Utc>>>,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> &'a mut VecDeque<DateTime<Utc>> {
+        if !map.contains_key(key) && map.len() >= MAX_KEYS {
+            self.prune(map, now);
+        }
+        let list = map.entry(key.to_string()).or_default();
+        while list.front().is_some_and(|t| *t <= now - self.window) {
+            list.pop_front();
+        }
+        list
+    }
+
+    /// Forgets keys whose failures have all aged out; if a flood within the window still
+    /// leaves too many, the stalest tenth goes.
+    fn prune(&self, map: &mut HashMap<String, VecDeque<DateTime<Utc>>>, now: DateTime<Utc>) {
+        map.retain(|_, list| list.back().is_some_and(|t| *t > now - self.window));
+        if map.len() >= MAX_KEYS {
+            let mut latest: Vec<(DateTime<Utc>, String)> = map
+                .iter()
+                .map(|(k, list)| (list.back().copied().unwrap_or(now), k.clone()))
+                .collect();
+            latest.sort();
+            for (_, key) in latest.into_iter().take(MAX_KEYS / 10) {
+                map.remove(&key);
+            }
+        }
+    }
+
     /// Seconds until `key` may try again, if it is blocked now.
     pub fn blocked_for(&self, key: &str, now: DateTime<Utc>) -> Option<i64> {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.get_mut(key)?;
-        list.retain(|t| *t > now - self.window);
-        if list.len() as u32 >= self.max_failures {
-            let oldest = list.first().copied().unwrap_or(now);
-            Some((oldest + self.window - now).num_seconds().max(1))
-        } else {
-            None
+        let list = self.recent(&mut map, key, now);
+        self.seconds_left(list, now)
+    }
+
+    /// Counts one attempt for `key` before it is checked, so a burst of simultaneous attempts
+    /// cannot all pass the check; Err is the seconds to wait when the key has used them all.
+    pub fn reserve(&self, key: &str, now: DateTime<Utc>) -> Result<Reserved, i64> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let list = self.recent(&mut map, key, now);
+        if let Some(wait) = self.seconds_left(list, now) {
+            return Err(wait);
+        }
+        list.push_back(now);
+        Ok(Reserved {
+            key: key.to_string(),
+            at: now,
+        })
+    }
+
+    /// The attempt succeeded: it does not count as a failure.
+    pub fn refund(&self, reserved: Reserved) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(list) = map.get_mut(&reserved.key)
+            && let Some(i) = list.iter().rposition(|t| *t == reserved.at)
+        {
+            list.remove(i);
         }
     }
 
     pub fn record_failure(&self, key: &str, now: DateTime<Utc>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.clear(); // bounded memory under a flood of distinct keys
-        }
-        map.entry(key.to_string()).or_default().push(now);
+        self.recent(&mut map, key, now).push_back(now);
     }
+
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.failures.lock().unwrap().len()
+    }
+}
+
+/// Parses `server.trusted_proxies` (addresses or CIDR blocks).
+pub fn parse_proxies(list: &[String]) -> Result<Vec<IpNet>, String> {
+    list.iter()
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("server.trusted_proxies: `{entry}` is not an address or a CIDR block such as 10.0.0.0/8"))
+        })
+        .collect()
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy; then the nearest
+/// address in `X-Forwarded-For` (or `Forwarded: for=`) that is not itself a trusted proxy.
+/// From any other peer those headers are ignored: anyone can write them.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for value in headers.get_all("forwarded") {
+        for element in value.to_str().unwrap_or_default().split(',') {
+            for pair in element.split(';') {
+                if let Some((name, value)) = pair.trim().split_once('=')
+                    && name.eq_ignore_ascii_case("for")
+                {
+                    let value = value.trim_matches('"');
+                    let host = value
+                        .strip_prefix('[')
+                        .and_then(|v| v.split(']').next())
+                        .unwrap_or_else(|| value.split(':').next().unwrap_or_default());
+                    hops.extend(host.parse::<IpAddr>().ok());
+                }
+            }
+        }
+    }
+    if hops.is_empty() {
+        for value in headers.get_all("x-forwarded-for") {
+            hops.extend(
+                value
+                    .to_str()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|a| a.trim().parse::<IpAddr>().ok()),
+            );
+        }
+    }
+    hops.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
     #[test]
     fn blocks_after_the_limit_and_forgets_after_the_window() {
         let limiter = FailureLimiter::new(3, Duration::minutes(10));
-        let t0 = DateTime::parse_from_rfc3339("2026-11-29T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let t0 = at("2026-11-29T10:00:00Z");
         for i in 0..3 {
             assert_eq!(limiter.blocked_for("1.2.3.4", t0), None);
             limiter.record_failure("1.2.3.4", t0 + Duration::seconds(i));
@@ -62,5 +190,73 @@ mod tests {
         );
         assert_eq!(limiter.blocked_for("5.6.7.8", t0), None);
         assert_eq!(limiter.blocked_for("1.2.3.4", t0 + Duration::minutes(11)), None);
+    }
+
+    #[test]
+    fn reservations_cap_a_burst_and_a_success_is_refunded() {
+        let limiter = FailureLimiter::new(5, Duration::minutes(15));
+        let t0 = at("2026-11-29T10:00:00Z");
+        let granted: Vec<Reserved> = (0..40)
+            .filter_map(|_| limiter.reserve("account:a", t0).ok())
+            .collect();
+        assert_eq!(granted.len(), 5, "five attempts, not forty");
+        let mut granted = granted.into_iter();
+        limiter.refund(granted.next().unwrap());
+        assert!(
+            limiter.reserve("account:a", t0).is_ok(),
+            "a refunded attempt frees its place"
+        );
+        assert!(limiter.reserve("account:a", t0).is_err());
+    }
+
+    #[test]
+    fn old_keys_are_pruned_by_age_not_all_at_once() {
+        let limiter = FailureLimiter::new(5, Duration::minutes(10));
+        let t0 = at("2026-11-29T10:00:00Z");
+        limiter.record_failure("recent", t0 + Duration::minutes(30));
+        for i in 0..MAX_KEYS - 1 {
+            limiter.record_failure(&format!("old-{i}"), t0);
+        }
+        for _ in 0..5 {
+            limiter.record_failure("attacker", t0 + Duration::minutes(30));
+        }
+        // The flood of stale keys is forgotten; the recent counters survive it.
+        assert_eq!(limiter.keys(), 2, "the recent key and the attacker remain");
+        assert!(
+            limiter
+                .blocked_for("attacker", t0 + Duration::minutes(31))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+        let trusted = parse_proxies(&["10.0.0.0/8".into(), "127.0.0.1".into()]).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "198.51.100.9, 203.0.113.7, 10.1.2.3".parse().unwrap(),
+        );
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let stranger: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            client_address(proxy, &headers, &trusted).to_string(),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client_address(stranger, &headers, &trusted),
+            stranger,
+            "ignored from anyone else"
+        );
+        let mut forwarded = HeaderMap::new();
+        forwarded.insert(
+            "forwarded",
+            "for=\"[2001:db8::1]:4711\";proto=https".parse().unwrap(),
+        );
+        assert_eq!(
+            client_address(proxy, &forwarded, &trusted).to_string(),
+            "2001:db8::1"
+        );
+        assert!(parse_proxies(&["nginx".into()]).unwrap_err().contains("`nginx`"));
     }
 }

@@ -10,6 +10,7 @@ mod interviews;
 pub mod limits;
 mod manage;
 pub mod officer;
+pub mod password_check;
 pub(crate) mod public;
 mod register;
 mod review;
@@ -52,8 +53,19 @@ pub struct AppState {
     /// Failed sign-ins per client address and per account.
     pub login_address_limiter: Arc<limits::FailureLimiter>,
     pub login_account_limiter: Arc<limits::FailureLimiter>,
+    /// Where passwords are checked: two at a time, on threads of their own.
+    pub password_checks: Arc<password_check::PasswordChecker>,
+    /// `server.trusted_proxies`, parsed at start.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// The configured reminder policy, parsed once: campaigns without their own follow it.
     pub reminder_policy: Arc<crate::domain::reminders::Policy>,
+}
+
+impl AppState {
+    /// The client's address for throttling: the peer, or the client a trusted proxy names.
+    pub fn client(&self, peer: std::net::SocketAddr, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+        limits::client_address(peer.ip(), headers, &self.trusted_proxies)
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -272,15 +272,9 @@ pub async fn login(
             &next,
         ));
     }
-    let keys = [format!("address:{}", peer.ip()), format!("account:{email}")];
-    let limited = [
-        (&keys[0], &state.login_address_limiter),
-        (&keys[1], &state.login_account_limiter),
-    ]
-    .iter()
-    .filter_map(|(key, limiter)| limiter.blocked_for(key, now))
-    .max();
-    if let Some(wait) = limited {
+    let address = format!("address:{}", state.client(peer, &headers));
+    let account = format!("account:{email}");
+    let too_many = |wait: i64| {
         let mut response = login_page(
             StatusCode::TOO_MANY_REQUESTS,
             Some(&format!(
@@ -293,8 +287,17 @@ pub async fn login(
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(response);
-    }
+        response
+    };
+    // The account's attempt is counted before the password is checked, so a burst of
+    // simultaneous guesses gets no more checks than the limit; a success gives it back.
+    let reserved = match state.login_account_limiter.reserve(&account, now) {
+        Ok(reserved) => reserved,
+        Err(wait) => return Ok(too_many(wait)),
+    };
+    // A full address bucket (many people behind one proxy, or someone guessing) does not
+    // refuse correct credentials: only a wrong password is then refused as "too many".
+    let address_blocked = state.login_address_limiter.blocked_for(&address, now);
     let user = staff::find_staff(&state.db, &email).await?.filter(|u| u.active);
     let password = field("password");
     // Verifying costs the same whether or not the account exists, so timing tells nothing.
@@ -302,15 +305,13 @@ pub async fn login(
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
-    let valid = tokio::task::spawn_blocking(move || {
-        password_auth::verify_password(password.as_bytes(), &hash).is_ok()
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let valid = state.password_checks.verify(password, hash).await?;
     let Some(user) = user.filter(|_| valid) else {
-        state.login_address_limiter.record_failure(&keys[0], now);
-        state.login_account_limiter.record_failure(&keys[1], now);
+        state.login_address_limiter.record_failure(&address, now);
         tracing::warn!(email, "failed sign-in");
+        if let Some(wait) = address_blocked {
+            return Ok(too_many(wait));
+        }
         return Ok(login_page(
             StatusCode::UNAUTHORIZED,
             Some("The e-mail address or the password is wrong."),
@@ -318,6 +319,7 @@ pub async fn login(
             &next,
         ));
     };
+    state.login_account_limiter.refund(reserved);
     let (token, _) = staff::open_session(&state.db, user, SESSION_HOURS, now).await?;
     let mut response = Redirect::to(safe_next(&next)).into_response();
     let session = format!(

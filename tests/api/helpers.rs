@@ -136,16 +136,32 @@ pub async fn spawn_on(database: TestDatabase, url: &str, demo: bool) -> TestApp 
 
 /// The app with a mailer of the test's choosing.
 pub async fn spawn_with_mailer(database: TestDatabase, url: &str, demo: bool, mailer: Mailer) -> TestApp {
-    start(database, url, demo, mailer, false).await
+    start(database, url, demo, mailer, false, &|_| {}).await
+}
+
+/// The app with settings of the test's choosing (a trusted proxy, a limit).
+pub async fn spawn_app_configured(configure: &dyn Fn(&mut Settings)) -> TestApp {
+    let database = TestDatabase::fresh().await;
+    let url = database.url.clone();
+    let mailer = Mailer::memory("Secretariat <pledges@example.org>");
+    start(database, &url, false, mailer, false, configure).await
 }
 
 /// The app as `serve` runs it, mail worker and scheduler included: for the tests of those.
 pub async fn spawn_running(database: TestDatabase, url: &str, demo: bool, mailer: Mailer) -> TestApp {
-    start(database, url, demo, mailer, true).await
+    start(database, url, demo, mailer, true, &|_| {}).await
 }
 
-async fn start(database: TestDatabase, url: &str, demo: bool, mailer: Mailer, background: bool) -> TestApp {
+async fn start(
+    database: TestDatabase,
+    url: &str,
+    demo: bool,
+    mailer: Mailer,
+    background: bool,
+    configure: &dyn Fn(&mut Settings),
+) -> TestApp {
     let mut settings = test_settings(url, demo);
+    configure(&mut settings);
     let files_dir = tempfile::tempdir().expect("temp dir");
     settings.attachments.dir = files_dir.path().display().to_string();
     let clock = Clock::shifted();

@@ -7,6 +7,7 @@ mod delivery;
 mod emails;
 mod exports;
 mod health;
+mod hostile;
 mod import;
 mod mail;
 mod manage;

@@ -11,19 +11,22 @@ pub async fn open_link(
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let client = peer.ip().to_string();
-    if let Some(wait) = state.link_limiter.blocked_for(&client, now) {
+    let client = state.client(peer, &request_headers).to_string();
+    let too_many = |wait: i64| {
         let mut response = problem(&state, locale, StatusCode::TOO_MANY_REQUESTS, "link.too_many");
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(response);
-    }
+        response
+    };
     let well_formed = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
-    let opened = if well_formed {
-        links::open_session(&state.db, &token, state.settings.links.session_hours, now).await?
-    } else {
-        Err(LinkProblem::Unknown)
+    // A guesser's address is blocked for unknown tokens only: a valid link always opens (many
+    // officers may share one address), and a replaced, revoked or expired link is a real one.
+    let blocked = state.link_limiter.blocked_for(&client, now);
+    let opened = match (well_formed, blocked) {
+        (false, Some(wait)) => return Ok(too_many(wait)),
+        (false, None) => Err(LinkProblem::Unknown),
+        (true, _) => links::open_session(&state.db, &token, state.settings.links.session_hours, now).await?,
     };
     match opened {
         Ok((session_token, access)) => {
@@ -58,9 +61,13 @@ pub async fn open_link(
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
-        Err(p) => {
+        Err(LinkProblem::Unknown) => {
             state.link_limiter.record_failure(&client, now);
-            Ok(link_problem(&state, locale, p))
+            match blocked {
+                Some(wait) => Ok(too_many(wait)),
+                None => Ok(link_problem(&state, locale, LinkProblem::Unknown)),
+            }
         }
+        Err(p) => Ok(link_problem(&state, locale, p)),
     }
 }
