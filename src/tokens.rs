@@ -36,6 +36,16 @@ pub fn redact_links(text: &str) -> String {
         .into_owned()
 }
 
+/// A request path as logs may show it: a personal link is logged as its route, `/u/{token}`,
+/// never with the live token (whatever its shape: a guess is someone's attempt too).
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.starts_with("/u/") {
+        "/u/{token}".into()
+    } else {
+        path.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

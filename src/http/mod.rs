@@ -163,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         // gzip or brotli, as the client accepts: the form page is a fifth of its size on the wire.
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(extract::remember_language))
+        .layer(middleware::from_fn_with_state(state.clone(), private_by_default))
         .layer(middleware::from_fn(record_metrics))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -187,10 +188,49 @@ pub fn router(state: AppState) -> Router {
                 .get(REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+            let path = crate::tokens::loggable_path(request.uri().path());
+            tracing::info_span!("http", method = %request.method(), %path, request_id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// What the secretariat sees (its pages, exports, the API, sign-in) is never kept by a
+/// browser or a proxy cache: `Cache-Control: no-store` unless a handler said otherwise.
+/// Behind https, every cookie is `Secure` and HSTS tells browsers to stay on https.
+async fn private_by_default(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let private = ["/review", "/api/", "/login", "/logout"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if private && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.settings.server.base_url.starts_with("https://") {
+        let cookies: Vec<HeaderValue> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|value| {
+                let text = value.to_str().unwrap_or_default();
+                if text.to_ascii_lowercase().contains("; secure") {
+                    value.clone()
+                } else {
+                    HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or_else(|_| value.clone())
+                }
+            })
+            .collect();
+        headers.remove(header::SET_COOKIE);
+        for cookie in cookies {
+            headers.append(header::SET_COOKIE, cookie);
+        }
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 /// The body-limit layer answers a bare 413; say in the user's language what the limit is.

@@ -237,3 +237,151 @@ async fn valid_and_replaced_links_are_never_counted_as_guesses() {
         "no bucket was filled"
     );
 }
+
+#[tokio::test]
+async fn behind_https_every_cookie_is_secure_and_private_pages_are_not_cached() {
+    let app = spawn_app_configured(&|s| s.server.base_url = "https://pledges.example.org".into()).await;
+    let login = app.get("/login?lang=fr").await;
+    let cookies: Vec<&str> = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cookies.len() >= 2 && cookies.iter().all(|c| c.contains("; Secure")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies.iter().any(|c| c.starts_with("pf_login_csrf="))
+            && cookies.iter().any(|c| c.starts_with("lang="))
+    );
+    assert_eq!(login.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    let (staff, _) = app.sign_in("admin").await;
+    for path in ["/review", "/review/campaigns", "/review/exports/all.csv"] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("cookie", &staff)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+    assert_eq!(
+        app.get("/api/v1/pledges").await.headers()["cache-control"],
+        "no-store"
+    );
+    // The public register may be cached: it holds nothing private.
+    assert!(
+        app.get("/register")
+            .await
+            .headers()
+            .get("cache-control")
+            .is_none()
+    );
+    // Over plain http (the development default) there is no HSTS.
+    let plain = spawn_app().await;
+    assert!(
+        plain
+            .get("/login")
+            .await
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+}
+
+/// `serve` at debug level: opening a personal link leaves no token in any log line.
+#[tokio::test]
+async fn personal_link_tokens_never_reach_a_log() {
+    let db = TestDatabase::fresh().await;
+    let mail_dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
+        .env("PLEDGEFLOW__DATABASE__URL", &db.url)
+        .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("PLEDGEFLOW__SERVER__BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("PLEDGEFLOW__MAIL__FILE_DIR", mail_dir.path())
+        .env("PLEDGEFLOW__MAIL__POLL_INTERVAL_MS", "100")
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // serve loads the demo register; a campaign for one of its pledges sends an invitation.
+    let browser = Browser::new(format!("http://127.0.0.1:{port}"));
+    let started = std::time::Instant::now();
+    while browser
+        .client
+        .get(format!("{}/readyz", browser.address))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(started.elapsed().as_secs() < 60, "serve did not come up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let opened = run_cli(
+        &db.url,
+        &[
+            "campaign",
+            "open",
+            "--name",
+            "Log round",
+            "--deadline",
+            "2099-01-15",
+            "--pledge",
+            "CLA-2022-0032",
+        ],
+        &[],
+    );
+    assert!(opened.status.success(), "{}", text(&opened.stderr));
+    let token = loop {
+        let found = std::fs::read_dir(mail_dir.path())
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .find_map(|eml| {
+                let at = eml.find("/u/")? + 3;
+                Some(eml[at..at + 64].to_string())
+            });
+        if let Some(token) = found {
+            break token;
+        }
+        assert!(started.elapsed().as_secs() < 60, "no invitation was written");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let opened = browser
+        .client
+        .get(format!("{}/u/{token}", browser.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status().as_u16(), 303);
+    let guess = "ab".repeat(32);
+    browser
+        .client
+        .get(format!("{}/u/{guess}", browser.address))
+        .send()
+        .await
+        .unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let output = server.wait_with_output().unwrap();
+    let logs = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(
+        logs.contains("/u/{token}"),
+        "the route is logged: {}",
+        &logs[..logs.len().min(2000)]
+    );
+    assert!(!logs.contains(&token), "the live token reached a log");
+    assert!(!logs.contains(&guess), "a guessed token reached a log");
+}
