@@ -49,6 +49,34 @@ pub enum MailTransport {
     Smtp,
 }
 
+impl MailSettings {
+    /// The SMTP URL as lettre takes it. A user name and password over a connection without
+    /// TLS (`smtp://` with no `tls=required`) is refused unless `tls=none` says so on purpose;
+    /// lettre itself has no `tls=none`, so that word is taken off here.
+    pub fn smtp_url_for_transport(&self) -> Result<String, String> {
+        let url = self.smtp_url.expose();
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+        let tls = params.iter().find_map(|p| p.strip_prefix("tls="));
+        let plain = base.starts_with("smtp://");
+        let credentials = base
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.split('/').next().unwrap_or_default().contains('@'));
+        if plain && credentials && tls.is_none() {
+            return Err(format!(
+                "mail.smtp_url {} sends a password without TLS: use smtps://, add ?tls=required, or write ?tls=none to accept it",
+                self.smtp_url
+            ));
+        }
+        let kept: Vec<&str> = params.into_iter().filter(|p| *p != "tls=none").collect();
+        Ok(if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
@@ -148,13 +176,34 @@ impl Secret {
 
     fn redacted(&self) -> String {
         // scheme://user:password@host → scheme://user:***@host
-        if let Some((scheme, rest)) = self.0.split_once("://")
-            && let Some((credentials, host)) = rest.rsplit_once('@')
-        {
-            let user = credentials.split(':').next().unwrap_or_default();
-            return format!("{scheme}://{user}:***@{host}");
+        let mut shown = match self.0.split_once("://") {
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
+                Some((credentials, host)) => {
+                    let user = credentials.split(':').next().unwrap_or_default();
+                    format!("{scheme}://{user}:***@{host}")
+                }
+                None => self.0.clone(),
+            },
+            None => self.0.clone(),
+        };
+        // …?password=… (or pass=, secret=, token=) → …?password=***
+        if let Some((base, query)) = shown.clone().split_once('?') {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _))
+                        if ["password", "pass", "pwd", "secret", "token", "key"]
+                            .iter()
+                            .any(|k| name.to_ascii_lowercase().contains(k)) =>
+                    {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            shown = format!("{base}?{}", pairs.join("&"));
         }
-        self.0.clone()
+        shown
     }
 }
 
@@ -214,9 +263,17 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let mut merged: Table = DEFAULT_TOML.parse().expect("embedded default.toml is valid TOML");
         if let Some((path, text)) = file {
+            // The line number and the reason, never the line itself: it may hold a password.
             let layer: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
                 path: path.into(),
-                cause: e.to_string(),
+                cause: match e.span() {
+                    Some(span) => format!(
+                        "line {}: {}",
+                        text[..span.start].lines().count().max(1),
+                        e.message()
+                    ),
+                    None => e.message().to_string(),
+                },
             })?;
             merge(&mut merged, layer, "", &format!("config file {path}"))?;
         }
@@ -270,6 +327,9 @@ impl Settings {
         self.reminders
             .policy()
             .map_err(|e| ConfigError::Invalid(format!("reminders: {e}")))?;
+        if self.mail.transport == MailTransport::Smtp {
+            self.mail.smtp_url_for_transport().map_err(ConfigError::Invalid)?;
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database.max_connections must be at least 1".into(),
@@ -415,5 +475,51 @@ mod tests {
         );
         assert!(printed.contains("postgres://app:***@db:5432/pf"));
         assert_eq!(s.database.url.expose(), "postgres://app:hunter2@db:5432/pf");
+        // A password passed as a URL parameter is hidden too.
+        let in_query = Secret::new("postgres://db:5432/pf?user=app&password=hunter2&sslmode=require");
+        assert_eq!(
+            in_query.to_string(),
+            "postgres://db:5432/pf?user=app&password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn smtp_passwords_need_tls_unless_refused_on_purpose() {
+        let with = |url: &str| {
+            Settings::from_layers(
+                None,
+                &env(&[
+                    ("PLEDGEFLOW__MAIL__TRANSPORT", "smtp"),
+                    ("PLEDGEFLOW__MAIL__SMTP_URL", url),
+                ]),
+            )
+        };
+        let err = with("smtp://mailer:s3cret@smtp.example.org:587")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("without TLS") && !err.contains("s3cret"), "{err}");
+        assert!(with("smtp://mailer:s3cret@smtp.example.org:587?tls=required").is_ok());
+        assert!(with("smtps://mailer:s3cret@smtp.example.org:465").is_ok());
+        assert!(
+            with("smtp://127.0.0.1:2525").is_ok(),
+            "no password, nothing to protect"
+        );
+        let chosen = with("smtp://mailer:s3cret@relay.internal:25?tls=none").unwrap();
+        assert_eq!(
+            chosen.mail.smtp_url_for_transport().unwrap(),
+            "smtp://mailer:s3cret@relay.internal:25"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line_not_its_content() {
+        let file = "[database]\nurl = \"postgres://app:hunter2@db/pf\nmax_connections = 5\n";
+        let err = Settings::from_layers(Some(("/etc/pledgeflow.toml", file)), &[]).unwrap_err();
+        let printed = err.to_string();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(
+            printed.contains("/etc/pledgeflow.toml") && printed.contains("line 2"),
+            "{printed}"
+        );
     }
 }

@@ -92,7 +92,8 @@ impl Mailer {
                 from,
             },
             MailTransport::Smtp => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.expose())
+                let url = settings.smtp_url_for_transport()?;
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)
                     .map_err(|e| format!("mail.smtp_url {} is not usable: {e}", settings.smtp_url))?
                     .timeout(Some(std::time::Duration::from_secs(20)))
                     .build();

@@ -303,7 +303,7 @@ async fn personal_link_tokens_never_reach_a_log() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
+    let server = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
         .env("PLEDGEFLOW__DATABASE__URL", &db.url)
         .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("PLEDGEFLOW__SERVER__BASE_URL", format!("http://127.0.0.1:{port}"))
