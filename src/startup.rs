@@ -13,6 +13,9 @@ use crate::http::{self, AppState};
 use crate::mail::Mailer;
 use crate::{demo, jobs, store, telemetry};
 
+/// How long requests in flight may take to finish once shutdown begins.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct Application {
     listener: TcpListener,
     pub state: AppState,
@@ -129,12 +132,32 @@ impl Application {
             ))
         });
         let router = http::router(self.state.clone());
+        // On shutdown, requests in flight get a few seconds to finish; connections that are
+        // still open after that (a half-sent request, a stalled client) do not keep the
+        // process from stopping.
+        let (began, beginning) = tokio::sync::oneshot::channel::<()>();
         let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = began.send(());
+        });
+        let deadline = async {
+            if beginning.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let served = tokio::select! {
+            served = served => served,
+            () = deadline => {
+                tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still open after the shutdown grace period; stopping anyway");
+                Ok(())
+            }
+        };
         let _ = stop.send(true);
         for task in [worker, scheduler].into_iter().flatten() {
             let _ = task.await;

@@ -593,6 +593,10 @@ pub fn ongoing_in(locale: Locale) -> &'static str {
 }
 
 fn check_text(key: &str, kind: Kind, text: String, locale: Locale) -> Result<String, FieldError> {
+    // No database keeps a NUL character in text (PostgreSQL refuses it): it is not text.
+    if text.contains('\0') {
+        return Err(FieldError::new(key, "not_utf8", ""));
+    }
     let trimmed = text.trim();
     let max = match kind {
         Kind::Text(max) | Kind::LongText(max) => max,

@@ -28,7 +28,8 @@ fn percent_decode(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Every (key, value) pair in order. Err names the field whose name or value is not UTF-8.
+/// Every (key, value) pair in order. Err names the field whose name or value is not UTF-8
+/// text (a NUL character counts as not text: no database stores it in a text column).
 pub fn parse(body: &[u8]) -> Result<Vec<(String, String)>, String> {
     let mut pairs = Vec::new();
     for part in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
@@ -39,6 +40,9 @@ pub fn parse(body: &[u8]) -> Result<Vec<(String, String)>, String> {
         let key = String::from_utf8(percent_decode(k))
             .map_err(|_| String::from_utf8_lossy(&percent_decode(k)).into_owned())?;
         let value = String::from_utf8(percent_decode(v)).map_err(|_| key.clone())?;
+        if key.contains('\0') || value.contains('\0') {
+            return Err(key.replace('\0', ""));
+        }
         pairs.push((key, value));
     }
     Ok(pairs)

@@ -68,6 +68,10 @@ impl AppState {
     }
 }
 
+/// The longest a request may take, reading its body included: a 25 MB upload over a slow
+/// 2 Mbit/s link fits.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -150,6 +154,8 @@ pub fn router(state: AppState) -> Router {
         .route("/public/updates/{id}", get(public::show))
         .route("/api/v1/openapi.json", get(api::openapi))
         .merge(api::routes().0)
+        // One limit, the configured one: axum's own 2 MiB default would otherwise win.
+        .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body));
     // Uploads get a larger limit of their own.
     let uploads = Router::new()
@@ -160,10 +166,17 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads)
         .fallback(not_found)
         .layer(middleware::from_fn(explain_too_large))
+        // A request that takes longer than this (a stalled upload, a client that stopped
+        // sending) is answered 408 and its connection freed.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         // gzip or brotli, as the client accepts: the form page is a fifth of its size on the wire.
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(extract::remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), private_by_default))
+        .layer(middleware::from_fn(refuse_nul_in_address))
         .layer(middleware::from_fn(record_metrics))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -193,6 +206,22 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// A NUL character in the address (`%00`) is refused before any handler: no text column
+/// stores it (PostgreSQL answers an error), so it can only be a mistake or a probe.
+async fn refuse_nul_in_address(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let raw = format!("{}?{}", uri.path(), uri.query().unwrap_or_default()).to_ascii_lowercase();
+    if raw.contains("%00") {
+        let error = AppError::bad_request("the address holds a NUL character (%00), which no field accepts");
+        return if uri.path().starts_with("/api/") {
+            crate::error::ApiError(error).into_response()
+        } else {
+            error.into_response()
+        };
+    }
+    next.run(request).await
 }
 
 /// What the secretariat sees (its pages, exports, the API, sign-in) is never kept by a
@@ -235,7 +264,9 @@ async fn private_by_default(State(state): State<AppState>, request: Request, nex
 
 /// The body-limit layer answers a bare 413; say in the user's language what the limit is.
 async fn explain_too_large(locale: PageLocale, request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().starts_with("/api/");
+    // The API and the autosave speak JSON: their 413 does too.
+    let path = request.uri().path();
+    let is_api = path.starts_with("/api/") || (path.starts_with("/updates/") && path.ends_with("/draft"));
     let response = next.run(request).await;
     let plain = response
         .headers()

@@ -385,3 +385,136 @@ async fn personal_link_tokens_never_reach_a_log() {
     assert!(!logs.contains(&token), "the live token reached a log");
     assert!(!logs.contains(&guess), "a guessed token reached a log");
 }
+
+#[tokio::test]
+async fn nul_characters_paging_past_the_end_and_large_bodies_get_clear_4xx() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    // A NUL character in a form field: 400 naming the field, nothing saved (PostgreSQL would fail).
+    let response = j
+        .app
+        .post_form(
+            &path,
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("_version", &version),
+                ("_action", "save"),
+                ("results_summary", "before\0after"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(
+        response.text().await.unwrap().contains("Results so far"),
+        "the field is named"
+    );
+    // In the autosave's JSON, and in an address.
+    let (status, body) = j
+        .app
+        .post_json(
+            &format!("{path}/draft"),
+            &cookie,
+            &csrf,
+            &serde_json::json!({"version": 0, "answers": {"results_summary": "a\u{0}b"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(j.app.get("/register?q=bogot%00a").await.status().as_u16(), 400);
+    let api = j.app.get("/api/v1/pledges?q=%00").await;
+    assert_eq!(api.status().as_u16(), 400);
+    assert!(
+        api.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    // A page far past the end is an empty page, never an overflow.
+    let (status, page) = j.app.get_text("/register?page=50000000000000000").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Page 50000000000000000"),
+        "the page number is shown as asked"
+    );
+    // The body limit is server.max_body_bytes (4 MiB by default), not axum's 2 MiB, and the
+    // autosave's 413 is JSON like the rest of its answers.
+    let three_mb =
+        serde_json::json!({"version": 0, "answers": {"results_summary": "x".repeat(3 * 1024 * 1024)}});
+    let (status, _) = j
+        .app
+        .post_json(&format!("{path}/draft"), &cookie, &csrf, &three_mb)
+        .await;
+    assert_ne!(status, 413, "3 MB is under the configured limit");
+    let five_mb =
+        serde_json::json!({"version": 0, "answers": {"results_summary": "x".repeat(5 * 1024 * 1024)}});
+    let (status, body) = j
+        .app
+        .post_json(&format!("{path}/draft"), &cookie, &csrf, &five_mb)
+        .await;
+    assert_eq!(status, 413);
+    assert!(body["error"]["message"].is_string(), "{body}");
+}
+
+/// `serve` stops within its grace period although clients left requests half-sent.
+#[tokio::test]
+async fn shutdown_does_not_wait_for_half_sent_requests() {
+    use tokio::io::AsyncWriteExt;
+    let db = TestDatabase::fresh().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mail_dir = tempfile::tempdir().unwrap();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
+        .env("PLEDGEFLOW__DATABASE__URL", &db.url)
+        .env("PLEDGEFLOW__DEMO__LOAD", "false")
+        .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("PLEDGEFLOW__MAIL__FILE_DIR", mail_dir.path())
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let browser = Browser::new(format!("http://127.0.0.1:{port}"));
+    let started = std::time::Instant::now();
+    while browser
+        .client
+        .get(format!("{}/readyz", browser.address))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(started.elapsed().as_secs() < 60, "serve did not come up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut stalled = Vec::new();
+    for _ in 0..50 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        stream
+            .write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=")
+            .await
+            .unwrap();
+        stalled.push(stream);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let asked = std::time::Instant::now();
+    let exit = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if asked.elapsed().as_secs() > 30 {
+            let _ = server.kill();
+            panic!("serve was still running 30 s after SIGTERM");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        asked.elapsed().as_secs() <= 15,
+        "stopped after {:?}",
+        asked.elapsed()
+    );
+    drop(stalled);
+}
