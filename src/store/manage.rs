@@ -203,6 +203,13 @@ pub async fn resend_link(
             "this request is withdrawn; its links stay closed".into(),
         ));
     }
+    // A new link comes with an invitation to update: only for an update the officer owes.
+    if !state.awaits_officer() {
+        return Err(ActionError::Refused(format!(
+            "this update is {}: it does not wait on the officer, so no new link is sent",
+            state.as_str().replace('_', " ")
+        )));
+    }
     let c = request_contact(&txn, &ctx, contact_id).await?;
     if !c.active || c.bounced_at.is_some() {
         return Err(ActionError::Refused(format!(

@@ -1,6 +1,6 @@
 //! Hostile input and real operations: throttles that hold under a burst and behind a proxy.
-use pledgeflow::entities::contact;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use pledgeflow::entities::{contact, outbox_mail};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{STAFF_PASSWORD, TestApp, TestDatabase, run_cli, spawn_app, spawn_app_configured, text};
 use crate::officer::Journey;
@@ -517,4 +517,27 @@ async fn shutdown_does_not_wait_for_half_sent_requests() {
         asked.elapsed()
     );
     drop(stalled);
+}
+
+#[tokio::test]
+async fn no_new_link_for_an_update_that_no_longer_waits_on_the_officer() {
+    let j = Journey::start().await;
+    let id = j.submit_complete("CLA-2025-0001", "jane@arua.example.org").await;
+    let jane = contact::Entity::find()
+        .filter(contact::Column::Email.eq("jane@arua.example.org"))
+        .one(&j.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (admin, csrf) = j.app.sign_in("admin").await;
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &admin).await;
+    assert!(!page.contains(&format!("contacts/{}/resend", jane.id)), "no resend button");
+    let mails_before = outbox_mail::Entity::find().count(&j.app.db).await.unwrap();
+    let response = j
+        .app
+        .post_form(&format!("/review/requests/{id}/contacts/{}/resend", jane.id), &admin, &[("_csrf", csrf.as_str())])
+        .await;
+    assert_eq!(response.status().as_u16(), 409);
+    assert!(response.text().await.unwrap().contains("does not wait on the officer"));
+    assert_eq!(outbox_mail::Entity::find().count(&j.app.db).await.unwrap(), mails_before, "no invitation went out");
 }
