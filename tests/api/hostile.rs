@@ -531,13 +531,30 @@ async fn no_new_link_for_an_update_that_no_longer_waits_on_the_officer() {
         .unwrap();
     let (admin, csrf) = j.app.sign_in("admin").await;
     let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &admin).await;
-    assert!(!page.contains(&format!("contacts/{}/resend", jane.id)), "no resend button");
+    assert!(
+        !page.contains(&format!("contacts/{}/resend", jane.id)),
+        "no resend button"
+    );
     let mails_before = outbox_mail::Entity::find().count(&j.app.db).await.unwrap();
     let response = j
         .app
-        .post_form(&format!("/review/requests/{id}/contacts/{}/resend", jane.id), &admin, &[("_csrf", csrf.as_str())])
+        .post_form(
+            &format!("/review/requests/{id}/contacts/{}/resend", jane.id),
+            &admin,
+            &[("_csrf", csrf.as_str())],
+        )
         .await;
     assert_eq!(response.status().as_u16(), 409);
-    assert!(response.text().await.unwrap().contains("does not wait on the officer"));
-    assert_eq!(outbox_mail::Entity::find().count(&j.app.db).await.unwrap(), mails_before, "no invitation went out");
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("does not wait on the officer")
+    );
+    assert_eq!(
+        outbox_mail::Entity::find().count(&j.app.db).await.unwrap(),
+        mails_before,
+        "no invitation went out"
+    );
 }
