@@ -33,6 +33,9 @@ pub struct ServerSettings {
     /// header names the client; from any other peer those headers are ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// When set, `/metrics` answers only requests carrying `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub metrics_token: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -161,7 +164,7 @@ pub struct LogSettings {
 
 /// A value that may carry a password (database and SMTP URLs). Debug and Display show the
 /// URL with its password replaced, so logging the settings never leaks it.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -316,6 +319,17 @@ impl Settings {
             return Err(ConfigError::Invalid(format!(
                 "database.url must start with sqlite: or postgres:// (got {})",
                 self.database.url
+            )));
+        }
+        // Every e-mailed link starts with base_url: a relative or mistyped one breaks them all.
+        let base = &self.server.base_url;
+        let host = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .map(|rest| rest.split('/').next().unwrap_or_default());
+        if host.is_none_or(|h| h.is_empty() || h.starts_with(':')) || base.chars().any(char::is_whitespace) {
+            return Err(ConfigError::Invalid(format!(
+                "server.base_url must be an absolute http(s) address such as https://pledges.example.org (got `{base}`)"
             )));
         }
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
@@ -481,6 +495,32 @@ mod tests {
             in_query.to_string(),
             "postgres://db:5432/pf?user=app&password=***&sslmode=require"
         );
+    }
+
+    #[test]
+    fn base_url_must_be_an_absolute_http_address() {
+        for bad in [
+            "pledges.example.org",
+            "/pledges",
+            "https://",
+            "http:// spaced.org",
+            "ftp://x.org",
+        ] {
+            let err = Settings::from_layers(None, &env(&[("PLEDGEFLOW__SERVER__BASE_URL", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("server.base_url"), "{bad}: {err}");
+        }
+        for good in [
+            "https://pledges.example.org",
+            "http://127.0.0.1:8080",
+            "https://example.org/pledges",
+        ] {
+            assert!(
+                Settings::from_layers(None, &env(&[("PLEDGEFLOW__SERVER__BASE_URL", good)])).is_ok(),
+                "{good}"
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,15 @@ use crate::http::{self, AppState};
 use crate::mail::Mailer;
 use crate::{demo, jobs, store, telemetry};
 
+/// Creates `dir` if needed and proves a file can be written there.
+fn writable(key: &str, dir: &str) -> anyhow::Result<()> {
+    let probe = std::path::Path::new(dir).join(".pledgeflow-write-check");
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| format!("{key} `{dir}` is not writable"))
+}
+
 /// How long requests in flight may take to finish once shutdown begins.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -51,6 +60,11 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+        // Folders the service writes to are checked now, not at the first upload or mail.
+        writable("attachments.dir", &settings.attachments.dir)?;
+        if settings.mail.transport == crate::config::MailTransport::File {
+            writable("mail.file_dir", &settings.mail.file_dir)?;
+        }
         let files = crate::files::FileStore::new(&settings.attachments.dir);
         let reminder_policy = Arc::new(settings.reminders.policy().map_err(anyhow::Error::msg)?);
         let trusted_proxies = Arc::new(
@@ -110,7 +124,19 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
         background: bool,
     ) -> anyhow::Result<()> {
-        tracing::info!(address = %self.local_addr(), background, "serving");
+        let settings = &self.state.settings;
+        let mail_to = match settings.mail.transport {
+            crate::config::MailTransport::File => format!("files in {}", settings.mail.file_dir),
+            crate::config::MailTransport::Smtp => format!("SMTP {}", settings.mail.smtp_url),
+        };
+        tracing::info!(
+            address = %self.local_addr(),
+            public = %settings.server.base_url,
+            database = %settings.database.url,
+            mail = %mail_to,
+            background,
+            "serving"
+        );
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail = &self.state.settings.mail;
         let worker = background.then(|| {

@@ -103,7 +103,7 @@ pub struct PledgeQuery {
         ("scope" = Option<ScopeCode>, Query),
         ("priority" = Option<PriorityCode>, Query),
         ("region" = Option<RegionCode>, Query),
-        ("q" = Option<String>, Query, max_length = 200, description = "words in the title, organization or reference"),
+        ("q" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00]*$", description = "words in the title, organization or reference (no NUL character)"),
         ("page" = Option<u64>, Query, minimum = 1, description = "from 1"),
         ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200, description = "at most 200"),
     ),
@@ -286,10 +286,14 @@ fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, now: DateTime<Utc>
 #[into_params(parameter_in = Query)]
 pub struct RequestFilter {
     /// A state, or `overdue`.
+    #[param(pattern = r"^[^\x00]*$")]
     pub state: Option<String>,
+    #[param(pattern = r"^[^\x00]*$")]
     pub region: Option<String>,
+    #[param(pattern = r"^[^\x00]*$")]
     pub scope: Option<String>,
-    /// Words in the reference, title or organization.
+    /// Words in the reference, title or organization (no NUL character: no field stores one).
+    #[param(pattern = r"^[^\x00]*$")]
     pub q: Option<String>,
 }
 

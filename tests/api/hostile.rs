@@ -383,6 +383,15 @@ async fn personal_link_tokens_never_reach_a_log() {
         &logs[..logs.len().min(2000)]
     );
     assert!(!logs.contains(&token), "the live token reached a log");
+    // The start line says where it serves, which database and where mail goes.
+    let start = logs
+        .lines()
+        .find(|l| l.contains("serving"))
+        .expect("a start line");
+    assert!(
+        start.contains("database") && start.contains("files in"),
+        "{start}"
+    );
     assert!(!logs.contains(&guess), "a guessed token reached a log");
 }
 
@@ -556,5 +565,40 @@ async fn no_new_link_for_an_update_that_no_longer_waits_on_the_officer() {
         outbox_mail::Entity::find().count(&j.app.db).await.unwrap(),
         mails_before,
         "no invitation went out"
+    );
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_token_and_unwritable_folders_stop_the_start() {
+    let app =
+        spawn_app_configured(&|s| s.server.metrics_token = pledgeflow::config::Secret::new("m3trics")).await;
+    assert_eq!(app.get("/metrics").await.status().as_u16(), 401);
+    let allowed = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .header("authorization", "Bearer m3trics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status().as_u16(), 200);
+    assert!(allowed.text().await.unwrap().contains("outbox_mails"));
+    // Without a token (the default) it stays open, for a private bind.
+    assert_eq!(spawn_app().await.get("/metrics").await.status().as_u16(), 200);
+
+    // An attachments folder that cannot be written stops serve at once, naming the key.
+    let db = TestDatabase::fresh().await;
+    let out = run_cli(
+        &db.url,
+        &["serve"],
+        &[
+            ("PLEDGEFLOW__ATTACHMENTS__DIR", "/proc/pledgeflow-cannot-write"),
+            ("PLEDGEFLOW__SERVER__BIND", "127.0.0.1:0"),
+        ],
+    );
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("attachments.dir `/proc/pledgeflow-cannot-write` is not writable"),
+        "{said}"
     );
 }

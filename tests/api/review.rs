@@ -240,6 +240,14 @@ async fn approval_needs_consent_to_publish() {
     );
     let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
     let (reviewer, staff_csrf) = j.app.sign_in("reviewer").await;
+    // The page says what is missing and how to ask for it, instead of an Approve button.
+    let (_, page) = j.app.get_with(&format!("/review/requests/{id}"), &reviewer).await;
+    assert!(
+        page.contains("id=\"consent-missing\"") && page.contains("Send back for changes"),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("action=\"/review/requests/{id}/approve\"")));
+    // A forged click is still refused.
     let response = j
         .app
         .post_form(

@@ -119,6 +119,8 @@ struct RequestPage {
     interviews: Vec<InterviewCard>,
     can_request_interview: bool,
     approval_waits: bool,
+    /// The update being reviewed does not consent to publication: approval needs it.
+    consent_missing: bool,
     default_timezone: String,
     officers: Vec<OfficerRow>,
     timeline: Vec<TimelineEntry>,
@@ -129,7 +131,10 @@ struct RequestPage {
 }
 
 impl RequestPage {
-    /// What was typed into `form`'s field `key` if that form was refused, else `default`.
+    fn consent_label(&self) -> String {
+        messages(Locale::En).field_label("consent_to_publish")
+    }
+
     /// Every IANA time zone, for the interview's zone list.
     fn zones(&self) -> impl Iterator<Item = &'static str> {
         chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())
@@ -145,6 +150,7 @@ impl RequestPage {
         }
     }
 
+    /// What was typed into `form`'s field `key` if that form was refused, else `default`.
     fn typed(&self, form: &str, key: &str, default: &str) -> String {
         if self.refused_form == form {
             self.typed.get(key).cloned().unwrap_or_default()
@@ -274,6 +280,7 @@ pub fn request_page(v: RequestView) -> Result<String, AppError> {
             && matches!(state, RequestState::Submitted | RequestState::ChangesRequested)
             && v.interviews.iter().all(|i| i.state.is_finished()),
         approval_waits: v.interviews.iter().any(|i| i.blocks_approval),
+        consent_missing: !answers.checked("consent_to_publish"),
         interviews: v.interviews,
         default_timezone: ctx.organization.timezone.clone(),
         officers: v.officers,
