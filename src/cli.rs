@@ -51,6 +51,9 @@ pub enum Command {
         /// csv, xlsx or json.
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Start a CSV with a byte-order mark, so Excel reads it as UTF-8.
+        #[arg(long)]
+        bom: bool,
         /// all, gcr (GCR and Mirror pledges, shaped like a UNHCR pledge update) or gcm (GCM and
         /// Mirror pledges). IDP-only pledges never go to gcr or gcm.
         #[arg(long, default_value = "all")]
@@ -168,11 +171,12 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Staff(StaffCommand::Token { email }) => staff_token(settings, email).await,
         Command::Export {
             format,
+            bom,
             target,
             out,
             all_cycles,
             schema,
-        } => export(settings, format, target, out, all_cycles, schema).await,
+        } => export(settings, format, bom, target, out, all_cycles, schema).await,
         Command::Reminders(RemindersCommand::Run { now }) => reminders_run(settings, now).await,
         Command::Backup { file } => backup(settings, file).await,
     };
@@ -389,6 +393,7 @@ async fn staff_token(settings: Settings, email: String) -> anyhow::Result<ExitCo
 async fn export(
     settings: Settings,
     format: String,
+    bom: bool,
     target: String,
     out: Option<PathBuf>,
     all_cycles: bool,
@@ -424,6 +429,9 @@ async fn export(
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
+    if bom && format == crate::exports::Format::Csv {
+        sink.write_all(crate::exports::UTF8_BOM)?;
+    }
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let producer =
         tokio::spawn(async move { crate::exports::produce(&db, format, target, all_cycles, tx).await });

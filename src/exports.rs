@@ -8,6 +8,9 @@ use crate::store::exports::{EXPORTED, ExportItem, page};
 
 const PAGE: u64 = 200;
 
+/// The byte-order mark Excel needs to read a CSV file as UTF-8 (it guesses otherwise).
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,

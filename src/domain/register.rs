@@ -138,12 +138,33 @@ pub struct ParsedRegister {
     pub warnings: Vec<RowIssue>,
 }
 
+/// How to save a register from a spreadsheet.
+const SAVE_AS_CSV: &str = "in Excel choose File › Save as › “CSV UTF-8 (comma delimited)”; in LibreOffice, Text CSV with UTF-8 and commas";
+
+/// Why `bytes` are not a comma-separated UTF-8 file, if a spreadsheet saved them otherwise.
+fn not_csv_utf8(bytes: &[u8]) -> Option<String> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Some("this is a spreadsheet file (.xlsx, .xls or .ods), not a CSV file".into());
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let row = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            return Some(format!(
+                "this file is not UTF-8 text from row {row} on (a plain “CSV” from Excel uses the computer's own encoding)"
+            ));
+        }
+    };
+    let header = text.lines().next().unwrap_or_default();
+    (header.contains(';') && !header.contains(','))
+        .then(|| "the columns are separated by semicolons, as Excel does in many European settings".into())
+}
+
 /// Parses and checks a whole register file. Either every row is valid, or every problem
 /// found is returned (up to `MAX_ISSUES`) and nothing should be written.
 pub fn parse_register(bytes: &[u8]) -> Result<ParsedRegister, Vec<RowIssue>> {
     const MAX_ISSUES: usize = 200;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes); // Excel's UTF-8 BOM
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let header_issue = |message: String| {
         vec![RowIssue {
             row: 1,
@@ -151,12 +172,23 @@ pub fn parse_register(bytes: &[u8]) -> Result<ParsedRegister, Vec<RowIssue>> {
             message,
         }]
     };
+    // A file a spreadsheet saved the wrong way gets one clear message, not a list of knock-on
+    // errors about every row.
+    if let Some(problem) = not_csv_utf8(bytes) {
+        return Err(header_issue(format!("{problem}: {SAVE_AS_CSV}")));
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let headers = match reader.byte_headers() {
         Ok(h) => h.clone(),
         Err(e) => return Err(header_issue(format!("the header row cannot be read: {e}"))),
     };
     let mut index = HashMap::new();
-    for (i, raw) in headers.iter().enumerate() {
+    // Empty columns after the last named one (a spreadsheet's stray cells) are ignored.
+    let named = headers
+        .iter()
+        .rposition(|raw| !raw.trim_ascii().is_empty())
+        .map_or(0, |i| i + 1);
+    for (i, raw) in headers.iter().enumerate().take(named) {
         let Ok(name) = std::str::from_utf8(raw) else {
             return Err(header_issue("the header row is not valid UTF-8".into()));
         };
@@ -203,6 +235,10 @@ pub fn parse_register(bytes: &[u8]) -> Result<ParsedRegister, Vec<RowIssue>> {
                 continue;
             }
         };
+        // A blank row (or one of empty cells, as a spreadsheet leaves them) is skipped.
+        if record.iter().all(|cell| cell.trim_ascii().is_empty()) {
+            continue;
+        }
         let mut cells = Cells {
             row,
             record: &record,
@@ -668,6 +704,33 @@ mod tests {
     }
 
     #[test]
+    fn spreadsheet_files_get_one_clear_message() {
+        let message = |bytes: &[u8]| {
+            let issues = parse_register(bytes).unwrap_err();
+            assert_eq!(issues.len(), 1, "{issues:?}");
+            issues[0].to_string()
+        };
+        let semicolons = file(&[GOOD]).replace(',', ";");
+        assert!(message(semicolons.as_bytes()).contains("separated by semicolons"));
+        assert!(message(semicolons.as_bytes()).contains("CSV UTF-8 (comma delimited)"));
+        let latin1: Vec<u8> = file(&[&GOOD.replace("Arua", "Bogot\u{e1}")])
+            .chars()
+            .map(|c| c as u32 as u8)
+            .collect();
+        assert!(message(&latin1).contains("not UTF-8"));
+        let mut xlsx = b"PK\x03\x04".to_vec();
+        xlsx.extend_from_slice(&[0; 100]);
+        assert!(message(&xlsx).contains(".xlsx"));
+    }
+
+    #[test]
+    fn blank_rows_and_empty_trailing_columns_are_skipped() {
+        let padded = format!("{HEADER},,\n{GOOD},,\n,,,,,,,,,,,,,,,,,,,,\n\n");
+        let parsed = parse_register(padded.as_bytes()).unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+    }
+
+    #[test]
     fn scope_rules_apply() {
         let gcm_with_gcr_objective = GOOD
             .replace("MIRROR", "GCM")
@@ -724,11 +787,18 @@ mod tests {
                 .collect::<Vec<_>>(),
         );
         let issues = parse_register(&bytes).unwrap_err();
+        // Bytes that are not UTF-8 are the whole file's problem (saved in another encoding):
+        // one message with where they start, not an error per row.
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(
+            issues[0].message.contains("not UTF-8 text from row 3 on"),
+            "{issues:?}"
+        );
+        let issues = parse_register(file(&[short, GOOD]).as_bytes()).unwrap_err();
         assert!(
             issues[0].message.contains("has 2 cells where the header has 19"),
             "{issues:?}"
         );
-        assert_eq!(issues[1].row, 3);
     }
 
     #[test]

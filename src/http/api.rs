@@ -472,6 +472,7 @@ pub async fn export(
         &file,
         query.target.as_deref(),
         query.all_cycles.unwrap_or(false),
+        false,
     )?;
     // Data leaving for the UN dashboards leaves a trace of who took it.
     crate::store::audit::record(

@@ -74,6 +74,8 @@ pub async fn show(
 pub struct ExportQuery {
     pub target: Option<String>,
     pub all_cycles: Option<bool>,
+    /// A CSV that starts with a byte-order mark, so Excel reads it as UTF-8.
+    pub bom: Option<bool>,
 }
 
 /// `GET /review/exports/updates.csv|updates.xlsx|updates.json?target=all|gcr|gcm`, streamed.
@@ -88,6 +90,7 @@ pub async fn export(
         &file,
         query.target.as_deref(),
         query.all_cycles.unwrap_or(false),
+        query.bom.unwrap_or(false),
     )
 }
 
@@ -104,6 +107,7 @@ pub fn export_response(
     file: &str,
     target: Option<&str>,
     all_cycles: bool,
+    bom: bool,
 ) -> Result<Response, AppError> {
     let Some(&(_, format)) = EXPORT_FILES.iter().find(|(name, _)| *name == file) else {
         return Err(AppError::not_found(format!(
@@ -113,6 +117,10 @@ pub fn export_response(
     let target_name = target.unwrap_or("all");
     let target = Target::parse(target_name).map_err(AppError::bad_request)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    if bom && format == Format::Csv {
+        tx.try_send(crate::exports::UTF8_BOM.to_vec())
+            .map_err(AppError::internal)?;
+    }
     let db = state.db.clone();
     let producer = tokio::spawn(async move { produce(&db, format, target, all_cycles, tx).await });
     // When the chunks end, the producer says whether the export is whole. If it failed part-way

@@ -370,3 +370,41 @@ async fn an_export_that_fails_part_way_is_aborted_not_truncated() {
         "the body ends in an error, not a clean end"
     );
 }
+
+/// Excel reads a CSV as UTF-8 only after a byte-order mark: the "for Excel" link and
+/// `export --bom` add one; the plain CSV does not.
+#[tokio::test]
+async fn a_csv_for_excel_starts_with_a_byte_order_mark() {
+    let app = spawn_app().await;
+    publish_all(&app).await;
+    let (viewer, _) = app.sign_in("viewer").await;
+    let download = |query: &'static str| {
+        let app = &app;
+        let viewer = viewer.clone();
+        async move {
+            app.client
+                .get(format!("{}/review/exports/updates.csv{query}", app.address))
+                .header("cookie", &viewer)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        }
+    };
+    let for_excel = download("?target=all&bom=true").await;
+    let plain = download("?target=all").await;
+    assert!(
+        for_excel.starts_with(b"\xEF\xBB\xBFcoalition_reference,"),
+        "{:?}",
+        &for_excel[..20]
+    );
+    assert!(plain.starts_with(b"coalition_reference,"), "{:?}", &plain[..20]);
+    assert_eq!(&for_excel[3..], &plain[..], "the same file after the mark");
+    let (_, campaigns) = app.get_with("/review/campaigns", &viewer).await;
+    assert!(campaigns.contains("bom=true"), "the campaigns page links it");
+    let out = app.cli(&["export", "--format", "csv", "--bom"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.starts_with(b"\xEF\xBB\xBFcoalition_reference,"));
+}

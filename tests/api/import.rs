@@ -168,6 +168,33 @@ async fn files_that_are_not_register_csv_are_refused_clearly() {
         "{}",
         text(&out.stderr)
     );
+    // A register saved by a spreadsheet with semicolons, or as .xlsx: one clear way out.
+    let semicolons = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/register.csv"))
+        .unwrap()
+        .lines()
+        .take(3)
+        .map(|l| l.replace(',', ";"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = app.cli(
+        &[
+            "import",
+            "register",
+            temp_file(&dir, "excel.csv", &semicolons).to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("separated by semicolons") && said.contains("CSV UTF-8 (comma delimited)"),
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("row ").count(),
+        1,
+        "one message, not one per row: {said}"
+    );
     let missing = dir.path().join("missing.csv");
     let out = app.cli(&["import", "register", missing.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(1));
