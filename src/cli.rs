@@ -143,7 +143,14 @@ pub enum StaffCommand {
         /// admin, reviewer or viewer.
         #[arg(long, value_parser = |s: &str| StaffRole::parse(s))]
         role: StaffRole,
+        /// Bring back an account that was deactivated (without it, such an account is refused).
+        #[arg(long)]
+        reactivate: bool,
     },
+    /// List the secretariat's accounts: e-mail, role, active or deactivated, name.
+    List,
+    /// Deactivate an account: it can no longer sign in, its sessions end, its API tokens are revoked.
+    Deactivate { email: String },
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -159,9 +166,14 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(settings).await,
         Command::Import(ImportCommand::Register { file }) => import_register(settings, file).await,
-        Command::Staff(StaffCommand::Add { email, name, role }) => {
-            staff_add(settings, email, name, role).await
-        }
+        Command::Staff(StaffCommand::List) => staff_list(settings).await,
+        Command::Staff(StaffCommand::Deactivate { email }) => staff_deactivate(settings, email).await,
+        Command::Staff(StaffCommand::Add {
+            email,
+            name,
+            role,
+            reactivate,
+        }) => staff_add(settings, email, name, role, reactivate).await,
         Command::Campaign(CampaignCommand::Open {
             name,
             deadline,
@@ -279,11 +291,50 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
+async fn staff_list(settings: Settings) -> anyhow::Result<ExitCode> {
+    let db = open(&settings).await?;
+    for user in store::staff::list(&db).await? {
+        let state = if user.active { "active" } else { "deactivated" };
+        println!(
+            "{}\t{}\t{state}\t{}",
+            user.email,
+            StaffRole::from(user.role),
+            user.name
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn staff_deactivate(settings: Settings, email: String) -> anyhow::Result<ExitCode> {
+    let email = parse_email(&email).map_err(anyhow::Error::msg)?;
+    let db = open(&settings).await?;
+    let now = Clock::system().now();
+    let txn = store::write_txn(&db).await?;
+    let Some(user) = store::staff::deactivate(&txn, &email, now).await? else {
+        eprintln!("error: there is no account {email}");
+        return Ok(ExitCode::from(1));
+    };
+    store::audit::record(
+        &txn,
+        now,
+        Actor::System,
+        "staff.deactivated",
+        "staff_user",
+        Some(user.id.to_string()),
+        serde_json::json!({ "email": email }),
+    )
+    .await?;
+    txn.commit().await?;
+    println!("deactivated {email}: signed out everywhere, API tokens revoked");
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn staff_add(
     settings: Settings,
     email: String,
     name: String,
     role: StaffRole,
+    reactivate: bool,
 ) -> anyhow::Result<ExitCode> {
     let email = parse_email(&email).map_err(anyhow::Error::msg)?;
     let name = crate::domain::text::one_line(&name);
@@ -291,6 +342,14 @@ async fn staff_add(
         !name.is_empty() && name.chars().count() <= 200,
         "--name must be 1 to 200 characters"
     );
+    {
+        // A deactivated account comes back only on purpose.
+        let db = open(&settings).await?;
+        if !reactivate && store::staff::is_deactivated(&db, &email).await? {
+            eprintln!("error: {email} was deactivated; add --reactivate to bring the account back");
+            return Ok(ExitCode::from(1));
+        }
+    }
     let password = read_password()?;
     anyhow::ensure!(
         password.chars().count() >= MIN_PASSWORD_CHARS,

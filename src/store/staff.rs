@@ -31,6 +31,8 @@ pub async fn add_or_update_staff(
             active.active = Set(true);
             active.updated_at = Set(now);
             active.update(db).await?;
+            // A new password ends the sessions opened with the old one.
+            end_sessions(db, id).await?;
             Ok((id, false))
         }
         None => {
@@ -192,4 +194,62 @@ pub async fn find_api_token(
         .one(db)
         .await?
         .filter(|u| u.active))
+}
+
+/// Signs an account out everywhere.
+pub async fn end_sessions(db: &impl ConnectionTrait, staff_user_id: i32) -> Result<u64, DbErr> {
+    Ok(staff_session::Entity::delete_many()
+        .filter(staff_session::Column::StaffUserId.eq(staff_user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Deactivates an account: it can no longer sign in, its sessions end and its API tokens are
+/// revoked. `None` when there is no such account.
+pub async fn deactivate(
+    db: &impl ConnectionTrait,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<staff_user::Model>, DbErr> {
+    let Some(user) = staff_user::Entity::find()
+        .filter(staff_user::Column::Email.eq(email))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut active: staff_user::ActiveModel = user.clone().into();
+    active.active = Set(false);
+    active.updated_at = Set(now);
+    let user = active.update(db).await?;
+    end_sessions(db, user.id).await?;
+    api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(api_token::Column::StaffUserId.eq(user.id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(Some(user))
+}
+
+/// Every account, by e-mail.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<staff_user::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    staff_user::Entity::find()
+        .order_by_asc(staff_user::Column::Email)
+        .all(db)
+        .await
+}
+
+/// Is `email` an account that was deactivated?
+pub async fn is_deactivated(db: &impl ConnectionTrait, email: &str) -> Result<bool, DbErr> {
+    Ok(staff_user::Entity::find()
+        .filter(staff_user::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .is_some_and(|u| !u.active))
 }

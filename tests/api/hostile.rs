@@ -602,3 +602,101 @@ async fn metrics_can_require_a_token_and_unwritable_folders_stop_the_start() {
         "{said}"
     );
 }
+
+#[tokio::test]
+async fn a_deactivated_account_is_signed_out_everywhere_and_comes_back_only_on_purpose() {
+    let app = spawn_app().await;
+    let (session, _) = app.sign_in("reviewer").await;
+    let email = "reviewer@secretariat.example.org";
+    let token_out = app.cli(&["staff", "token", email], &[]);
+    assert!(token_out.status.success(), "{}", text(&token_out.stderr));
+    let token = text(&token_out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("pf_"))
+        .unwrap()
+        .to_string();
+    let api = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}/api/v1/campaigns", app.address))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(api(token.clone()).await, 200);
+
+    let out = app.cli(&["staff", "deactivate", email], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        app.get_with("/review", &session).await.0,
+        303,
+        "the session ended"
+    );
+    assert_eq!(api(token).await, 401, "the API token is revoked");
+    assert_eq!(
+        app.login(email, STAFF_PASSWORD).await.status().as_u16(),
+        401,
+        "no sign-in"
+    );
+    let listed = text(&app.cli(&["staff", "list"], &[]).stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(email) && l.contains("\tdeactivated\t")),
+        "{listed}"
+    );
+
+    // `staff add` does not silently bring it back.
+    let password = [("PLEDGEFLOW_STAFF_PASSWORD", "a new long password 2026")];
+    let again = app.cli(
+        &["staff", "add", email, "--name", "Rev", "--role", "reviewer"],
+        &password,
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("--reactivate"),
+        "{}",
+        text(&again.stderr)
+    );
+    let back = app.cli(
+        &[
+            "staff",
+            "add",
+            email,
+            "--name",
+            "Rev",
+            "--role",
+            "reviewer",
+            "--reactivate",
+        ],
+        &password,
+    );
+    assert!(back.status.success(), "{}", text(&back.stderr));
+
+    // A password reset ends the account's other sessions.
+    let fresh = app.login(email, "a new long password 2026").await;
+    assert_eq!(fresh.status().as_u16(), 303);
+    let cookie = fresh.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.get_with("/review", &cookie).await.0, 200);
+    let reset = app.cli(
+        &["staff", "add", email, "--name", "Rev", "--role", "reviewer"],
+        &[("PLEDGEFLOW_STAFF_PASSWORD", "yet another password 2026")],
+    );
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    assert_eq!(
+        app.get_with("/review", &cookie).await.0,
+        303,
+        "the reset signed the old session out"
+    );
+}
