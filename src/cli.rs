@@ -131,8 +131,15 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
-    /// Print a new API token for the account (shown once; only its hash is stored).
-    Token { email: String },
+    /// Print a new API token for the account (shown once; only its hash is stored; it works
+    /// for 90 days). `--list` shows the account's tokens instead, `--revoke ID` ends one.
+    Token {
+        email: String,
+        #[arg(long, conflicts_with = "revoke")]
+        list: bool,
+        #[arg(long)]
+        revoke: Option<i32>,
+    },
     /// Create a secretariat account, or reset its name, role and password. The password comes
     /// from PLEDGEFLOW_STAFF_PASSWORD, else a prompt (or one line of standard input).
     Add {
@@ -180,7 +187,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             pledges,
             move_open,
         }) => campaign_open(settings, name, deadline, pledges, move_open).await,
-        Command::Staff(StaffCommand::Token { email }) => staff_token(settings, email).await,
+        Command::Staff(StaffCommand::Token { email, list, revoke }) => match (list, revoke) {
+            (true, _) => staff_token_list(settings, email).await,
+            (_, Some(id)) => staff_token_revoke(settings, email, id).await,
+            _ => staff_token(settings, email).await,
+        },
         Command::Export {
             format,
             bom,
@@ -421,6 +432,60 @@ async fn campaign_open(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+async fn staff_token_list(settings: Settings, email: String) -> anyhow::Result<ExitCode> {
+    let db = open(&settings).await?;
+    let email = email.trim().to_ascii_lowercase();
+    let Some(user) = store::staff::find_staff(&db, &email).await? else {
+        eprintln!("error: there is no staff account {email}");
+        return Ok(ExitCode::FAILURE);
+    };
+    let now = Clock::system().now();
+    println!("id\tmade\tlast used\tstate");
+    for t in store::staff::api_tokens(&db, user.id).await? {
+        let state = match t.revoked_at {
+            Some(at) => format!("revoked {}", at.format("%Y-%m-%d")),
+            None if t.created_at + store::staff::API_TOKEN_LIFETIME <= now => "expired".into(),
+            None => format!(
+                "works until {}",
+                (t.created_at + store::staff::API_TOKEN_LIFETIME).format("%Y-%m-%d")
+            ),
+        };
+        let used = t
+            .last_used_at
+            .map_or("never".into(), |at| at.format("%Y-%m-%d %H:%M").to_string());
+        println!("{}\t{}\t{used}\t{state}", t.id, t.created_at.format("%Y-%m-%d"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn staff_token_revoke(settings: Settings, email: String, id: i32) -> anyhow::Result<ExitCode> {
+    let db = open(&settings).await?;
+    let email = email.trim().to_ascii_lowercase();
+    let Some(user) = store::staff::find_staff(&db, &email).await? else {
+        eprintln!("error: there is no staff account {email}");
+        return Ok(ExitCode::FAILURE);
+    };
+    let now = Clock::system().now();
+    let txn = store::write_txn(&db).await?;
+    if !store::staff::revoke_api_token(&txn, user.id, id, now).await? {
+        eprintln!("error: {email} has no working token {id} (see `staff token {email} --list`)");
+        return Ok(ExitCode::FAILURE);
+    }
+    store::audit::record(
+        &txn,
+        now,
+        Actor::System,
+        "staff.api_token_revoked",
+        "staff_user",
+        Some(user.id.to_string()),
+        serde_json::json!({ "token": id }),
+    )
+    .await?;
+    txn.commit().await?;
+    println!("revoked token {id} of {email}");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn staff_token(settings: Settings, email: String) -> anyhow::Result<ExitCode> {

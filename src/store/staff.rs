@@ -175,6 +175,7 @@ pub async fn find_api_token(
     let Some(row) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(crate::tokens::hash(token)))
         .filter(api_token::Column::RevokedAt.is_null())
+        .filter(api_token::Column::CreatedAt.gt(now - API_TOKEN_LIFETIME))
         .one(db)
         .await?
     else {
@@ -194,6 +195,42 @@ pub async fn find_api_token(
         .one(db)
         .await?
         .filter(|u| u.active))
+}
+
+/// How long an API token works after it is made; make a new one before it ends.
+pub const API_TOKEN_LIFETIME: chrono::Duration = chrono::Duration::days(90);
+
+/// An account's API tokens, newest first.
+pub async fn api_tokens(
+    db: &impl ConnectionTrait,
+    staff_user_id: i32,
+) -> Result<Vec<api_token::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    api_token::Entity::find()
+        .filter(api_token::Column::StaffUserId.eq(staff_user_id))
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Revokes one of an account's API tokens; false when the account has no such token.
+pub async fn revoke_api_token(
+    db: &impl ConnectionTrait,
+    staff_user_id: i32,
+    token_id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(api_token::Column::Id.eq(token_id))
+        .filter(api_token::Column::StaffUserId.eq(staff_user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 /// Signs an account out everywhere.

@@ -700,3 +700,60 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_comes_back_only_on_p
         "the reset signed the old session out"
     );
 }
+
+#[tokio::test]
+async fn api_tokens_can_be_listed_revoked_and_expire_after_90_days() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = spawn_app().await;
+    app.sign_in("viewer").await;
+    let email = "viewer@secretariat.example.org";
+    let make = || {
+        text(&app.cli(&["staff", "token", email], &[]).stdout)
+            .trim()
+            .to_string()
+    };
+    let (first, second) = (make(), make());
+    let status = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}/api/v1/campaigns", app.address))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        (status(first.clone()).await, status(second.clone()).await),
+        (200, 200)
+    );
+    let listed = text(&app.cli(&["staff", "token", email, "--list"], &[]).stdout);
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("works until")).count(),
+        2,
+        "{listed}"
+    );
+    // Revoke the first by its id.
+    let tokens = pledgeflow::entities::api_token::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let first_id = tokens.iter().map(|t| t.id).min().unwrap().to_string();
+    let revoked = app.cli(&["staff", "token", email, "--revoke", &first_id], &[]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    assert_eq!(status(first).await, 401);
+    // The second one ages past 90 days.
+    let mut old: pledgeflow::entities::api_token::ActiveModel =
+        tokens.into_iter().max_by_key(|t| t.id).unwrap().into();
+    old.created_at = Set(chrono::Utc::now() - chrono::Duration::days(91));
+    old.update(&app.db).await.unwrap();
+    assert_eq!(status(second).await, 401, "an expired token no longer works");
+    let listed = text(&app.cli(&["staff", "token", email, "--list"], &[]).stdout);
+    assert!(
+        listed.contains("revoked") && listed.contains("expired"),
+        "{listed}"
+    );
+}
