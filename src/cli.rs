@@ -353,21 +353,21 @@ async fn staff_add(
         !name.is_empty() && name.chars().count() <= 200,
         "--name must be 1 to 200 characters"
     );
-    {
-        // A deactivated account comes back only on purpose.
-        let db = open(&settings).await?;
-        if !reactivate && store::staff::is_deactivated(&db, &email).await? {
-            eprintln!("error: {email} was deactivated; add --reactivate to bring the account back");
-            return Ok(ExitCode::from(1));
-        }
-    }
+    let db = open(&settings).await?;
+    // A deactivated account comes back only on purpose.
+    let deactivated = store::staff::find_staff(&db, &email)
+        .await?
+        .is_some_and(|u| !u.active);
+    anyhow::ensure!(
+        reactivate || !deactivated,
+        "{email} was deactivated; add --reactivate to bring the account back"
+    );
     let password = read_password()?;
     anyhow::ensure!(
         password.chars().count() >= MIN_PASSWORD_CHARS,
         "the password must have at least {MIN_PASSWORD_CHARS} characters"
     );
     let hash = password_auth::generate_hash(password.as_bytes());
-    let db = open(&settings).await?;
     let now = Clock::system().now();
     // The account change and its audit row are one change.
     let txn = store::write_txn(&db).await?;
@@ -434,13 +434,23 @@ async fn campaign_open(
     }
 }
 
+/// The account behind `email`; an error names it when there is none (or none active).
+async fn staff_account(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+    active_only: bool,
+) -> anyhow::Result<crate::entities::staff_user::Model> {
+    match store::staff::find_staff(db, email).await? {
+        Some(user) if user.active || !active_only => Ok(user),
+        Some(_) => anyhow::bail!("the staff account {email} is deactivated"),
+        None => anyhow::bail!("there is no staff account {email}"),
+    }
+}
+
 async fn staff_token_list(settings: Settings, email: String) -> anyhow::Result<ExitCode> {
     let db = open(&settings).await?;
     let email = email.trim().to_ascii_lowercase();
-    let Some(user) = store::staff::find_staff(&db, &email).await? else {
-        eprintln!("error: there is no staff account {email}");
-        return Ok(ExitCode::FAILURE);
-    };
+    let user = staff_account(&db, &email, false).await?;
     let now = Clock::system().now();
     println!("id\tmade\tlast used\tstate");
     for t in store::staff::api_tokens(&db, user.id).await? {
@@ -463,10 +473,7 @@ async fn staff_token_list(settings: Settings, email: String) -> anyhow::Result<E
 async fn staff_token_revoke(settings: Settings, email: String, id: i32) -> anyhow::Result<ExitCode> {
     let db = open(&settings).await?;
     let email = email.trim().to_ascii_lowercase();
-    let Some(user) = store::staff::find_staff(&db, &email).await? else {
-        eprintln!("error: there is no staff account {email}");
-        return Ok(ExitCode::FAILURE);
-    };
+    let user = staff_account(&db, &email, false).await?;
     let now = Clock::system().now();
     let txn = store::write_txn(&db).await?;
     if !store::staff::revoke_api_token(&txn, user.id, id, now).await? {
@@ -491,10 +498,7 @@ async fn staff_token_revoke(settings: Settings, email: String, id: i32) -> anyho
 async fn staff_token(settings: Settings, email: String) -> anyhow::Result<ExitCode> {
     let db = open(&settings).await?;
     let email = email.trim().to_ascii_lowercase();
-    let Some(user) = store::staff::find_staff(&db, &email).await?.filter(|u| u.active) else {
-        eprintln!("error: there is no active staff account {email}");
-        return Ok(ExitCode::FAILURE);
-    };
+    let user = staff_account(&db, &email, true).await?;
     let now = Clock::system().now();
     let txn = store::write_txn(&db).await?;
     let token = store::staff::create_api_token(&txn, user.id, now).await?;

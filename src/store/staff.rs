@@ -281,12 +281,3 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<staff_user::Model>, D
         .all(db)
         .await
 }
-
-/// Is `email` an account that was deactivated?
-pub async fn is_deactivated(db: &impl ConnectionTrait, email: &str) -> Result<bool, DbErr> {
-    Ok(staff_user::Entity::find()
-        .filter(staff_user::Column::Email.eq(email))
-        .one(db)
-        .await?
-        .is_some_and(|u| !u.active))
-}
