@@ -85,6 +85,75 @@ async fn sign_in_at(
         .as_u16()
 }
 
+/// `pledgeflow serve` as an operator runs it: its own process, mail written to a folder, its
+/// output in a file (a pipe nobody reads would fill and stall it); ready once it answers.
+struct Serve {
+    process: std::process::Child,
+    browser: Browser,
+    port: u16,
+    log: std::path::PathBuf,
+    folders: tempfile::TempDir,
+}
+
+impl Serve {
+    /// Starts on `database_url`; `envs` override the defaults (demo register on, warnings only).
+    async fn start(database_url: &str, envs: &[(&str, &str)]) -> Serve {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let folders = tempfile::tempdir().unwrap();
+        let log = folders.path().join("serve.log");
+        let output = std::fs::File::create(&log).unwrap();
+        let process = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
+            .env("PLEDGEFLOW__DATABASE__URL", database_url)
+            .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("PLEDGEFLOW__SERVER__BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("PLEDGEFLOW__MAIL__FILE_DIR", folders.path().join("mail"))
+            .env("RUST_LOG", "warn")
+            .envs(envs.iter().copied())
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
+            .spawn()
+            .unwrap();
+        let browser = Browser::new(format!("http://127.0.0.1:{port}"));
+        let started = std::time::Instant::now();
+        while browser
+            .client
+            .get(format!("{}/readyz", browser.address))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(started.elapsed().as_secs() < 60, "serve did not come up");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Serve {
+            process,
+            browser,
+            port,
+            log,
+            folders,
+        }
+    }
+
+    fn mail_dir(&self) -> std::path::PathBuf {
+        self.folders.path().join("mail")
+    }
+
+    /// SIGTERM, as a service manager stops it.
+    fn terminate(&self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.process.id().to_string()])
+            .status();
+    }
+
+    fn logs(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+}
+
 /// The burst against `pledgeflow serve` itself, whose peak memory is its own to measure.
 #[tokio::test]
 async fn a_burst_of_wrong_passwords_gets_five_checks_and_little_memory() {
@@ -96,48 +165,25 @@ async fn a_burst_of_wrong_passwords_gets_five_checks_and_little_memory() {
         &[("PLEDGEFLOW_STAFF_PASSWORD", STAFF_PASSWORD)],
     );
     assert!(added.status.success(), "{}", text(&added.stderr));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mail_dir = tempfile::tempdir().unwrap();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
-        .env("PLEDGEFLOW__DATABASE__URL", &db.url)
-        .env("PLEDGEFLOW__DEMO__LOAD", "false")
-        .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env("PLEDGEFLOW__MAIL__FILE_DIR", mail_dir.path())
-        .env("RUST_LOG", "error")
-        .spawn()
-        .unwrap();
-    let app = Browser::new(format!("http://127.0.0.1:{port}"));
-    let started = std::time::Instant::now();
-    while app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(started.elapsed().as_secs() < 60, "serve did not come up");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let mut serve = Serve::start(
+        &db.url,
+        &[("PLEDGEFLOW__DEMO__LOAD", "false"), ("RUST_LOG", "error")],
+    )
+    .await;
+    let app = &serve.browser;
     // One right sign-in first, so the baseline includes a password check.
     assert_eq!(app.sign_in(email, STAFF_PASSWORD, "").await, 303);
-    let (before, _) = memory_mb(server.id());
-    let attempts = (0..40).map(|i| {
-        let app = &app;
-        async move { app.sign_in(email, &format!("wrong {i}"), "").await }
-    });
+    let (before, _) = memory_mb(serve.process.id());
+    let attempts = (0..40).map(|i| async move { app.sign_in(email, &format!("wrong {i}"), "").await });
     let statuses = futures_util::future::join_all(attempts).await;
-    let (_, peak) = memory_mb(server.id());
+    let (_, peak) = memory_mb(serve.process.id());
     eprintln!("serve: {before} MB before the burst, peak {peak} MB");
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let refused = statuses.iter().filter(|s| **s == 429).count();
     // The right password is refused too while the account cools down: five guesses were enough.
     let after_burst = app.sign_in(email, STAFF_PASSWORD, "").await;
-    let _ = server.kill();
-    let _ = server.wait();
+    let _ = serve.process.kill();
+    let _ = serve.process.wait();
     assert_eq!((checked, refused), (5, 35), "{statuses:?}");
     assert!(
         peak.saturating_sub(before) < 100,
@@ -297,41 +343,16 @@ async fn behind_https_every_cookie_is_secure_and_private_pages_are_not_cached() 
 #[tokio::test]
 async fn personal_link_tokens_never_reach_a_log() {
     let db = TestDatabase::fresh().await;
-    let mail_dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    // The logs go to a file: debug output soon fills a pipe nobody reads, and serve would
-    // stall on it.
-    let log_dir = tempfile::tempdir().unwrap();
-    let log_path = log_dir.path().join("serve.log");
-    let log_file = std::fs::File::create(&log_path).unwrap();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
-        .env("PLEDGEFLOW__DATABASE__URL", &db.url)
-        .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env("PLEDGEFLOW__SERVER__BASE_URL", format!("http://127.0.0.1:{port}"))
-        .env("PLEDGEFLOW__MAIL__FILE_DIR", mail_dir.path())
-        .env("PLEDGEFLOW__MAIL__POLL_INTERVAL_MS", "100")
-        .env("RUST_LOG", "debug")
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file)
-        .spawn()
-        .unwrap();
     // serve loads the demo register; a campaign for one of its pledges sends an invitation.
-    let browser = Browser::new(format!("http://127.0.0.1:{port}"));
-    let started = std::time::Instant::now();
-    while browser
-        .client
-        .get(format!("{}/readyz", browser.address))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(started.elapsed().as_secs() < 60, "serve did not come up");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let mut serve = Serve::start(
+        &db.url,
+        &[
+            ("PLEDGEFLOW__MAIL__POLL_INTERVAL_MS", "100"),
+            ("RUST_LOG", "debug"),
+        ],
+    )
+    .await;
+    let (browser, mail_dir) = (&serve.browser, serve.mail_dir());
     let opened = run_cli(
         &db.url,
         &[
@@ -347,8 +368,9 @@ async fn personal_link_tokens_never_reach_a_log() {
         &[],
     );
     assert!(opened.status.success(), "{}", text(&opened.stderr));
+    let started = std::time::Instant::now();
     let token = loop {
-        let found = std::fs::read_dir(mail_dir.path())
+        let found = std::fs::read_dir(&mail_dir)
             .ok()
             .into_iter()
             .flatten()
@@ -377,11 +399,9 @@ async fn personal_link_tokens_never_reach_a_log() {
         .send()
         .await
         .unwrap();
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    server.wait().unwrap();
-    let logs = String::from_utf8_lossy(&std::fs::read(&log_path).unwrap()).into_owned();
+    serve.terminate();
+    serve.process.wait().unwrap();
+    let logs = serve.logs();
     assert!(
         logs.contains("/u/{token}"),
         "the route is logged: {}",
@@ -474,32 +494,8 @@ async fn nul_characters_paging_past_the_end_and_large_bodies_get_clear_4xx() {
 async fn shutdown_does_not_wait_for_half_sent_requests() {
     use tokio::io::AsyncWriteExt;
     let db = TestDatabase::fresh().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mail_dir = tempfile::tempdir().unwrap();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeflow"))
-        .env("PLEDGEFLOW__DATABASE__URL", &db.url)
-        .env("PLEDGEFLOW__DEMO__LOAD", "false")
-        .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env("PLEDGEFLOW__MAIL__FILE_DIR", mail_dir.path())
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .unwrap();
-    let browser = Browser::new(format!("http://127.0.0.1:{port}"));
-    let started = std::time::Instant::now();
-    while browser
-        .client
-        .get(format!("{}/readyz", browser.address))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(started.elapsed().as_secs() < 60, "serve did not come up");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let mut serve = Serve::start(&db.url, &[("PLEDGEFLOW__DEMO__LOAD", "false")]).await;
+    let port = serve.port;
     let mut stalled = Vec::new();
     for _ in 0..50 {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
@@ -510,16 +506,14 @@ async fn shutdown_does_not_wait_for_half_sent_requests() {
         stalled.push(stream);
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
+    serve.terminate();
     let asked = std::time::Instant::now();
     let exit = loop {
-        if let Some(status) = server.try_wait().unwrap() {
+        if let Some(status) = serve.process.try_wait().unwrap() {
             break status;
         }
         if asked.elapsed().as_secs() > 30 {
-            let _ = server.kill();
+            let _ = serve.process.kill();
             panic!("serve was still running 30 s after SIGTERM");
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
