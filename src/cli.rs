@@ -71,7 +71,13 @@ pub enum Command {
     /// Write a consistent copy of the SQLite database to FILE, also while `serve` runs.
     /// (On PostgreSQL use pg_dump: the command says so and changes nothing.)
     Backup {
-        /// Where the copy goes; it must not exist yet.
+        /// Where the copy goes; it must not exist yet. The attachments go to FILE.attachments/.
+        file: PathBuf,
+    },
+    /// Put a backup in place of the SQLite database, with its attachments. Refused while
+    /// `serve` runs; the current database is kept aside as DB.before-restore-STAMP.
+    Restore {
+        /// A file written by `pledgeflow backup`.
         file: PathBuf,
     },
 }
@@ -202,6 +208,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => export(settings, format, bom, target, out, all_cycles, schema).await,
         Command::Reminders(RemindersCommand::Run { now }) => reminders_run(settings, now).await,
         Command::Backup { file } => backup(settings, file).await,
+        Command::Restore { file } => restore(settings, file).await,
     };
     match result {
         Ok(code) => code,
@@ -213,12 +220,35 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    // Held until serve ends, so that `restore` never replaces the file under it.
+    let _serving = match store::sqlite_path(settings.database.url.expose()) {
+        Some(path) => {
+            Some(store::backup::hold_while_serving(std::path::Path::new(path)).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
     let app = Application::build(settings, Clock::system(), None).await?;
     app.run_until(shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens the database for a command that works on existing data: a SQLite file that is not
+/// there is an error (a mistyped path or a missing `--config` must not start an empty
+/// database), and the command says on standard error which database it uses.
 async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    if let Some(path) = store::sqlite_path(settings.database.url.expose())
+        && !std::path::Path::new(path).is_file()
+    {
+        anyhow::bail!(
+            "there is no database at {path}; check database.url (or --config), or create it with `pledgeflow migrate`"
+        );
+    }
+    eprintln!("database: {}", settings.database.url);
+    open_or_create(settings).await
+}
+
+/// Opens the database, creating a SQLite file if there is none (`serve`, `migrate`).
+async fn open_or_create(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
     let db = store::connect(&settings.database)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database.url))?;
@@ -227,7 +257,8 @@ async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
-    open(&settings).await?;
+    eprintln!("database: {}", settings.database.url);
+    open_or_create(&settings).await?;
     println!("database is up to date");
     Ok(ExitCode::SUCCESS)
 }
@@ -614,23 +645,76 @@ async fn reminders_run(
 async fn backup(settings: Settings, file: PathBuf) -> anyhow::Result<ExitCode> {
     if store::sqlite_path(settings.database.url.expose()).is_none() {
         eprintln!(
-            "error: `pledgeflow backup` copies SQLite databases. For PostgreSQL use its own tool while the service runs, e.g. `pg_dump --format=custom --file=pledgeflow.dump DATABASE_URL`, and `pg_restore` to bring it back."
+            "error: `pledgeflow backup` copies SQLite databases. For PostgreSQL use its own tool while the service runs, e.g. `pg_dump --format=custom --file=pledgeflow.dump DATABASE_URL`, and `pg_restore` to bring it back; copy the attachments folder ({}) beside it.",
+            settings.attachments.dir
         );
         return Ok(ExitCode::from(2));
     }
-    if file.exists() {
+    let attachments = store::backup::attachments_beside(&file);
+    if file.exists() || attachments.exists() {
         eprintln!("error: {} already exists; choose a new file name", file.display());
         return Ok(ExitCode::from(2));
     }
-    let db = store::connect(&settings.database).await?;
+    let db = open(&settings).await?;
     let started = std::time::Instant::now();
-    store::backup_sqlite(&db, &file).await?;
+    store::backup::backup_sqlite(&db, &file).await?;
+    // After the database: every attachment the copy refers to is on disk by then (a file is
+    // stored before the row that names it).
+    let copied = store::backup::copy_new_files(std::path::Path::new(&settings.attachments.dir), &attachments)
+        .with_context(|| format!("cannot copy the attachments to {}", attachments.display()))?;
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     println!(
-        "backed up to {} ({:.1} MB) in {} ms",
+        "backed up to {} ({:.1} MB) and {copied} attachment(s) to {} in {} ms",
         file.display(),
         size as f64 / 1e6,
+        attachments.display(),
         started.elapsed().as_millis()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+async fn restore(settings: Settings, file: PathBuf) -> anyhow::Result<ExitCode> {
+    let Some(path) = store::sqlite_path(settings.database.url.expose()) else {
+        eprintln!(
+            "error: `pledgeflow restore` restores SQLite databases. For PostgreSQL use `pg_restore --clean --dbname=DATABASE_URL pledgeflow.dump` with the service stopped."
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let db_path = std::path::Path::new(path);
+    let stamp = Clock::system().now().format("%Y%m%dT%H%M%SZ").to_string();
+    match store::backup::restore_sqlite(
+        &file,
+        db_path,
+        std::path::Path::new(&settings.attachments.dir),
+        &stamp,
+    )
+    .await
+    {
+        Ok(restored) => {
+            // The restored file is checked as the service will open it, and brought up to
+            // this version's schema if the backup is older.
+            let db = open(&settings).await?;
+            let verdict = store::backup::integrity_check(&db).await?;
+            db.close().await?;
+            anyhow::ensure!(
+                verdict == "ok",
+                "the restored database fails SQLite's integrity check: {verdict}"
+            );
+            println!(
+                "restored {} from {} ({} attachment(s) brought back); integrity check ok",
+                db_path.display(),
+                file.display(),
+                restored.attachments_copied
+            );
+            for kept in &restored.kept_aside {
+                println!("the database as it was is kept as {}", kept.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (store::backup::RestoreError::BadBackup(_) | store::backup::RestoreError::Serving(_))) => {
+            eprintln!("error: {e}; nothing was changed");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -214,6 +214,54 @@ pub struct ListQuery {
     pub descending: bool,
 }
 
+impl ListQuery {
+    /// The query with blank values dropped and every value checked, or what is wrong with it
+    /// (a filter that matches nothing by a typo would show an empty list and say nothing).
+    pub fn checked(self) -> Result<ListQuery, String> {
+        let present = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let state = present(self.state);
+        if let Some(s) = &state
+            && RequestState::parse(s).is_none()
+            && s != "overdue"
+            && s != "unreachable"
+        {
+            let known: Vec<&str> = RequestState::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(format!(
+                "state `{s}` is not one of {}, overdue, unreachable",
+                known.join(", ")
+            ));
+        }
+        let region = present(self.region);
+        if let Some(r) = &region
+            && !super::reference::REGIONS.iter().any(|(code, _)| code == r)
+        {
+            let codes: Vec<&str> = super::reference::REGIONS.iter().map(|(c, _)| *c).collect();
+            return Err(format!("region `{r}` is not one of {}", codes.join(", ")));
+        }
+        let scope = present(self.scope)
+            .map(|s| CompactScope::parse(&s).map(|s| s.as_str().to_string()))
+            .transpose()?;
+        let search = present(self.search);
+        if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err("the search text is longer than 200 characters".into());
+        }
+        let sort = present(self.sort);
+        if let Some(s) = &sort
+            && !SORT_KEYS.contains(&s.as_str())
+        {
+            return Err(format!("sort `{s}` is not one of {}", SORT_KEYS.join(", ")));
+        }
+        Ok(ListQuery {
+            state,
+            region,
+            scope,
+            search,
+            sort,
+            descending: self.descending,
+        })
+    }
+}
+
 pub const SORT_KEYS: [&str; 6] = [
     "reference",
     "organization",

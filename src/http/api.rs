@@ -322,7 +322,9 @@ pub async fn list_requests(
         search: filter.q,
         sort: None,
         descending: false,
-    };
+    }
+    .checked()
+    .map_err(AppError::bad_request)?;
     Ok(Json(
         dashboard::select(&rows, &query, now)
             .iter()

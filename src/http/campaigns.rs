@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::staff::{SignedIn, StaffForm, need};
 use crate::domain::access::{Permission, allows};
-use crate::domain::dashboard::{self, COLUMNS, Dimension, ListQuery, SORT_KEYS};
+use crate::domain::dashboard::{self, COLUMNS, Dimension, ListQuery};
 use crate::domain::request::{CampaignState, RequestState};
 use crate::entities::{campaign, organization, pledge};
 use crate::error::AppError;
@@ -271,20 +271,22 @@ pub async fn dashboard_page(
             }
         })
         .collect();
-    let sort = query
-        .sort
-        .clone()
-        .filter(|s| SORT_KEYS.contains(&s.as_str()))
-        .unwrap_or_else(|| "reference".into());
-    let descending = query.dir.as_deref() == Some("desc");
+    let descending = match query.dir.as_deref().map(str::trim) {
+        None | Some("" | "asc") => false,
+        Some("desc") => true,
+        Some(other) => return Err(AppError::bad_request(format!("dir `{other}` is not asc or desc"))),
+    };
     let list_query = ListQuery {
         state: query.state.clone(),
         region: query.region.clone(),
         scope: query.scope.clone(),
         search: query.q.clone(),
-        sort: Some(sort.clone()),
+        sort: query.sort.clone(),
         descending,
-    };
+    }
+    .checked()
+    .map_err(AppError::bad_request)?;
+    let sort = list_query.sort.clone().unwrap_or_else(|| "reference".into());
     let selected = dashboard::select(&rows, &list_query, now);
     // A page of the list at a time: a campaign can hold thousands of requests.
     let pages = selected.len().div_ceil(PAGE_SIZE).max(1);

@@ -2,6 +2,7 @@
 //! outside a transaction; they decide nothing that `domain` can decide.
 pub mod attachments;
 pub mod audit;
+pub mod backup;
 pub mod campaign;
 pub mod dashboard;
 pub mod drafts;
@@ -91,21 +92,6 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then_some(path)
-}
-
-/// A consistent copy of a SQLite database (`VACUUM INTO`: one read transaction, so writers
-/// carry on and the copy is what was committed when it started).
-pub async fn backup_sqlite(db: &DatabaseConnection, file: &std::path::Path) -> Result<(), DbErr> {
-    let path = file
-        .to_str()
-        .ok_or_else(|| DbErr::Custom(format!("{} is not a UTF-8 path", file.display())))?;
-    db.execute_raw(sea_orm::Statement::from_sql_and_values(
-        sea_orm::DbBackend::Sqlite,
-        "VACUUM INTO ?",
-        [path.into()],
-    ))
-    .await
-    .map(|_| ())
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -47,6 +47,14 @@ impl TestDatabase {
             _ => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("pledgeflow.db").display());
+                // An empty database, as a new PostgreSQL one is: commands other than serve
+                // and migrate refuse to create a SQLite file.
+                Database::connect(format!("{url}?mode=rwc"))
+                    .await
+                    .expect("create the SQLite file")
+                    .close()
+                    .await
+                    .unwrap();
                 TestDatabase {
                     url,
                     _dir: Some(dir),

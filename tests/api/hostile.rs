@@ -20,9 +20,9 @@ fn memory_mb(pid: u32) -> (u64, u64) {
 }
 
 /// A browser of a server at `address`.
-struct Browser {
-    address: String,
-    client: reqwest::Client,
+pub(crate) struct Browser {
+    pub(crate) address: String,
+    pub(crate) client: reqwest::Client,
 }
 
 impl Browser {
@@ -87,9 +87,9 @@ async fn sign_in_at(
 
 /// `pledgeflow serve` as an operator runs it: its own process, mail written to a folder, its
 /// output in a file (a pipe nobody reads would fill and stall it); ready once it answers.
-struct Serve {
-    process: std::process::Child,
-    browser: Browser,
+pub(crate) struct Serve {
+    pub(crate) process: std::process::Child,
+    pub(crate) browser: Browser,
     port: u16,
     log: std::path::PathBuf,
     folders: tempfile::TempDir,
@@ -97,7 +97,7 @@ struct Serve {
 
 impl Serve {
     /// Starts on `database_url`; `envs` override the defaults (demo register on, warnings only).
-    async fn start(database_url: &str, envs: &[(&str, &str)]) -> Serve {
+    pub(crate) async fn start(database_url: &str, envs: &[(&str, &str)]) -> Serve {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -111,6 +111,7 @@ impl Serve {
             .env("PLEDGEFLOW__SERVER__BIND", format!("127.0.0.1:{port}"))
             .env("PLEDGEFLOW__SERVER__BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("PLEDGEFLOW__MAIL__FILE_DIR", folders.path().join("mail"))
+            .env("PLEDGEFLOW__ATTACHMENTS__DIR", folders.path().join("attachments"))
             .env("RUST_LOG", "warn")
             .envs(envs.iter().copied())
             .stdout(output.try_clone().unwrap())
@@ -142,6 +143,10 @@ impl Serve {
         self.folders.path().join("mail")
     }
 
+    pub(crate) fn attachments_dir(&self) -> std::path::PathBuf {
+        self.folders.path().join("attachments")
+    }
+
     /// SIGTERM, as a service manager stops it.
     fn terminate(&self) {
         let _ = std::process::Command::new("kill")
@@ -151,6 +156,13 @@ impl Serve {
 
     fn logs(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
     }
 }
 

@@ -12,6 +12,7 @@ mod import;
 mod mail;
 mod manage;
 mod officer;
+mod operations;
 mod races;
 mod real_updates;
 mod register;

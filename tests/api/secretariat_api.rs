@@ -306,3 +306,65 @@ async fn the_openapi_document_passes_a_standard_validator() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A typo in a filter answers 400 and names the value, on the dashboard and in the API,
+/// instead of an empty list that looks like "nothing there"; blank values (a form's "all")
+/// are no filter.
+#[tokio::test]
+async fn unknown_filter_values_answer_400_and_say_what_is_accepted() {
+    let j = Journey::start().await;
+    let token = token_for(&j.app, "viewer").await;
+    let (cookie, _) = j.app.sign_in("reviewer").await;
+    let campaigns: serde_json::Value = get(&j.app, "/api/v1/campaigns", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = campaigns[0]["id"].as_i64().unwrap();
+    let api = format!("/api/v1/campaigns/{id}/requests");
+    let page = format!("/review/campaigns/{id}");
+    for (query, expected) in [
+        ("state=submited", "state `submited` is not one of issued, draft"),
+        ("region=Europe", "region `Europe` is not one of"),
+        ("scope=migrants", "`migrants` is not a compact scope"),
+    ] {
+        let answer = get(&j.app, &format!("{api}?{query}"), &token).await;
+        assert_eq!(answer.status().as_u16(), 400, "{query}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(expected),
+            "{query}: {body}"
+        );
+        let (status, html) = j.app.get_with(&format!("{page}?{query}"), &cookie).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(
+            html.contains(&expected.replace('`', "&#96;")) || html.contains(expected),
+            "{query}"
+        );
+    }
+    for query in ["sort=size", "dir=up"] {
+        let (status, _) = j.app.get_with(&format!("{page}?{query}"), &cookie).await;
+        assert_eq!(status, 400, "{query}");
+    }
+    // Blank values and known ones are filters, not errors.
+    let all: serde_json::Value = get(&j.app, &format!("{api}?state=&region=&scope="), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let issued: serde_json::Value = get(&j.app, &format!("{api}?state=issued&scope=gcm"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!all.as_array().unwrap().is_empty());
+    assert!(issued.as_array().unwrap().len() <= all.as_array().unwrap().len());
+    let (status, _) = j
+        .app
+        .get_with(
+            &format!("{page}?state=overdue&sort=deadline&dir=desc&region="),
+            &cookie,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
