@@ -121,6 +121,10 @@ pub fn router(state: AppState) -> Router {
         .route("/review/requests/{id}/approve", post(review::approve))
         .route("/review/requests/{id}/publish", post(review::publish))
         .route("/review/requests/{id}/withdraw", post(review::withdraw))
+        .route(
+            "/review/requests/{id}/attachments/{attachment}",
+            get(review::attachment),
+        )
         .route("/review/campaigns", get(campaigns::list).post(campaigns::open))
         .route("/review/campaigns/{id}", get(campaigns::dashboard_page))
         .route("/review/campaigns/{id}/pledges", post(campaigns::add))

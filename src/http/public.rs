@@ -81,7 +81,7 @@ pub struct ExportQuery {
 /// `GET /review/exports/updates.csv|updates.xlsx|updates.json?target=all|gcr|gcm`, streamed.
 pub async fn export(
     State(state): State<AppState>,
-    _staff: SignedIn<need::View>,
+    SignedIn { access, .. }: SignedIn<need::View>,
     Path(file): Path<String>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
@@ -91,7 +91,9 @@ pub async fn export(
         query.target.as_deref(),
         query.all_cycles.unwrap_or(false),
         query.bom.unwrap_or(false),
+        (access.user.id, "web"),
     )
+    .await
 }
 
 /// The export files, by name.
@@ -101,13 +103,15 @@ pub const EXPORT_FILES: [(&str, Format); 3] = [
     ("updates.json", Format::Json),
 ];
 
-/// Streams an export: `file` is `updates.csv`, `updates.xlsx` or `updates.json`.
-pub fn export_response(
+/// Streams an export: `file` is `updates.csv`, `updates.xlsx` or `updates.json`. Data leaving
+/// for the UN dashboards leaves a trace of who took it: `taker` is (staff id, "web" or "api").
+pub async fn export_response(
     state: &AppState,
     file: &str,
     target: Option<&str>,
     all_cycles: bool,
     bom: bool,
+    taker: (i32, &str),
 ) -> Result<Response, AppError> {
     let Some(&(_, format)) = EXPORT_FILES.iter().find(|(name, _)| *name == file) else {
         return Err(AppError::not_found(format!(
@@ -116,6 +120,16 @@ pub fn export_response(
     };
     let target_name = target.unwrap_or("all");
     let target = Target::parse(target_name).map_err(AppError::bad_request)?;
+    crate::store::audit::record(
+        &state.db,
+        state.clock.now(),
+        crate::store::audit::Actor::Staff(taker.0),
+        "export.downloaded",
+        "export",
+        Some(file.to_string()),
+        serde_json::json!({ "target": target_name, "all_cycles": all_cycles, "via": taker.1 }),
+    )
+    .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     if bom && format == Format::Csv {
         tx.try_send(crate::exports::UTF8_BOM.to_vec())

@@ -206,6 +206,13 @@ pub async fn render_request_page(
         timeline,
         notice,
         refused: refused.as_ref(),
+        attachments: crate::store::attachments::list(&state.db, id)
+            .await?
+            .iter()
+            .map(|a| {
+                crate::views::officer::AttachmentView::of(a, &format!("/review/requests/{id}/attachments"))
+            })
+            .collect(),
     });
     let status = if refused.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -437,4 +444,16 @@ pub async fn retry_mail(
 ) -> Result<Response, AppError> {
     crate::store::outbox::retry_failed(&state.db, id, form.access.user.id, state.clock.now()).await?;
     Ok(Redirect::to("/review/outbox").into_response())
+}
+
+/// `GET /review/requests/{id}/attachments/{attachment}`: a file the officer attached.
+pub async fn attachment(
+    State(state): State<AppState>,
+    _staff: SignedIn<need::View>,
+    Path((id, attachment_id)): Path<(i32, i32)>,
+) -> Result<Response, AppError> {
+    let row = crate::store::attachments::find(&state.db, id, attachment_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("update {id} has no file {attachment_id}")))?;
+    super::officer::file_download(&state, &row).await
 }

@@ -199,6 +199,21 @@ pub struct AttachmentView {
     pub delete_url: String,
 }
 
+impl AttachmentView {
+    /// The file's line, its download at `{base}/{id}` (officer and staff pages have their own).
+    pub fn of(a: &crate::entities::attachment::Model, base: &str) -> AttachmentView {
+        let href = format!("{base}/{}", a.id);
+        AttachmentView {
+            filename: a.filename.clone(),
+            size: human_size(a.size_bytes),
+            caption: a.caption.clone(),
+            credit: a.credit.clone(),
+            delete_url: format!("{href}/delete"),
+            href,
+        }
+    }
+}
+
 fn human_size(bytes: i64) -> String {
     match bytes {
         b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / 1024.0 / 1024.0),
@@ -506,14 +521,7 @@ pub fn form_page(
         attachments: state
             .attachments
             .iter()
-            .map(|a| AttachmentView {
-                filename: a.filename.clone(),
-                size: human_size(a.size_bytes),
-                caption: a.caption.clone(),
-                credit: a.credit.clone(),
-                href: format!("/updates/{}/attachments/{}", ctx.request_id, a.id),
-                delete_url: format!("/updates/{}/attachments/{}/delete", ctx.request_id, a.id),
-            })
+            .map(|a| AttachmentView::of(a, &format!("/updates/{}/attachments", ctx.request_id)))
             .collect(),
         upload_url: format!("/updates/{}/attachments", ctx.request_id),
         upload_error: state.upload_error.clone(),

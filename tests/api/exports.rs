@@ -1,7 +1,7 @@
 //! Publication and exports: what goes out, and to which UN dashboard.
 use pledgeflow::domain::answers::{Answers, Value};
 use pledgeflow::domain::request::RequestEvent;
-use pledgeflow::entities::update_request;
+use pledgeflow::entities::{audit_event, update_request};
 use pledgeflow::store::{drafts, review};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -224,6 +224,18 @@ async fn exports_download_as_a_stream_for_signed_in_staff_only() {
         .get_with("/review/exports/updates.csv?target=unhcr", &viewer)
         .await;
     assert_eq!(status, 400);
+    // Data that left for a UN dashboard leaves a trace of who took it, as through the API.
+    let taken = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("export.downloaded"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "the refused target took nothing");
+    assert_eq!(taken[0].actor_kind, "staff");
+    assert_eq!(taken[0].entity_id.as_deref(), Some("updates.json"));
+    let detail: serde_json::Value = serde_json::from_str(&taken[0].detail).unwrap();
+    assert_eq!(detail["target"], "gcm");
+    assert_eq!(detail["via"], "web");
 }
 
 #[tokio::test]

@@ -1077,6 +1077,41 @@ mod attachments {
         // Another officer's session cannot fetch it.
         let (other, _, _, _) = j.officer("CLA-2025-0002", "marie@montreal.example.org").await;
         assert_eq!(j.app.get_with(&href, &other).await.0, 404);
+        // The secretariat opens it from the review page (and only under its own request).
+        let id = path.trim_start_matches("/updates/");
+        let (viewer, _) = j.app.sign_in("viewer").await;
+        let (_, review) = j.app.get_with(&format!("/review/requests/{id}"), &viewer).await;
+        let staff_href = review
+            .split("href=\"")
+            .find(|s| s.starts_with(&format!("/review/requests/{id}/attachments/")))
+            .expect("the review page links the file")
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(review.contains(">Rapport annuel 2025.pdf</a> <span class=\"muted\">(2 KB)</span>"));
+        let download = j
+            .app
+            .client
+            .get(format!("{}{staff_href}", j.app.address))
+            .header("cookie", &viewer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(download.status().as_u16(), 200);
+        assert_eq!(download.headers()["cache-control"], "no-store");
+        assert_eq!(download.bytes().await.unwrap().to_vec(), pdf(2048));
+        let file_id = staff_href.rsplit('/').next().unwrap();
+        let elsewhere = format!(
+            "/review/requests/{}/attachments/{file_id}",
+            id.parse::<i32>().unwrap() + 1
+        );
+        assert_eq!(j.app.get_with(&elsewhere, &viewer).await.0, 404);
+        assert_eq!(
+            j.app.get(&staff_href).await.status().as_u16(),
+            303,
+            "sign in first"
+        );
         // Removal needs the CSRF token, then deletes row and file.
         assert_eq!(
             j.app

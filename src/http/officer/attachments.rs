@@ -210,6 +210,15 @@ pub async fn download_attachment(
     let row = crate::store::attachments::find(&state.db, id, attachment_id)
         .await?
         .ok_or_else(|| AppError::not_found("there is no such file").in_locale(locale))?;
+    file_download(&state, &row).await
+}
+
+/// The stored file as a download (officer and secretariat alike): never rendered inline,
+/// sandboxed if a browser tries, never cached.
+pub async fn file_download(
+    state: &AppState,
+    row: &crate::entities::attachment::Model,
+) -> Result<Response, AppError> {
     let bytes = state
         .files
         .get(&row.storage_key)

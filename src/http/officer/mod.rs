@@ -6,7 +6,9 @@ mod autosave;
 mod form;
 mod link;
 
-pub use attachments::{UPLOAD_BODY_LIMIT, delete_attachment, download_attachment, upload_attachment};
+pub use attachments::{
+    UPLOAD_BODY_LIMIT, delete_attachment, download_attachment, file_download, upload_attachment,
+};
 pub use autosave::autosave;
 pub use form::{post_update, show_update};
 pub use link::open_link;

@@ -124,6 +124,7 @@ struct RequestPage {
     default_timezone: String,
     officers: Vec<OfficerRow>,
     timeline: Vec<TimelineEntry>,
+    attachments: Vec<crate::views::officer::AttachmentView>,
     /// (form, reason) of a refused form, shown beside it.
     refused_form: String,
     refused_message: String,
@@ -184,6 +185,7 @@ pub struct RequestView<'a> {
     pub timeline: Vec<TimelineEntry>,
     pub notice: Option<&'a str>,
     pub refused: Option<&'a Refused>,
+    pub attachments: Vec<crate::views::officer::AttachmentView>,
 }
 
 pub fn request_page(v: RequestView) -> Result<String, AppError> {
@@ -285,6 +287,7 @@ pub fn request_page(v: RequestView) -> Result<String, AppError> {
         default_timezone: ctx.organization.timezone.clone(),
         officers: v.officers,
         timeline: v.timeline,
+        attachments: v.attachments,
         refused_form: v.refused.map(|r| r.form.clone()).unwrap_or_default(),
         refused_message: v.refused.map(|r| r.message.clone()).unwrap_or_default(),
         typed: v.refused.map(|r| r.typed.clone()).unwrap_or_default(),
