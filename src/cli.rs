@@ -625,6 +625,9 @@ async fn reminders_run(
             report.interview_reminders
         );
     }
+    if report.sessions_purged > 0 {
+        println!("{} expired session(s) deleted", report.sessions_purged);
+    }
     if !report.unreachable.is_empty() {
         println!(
             "every contact bounced, nobody reminded: {}",

@@ -440,6 +440,7 @@ impl FieldError {
         let d = &self.detail;
         match self.code {
             "unknown_field" => "is not a field of the update form".into(),
+            "more_unknown_fields" => format!("and {d} more names that are not fields of the update form"),
             "too_long" => format!("is longer than {d} characters"),
             "not_a_count" => format!("`{d}` is not a whole number of 0 or more"),
             "not_an_amount" => format!("`{d}` is not a number of 0 or more"),
@@ -656,6 +657,9 @@ fn check_text(key: &str, kind: Kind, text: String, locale: Locale) -> Result<Str
 }
 
 /// Checks every posted value; either all are acceptable (normalised) or every error is returned.
+/// How many unknown field names an answer lists before it only counts the others.
+pub const NAMED_UNKNOWN_FIELDS: usize = 10;
+
 pub fn check_posted(
     posted: BTreeMap<String, Value>,
     locale: Locale,
@@ -663,13 +667,30 @@ pub fn check_posted(
 ) -> Result<Answers, Vec<FieldError>> {
     let mut clean = BTreeMap::new();
     let mut errors = Vec::new();
+    let mut unknown = 0;
     for (key, value) in posted {
         match check_value(&key, value, locale, justification_rules) {
             Ok(v) => {
                 clean.insert(key, v);
             }
+            // A few unknown names help whoever built the request; thousands would make an
+            // answer of megabytes. The rest are counted, and each name is cut short.
+            Err(e) if e.code == "unknown_field" => {
+                unknown += 1;
+                if unknown <= NAMED_UNKNOWN_FIELDS {
+                    let name: String = key.chars().take(64).collect();
+                    errors.push(FieldError::new(&name, "unknown_field", name.clone()));
+                }
+            }
             Err(e) => errors.push(e),
         }
+    }
+    if unknown > NAMED_UNKNOWN_FIELDS {
+        errors.push(FieldError::new(
+            "",
+            "more_unknown_fields",
+            (unknown - NAMED_UNKNOWN_FIELDS).to_string(),
+        ));
     }
     if errors.is_empty() {
         Ok(Answers(clean))
@@ -851,6 +872,30 @@ mod tests {
         assert_eq!(err("nickname", one("x")).code, "unknown_field");
         assert_eq!(err("results_summary", Value::Many(vec![])).code, "wrong_type");
         assert_eq!(err("justification.nope", one("x")).code, "unknown_field");
+    }
+
+    #[test]
+    fn thousands_of_unknown_names_get_ten_named_and_a_count() {
+        let mut posted: BTreeMap<String, Value> = (0..5000)
+            .map(|i| (format!("{}{i}", "x".repeat(500)), one("v")))
+            .collect();
+        posted.insert("beneficiaries_total".into(), one("many"));
+        let errors = check_posted(posted, Locale::En, &no_rules).unwrap_err();
+        assert_eq!(
+            errors.len(),
+            NAMED_UNKNOWN_FIELDS + 2,
+            "ten names, the count, the bad number"
+        );
+        assert!(errors.iter().all(|e| e.field.len() <= 64 && e.detail.len() <= 64));
+        let more = errors.iter().find(|e| e.code == "more_unknown_fields").unwrap();
+        assert_eq!(
+            more.english(),
+            "and 4990 more names that are not fields of the update form"
+        );
+        assert!(
+            errors.iter().any(|e| e.code == "not_a_count"),
+            "real errors are all kept"
+        );
     }
 
     #[test]

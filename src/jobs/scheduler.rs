@@ -25,6 +25,9 @@ pub async fn pass(db: &DatabaseConnection, settings: &Settings, clock: &Clock) -
     report.interview_reminders = crate::store::interviews::queue_reminders(db, clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("interview reminders: {e}"))?;
+    report.sessions_purged = crate::store::staff::purge_expired_sessions(db, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("purging expired sessions: {e}"))?;
     Ok(report)
 }
 
@@ -37,7 +40,7 @@ pub async fn run(
     let interval = Duration::from_secs(settings.reminders.interval_seconds.max(1));
     loop {
         match pass(&db, &settings, &clock).await {
-            Ok(report) if report.mails + report.interview_reminders > 0 => {
+            Ok(report) if report.mails + report.interview_reminders > 0 || report.sessions_purged > 0 => {
                 tracing::info!(?report, "reminders queued")
             }
             Ok(_) => {}

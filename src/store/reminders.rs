@@ -33,6 +33,8 @@ pub struct PassReport {
     pub unreachable: Vec<String>,
     /// Day-before interview reminders queued (officers and interviewers).
     pub interview_reminders: usize,
+    /// Expired staff and officer sessions deleted.
+    pub sessions_purged: u64,
 }
 
 struct Loaded {

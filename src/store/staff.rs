@@ -233,6 +233,23 @@ pub async fn revoke_api_token(
     Ok(done.rows_affected == 1)
 }
 
+/// Deletes the staff and officer sessions that ended before `now` (a session is checked on
+/// every request anyway; this keeps the tables from growing with every sign-in for good).
+/// Returns how many rows went.
+pub async fn purge_expired_sessions(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let staff = staff_session::Entity::delete_many()
+        .filter(staff_session::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let officers = crate::entities::officer_session::Entity::delete_many()
+        .filter(crate::entities::officer_session::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(staff + officers)
+}
+
 /// Signs an account out everywhere.
 pub async fn end_sessions(db: &impl ConnectionTrait, staff_user_id: i32) -> Result<u64, DbErr> {
     Ok(staff_session::Entity::delete_many()

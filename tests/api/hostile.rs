@@ -499,6 +499,32 @@ async fn nul_characters_paging_past_the_end_and_large_bodies_get_clear_4xx() {
         .await;
     assert_eq!(status, 413);
     assert!(body["error"]["message"].is_string(), "{body}");
+    // Thousands of unknown names (a 3 MB body) get a short answer: ten named, the rest counted.
+    let names: serde_json::Map<String, serde_json::Value> = (0..5000)
+        .map(|i| (format!("{}{i}", "field".repeat(100)), "x".into()))
+        .collect();
+    let response = j
+        .app
+        .client
+        .post(format!("{}{path}/draft", j.app.address))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"version": 0, "answers": names}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let answer = response.bytes().await.unwrap();
+    assert!(answer.len() < 8_000, "{} bytes", answer.len());
+    let body: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 11);
+    assert!(
+        errors[10]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4990 more names")
+    );
 }
 
 /// `serve` stops within its grace period although clients left requests half-sent.
@@ -767,4 +793,26 @@ async fn api_tokens_can_be_listed_revoked_and_expire_after_90_days() {
         listed.contains("revoked") && listed.contains("expired"),
         "{listed}"
     );
+}
+
+/// Sessions that ended are deleted by the scheduler's pass, not kept for good.
+#[tokio::test]
+async fn expired_staff_and_officer_sessions_are_purged() {
+    use pledgeflow::entities::{officer_session, staff_session};
+    let j = Journey::start().await;
+    let (officer, path, _, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let (staff, _) = j.app.sign_in("reviewer").await;
+    let count = |db| async move {
+        officer_session::Entity::find().count(db).await.unwrap()
+            + staff_session::Entity::find().count(db).await.unwrap()
+    };
+    assert_eq!(count(&j.app.db).await, 2);
+    let now = j.app.clock.now();
+    let report = j.app.run_scheduler_at(now + chrono::Duration::hours(1)).await;
+    assert_eq!(report.sessions_purged, 0, "both still work");
+    assert_eq!(j.app.get_with(&path, &officer).await.0, 200);
+    let report = j.app.run_scheduler_at(now + chrono::Duration::days(31)).await;
+    assert_eq!(report.sessions_purged, 2);
+    assert_eq!(count(&j.app.db).await, 0);
+    assert_ne!(j.app.get_with("/review", &staff).await.0, 200, "signed out");
 }
