@@ -29,6 +29,8 @@ pub struct ServerSettings {
     pub bind: String,
     pub base_url: String,
     pub max_body_bytes: usize,
+    /// A client must send a request's headers within this many seconds.
+    pub header_read_timeout_seconds: u64,
     /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` / `Forwarded`
     /// header names the client; from any other peer those headers are ignored.
     #[serde(default)]

@@ -158,32 +158,9 @@ impl Application {
             ))
         });
         let router = http::router(self.state.clone());
-        // On shutdown, requests in flight get a few seconds to finish; connections that are
-        // still open after that (a half-sent request, a stalled client) do not keep the
-        // process from stopping.
-        let (began, beginning) = tokio::sync::oneshot::channel::<()>();
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = began.send(());
-        });
-        let deadline = async {
-            if beginning.await.is_ok() {
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        };
-        let served = tokio::select! {
-            served = served => served,
-            () = deadline => {
-                tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still open after the shutdown grace period; stopping anyway");
-                Ok(())
-            }
-        };
+        let header_timeout =
+            std::time::Duration::from_secs(settings.server.header_read_timeout_seconds.max(1));
+        let served = serve_http(self.listener, router, shutdown, header_timeout).await;
         let _ = stop.send(true);
         for task in [worker, scheduler].into_iter().flatten() {
             let _ = task.await;
@@ -193,6 +170,63 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Serves HTTP/1.1 until `shutdown`, then lets requests in flight finish for up to
+/// `SHUTDOWN_GRACE`; connections still open after that (a half-sent request, a stalled client)
+/// do not keep the process from stopping.
+///
+/// Written out rather than `axum::serve` for one reason: axum's server gives hyper no timer,
+/// so hyper's header-read timeout never fires and a client sending its headers a byte a
+/// minute holds a connection (and a file descriptor) for as long as it likes.
+async fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    header_timeout: std::time::Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, say: wait a little instead of spinning.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(request)
+            });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still open after the shutdown grace period; stopping anyway");
+        }
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

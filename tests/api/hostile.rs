@@ -565,6 +565,50 @@ async fn shutdown_does_not_wait_for_half_sent_requests() {
     drop(stalled);
 }
 
+/// A client that never finishes its headers is disconnected after the header-read timeout,
+/// instead of holding a connection for as long as it likes (axum's own server sets none).
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDatabase::fresh().await;
+    let serve = Serve::start(
+        &db.url,
+        &[
+            ("PLEDGEFLOW__DEMO__LOAD", "false"),
+            ("PLEDGEFLOW__SERVER__HEADER_READ_TIMEOUT_SECONDS", "1"),
+        ],
+    )
+    .await;
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", serve.port))
+        .await
+        .unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), slow.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "still connected after 10 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(900) && waited < std::time::Duration::from_secs(5),
+        "disconnected after {waited:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("200 OK"),
+        "never served"
+    );
+    // A client that sends its request whole is served as before.
+    let ok = serve
+        .browser
+        .client
+        .get(format!("{}/healthz", serve.browser.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
 #[tokio::test]
 async fn no_new_link_for_an_update_that_no_longer_waits_on_the_officer() {
     let j = Journey::start().await;
