@@ -238,6 +238,12 @@ pub enum ConfigError {
         origin: String,
         expected: String,
     },
+    #[error("config key `{key}` (from {origin}): {cause}")]
+    BadValue {
+        key: String,
+        origin: String,
+        cause: String,
+    },
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }
@@ -267,6 +273,8 @@ impl Settings {
         env: &[(String, String)],
     ) -> Result<Settings, ConfigError> {
         let mut merged: Table = DEFAULT_TOML.parse().expect("embedded default.toml is valid TOML");
+        // Where each key's value came from, for the errors; the defaults when absent.
+        let mut origins: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         if let Some((path, text)) = file {
             // The line number and the reason, never the line itself: it may hold a password.
             let layer: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
@@ -280,7 +288,7 @@ impl Settings {
                     None => e.message().to_string(),
                 },
             })?;
-            merge(&mut merged, layer, "", &format!("config file {path}"))?;
+            merge(&mut merged, layer, "", &format!("config file {path}"), &mut origins)?;
         }
         for (name, raw) in env {
             let Some(path) = name.strip_prefix(ENV_PREFIX) else {
@@ -306,10 +314,21 @@ impl Settings {
                     origin: origin.clone(),
                 })?;
             *slot = env_value(raw, slot, &format!("{section}.{key}"), &origin)?;
+            origins.insert(format!("{section}.{key}"), origin);
         }
-        let settings: Settings = Value::Table(merged)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_string()))?;
+        let settings: Settings = serde_path_to_error::deserialize(Value::Table(merged)).map_err(
+            |e: serde_path_to_error::Error<toml::de::Error>| {
+                let key = e.path().to_string();
+                ConfigError::BadValue {
+                    origin: origins
+                        .get(&key)
+                        .cloned()
+                        .unwrap_or_else(|| "the embedded defaults".into()),
+                    cause: e.into_inner().message().to_string(),
+                    key,
+                }
+            },
+        )?;
         settings.check()?;
         Ok(settings)
     }
@@ -356,7 +375,13 @@ impl Settings {
 }
 
 /// Overlays `layer` onto `base`, refusing keys `base` does not have and changes of type.
-fn merge(base: &mut Table, layer: Table, prefix: &str, origin: &str) -> Result<(), ConfigError> {
+fn merge(
+    base: &mut Table,
+    layer: Table,
+    prefix: &str,
+    origin: &str,
+    origins: &mut std::collections::HashMap<String, String>,
+) -> Result<(), ConfigError> {
     for (key, value) in layer {
         let full = if prefix.is_empty() {
             key.clone()
@@ -370,8 +395,13 @@ fn merge(base: &mut Table, layer: Table, prefix: &str, origin: &str) -> Result<(
             });
         };
         match (slot, value) {
-            (Value::Table(inner), Value::Table(layer_inner)) => merge(inner, layer_inner, &full, origin)?,
-            (slot, value) if slot.same_type(&value) => *slot = value,
+            (Value::Table(inner), Value::Table(layer_inner)) => {
+                merge(inner, layer_inner, &full, origin, origins)?
+            }
+            (slot, value) if slot.same_type(&value) => {
+                *slot = value;
+                origins.insert(full, origin.into());
+            }
             (slot, _) => {
                 return Err(ConfigError::WrongType {
                     key: full,
@@ -454,6 +484,21 @@ mod tests {
         );
         let err = Settings::from_layers(Some(("x.toml", "[cache]\nsize = 1\n")), &[]).unwrap_err();
         assert!(err.to_string().contains("`cache`"));
+    }
+
+    #[test]
+    fn a_value_outside_a_list_of_choices_names_its_key_and_where_it_came_from() {
+        let err = Settings::from_layers(None, &env(&[("PLEDGEFLOW__MAIL__TRANSPORT", "smtpp")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config key `mail.transport` (from environment variable PLEDGEFLOW__MAIL__TRANSPORT): unknown variant `smtpp`, expected `file` or `smtp`"
+        );
+        let err = Settings::from_layers(Some(("prod.toml", "[mail]\ntransport = \"SMTP\"\n")), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("config key `mail.transport` (from config file prod.toml): unknown variant `SMTP`"),
+            "{err}"
+        );
     }
 
     #[test]
