@@ -110,9 +110,16 @@ pub enum CampaignCommand {
         /// Last day to submit (YYYY-MM-DD), end of day in each officer's time zone.
         #[arg(long, value_parser = parse_date)]
         deadline: chrono::NaiveDate,
-        /// Only these pledges (repeatable); all active pledges when absent.
-        #[arg(long = "pledge", value_name = "REF")]
+        /// Only these pledges (repeatable).
+        #[arg(long = "pledge", value_name = "REF", conflicts_with = "all")]
         pledges: Vec<String>,
+        /// Every active pledge of the register (needed when no --pledge is given: one stray
+        /// command must not invite everyone).
+        #[arg(long)]
+        all: bool,
+        /// Show what would be created and queued, and store nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// A pledge whose request is still open in another campaign is left out (and named);
         /// with --move that request moves into this campaign, draft and links included.
         #[arg(long = "move")]
@@ -188,11 +195,23 @@ pub async fn run(cli: Cli) -> ExitCode {
             reactivate,
         }) => staff_add(settings, email, name, role, reactivate).await,
         Command::Campaign(CampaignCommand::Open {
+            ref pledges,
+            all: false,
+            ..
+        }) if pledges.is_empty() => {
+            eprintln!(
+                "error: name the pledges with --pledge REF (repeatable), or ask for every active pledge with --all"
+            );
+            Ok(ExitCode::from(2))
+        }
+        Command::Campaign(CampaignCommand::Open {
             name,
             deadline,
             pledges,
+            dry_run,
             move_open,
-        }) => campaign_open(settings, name, deadline, pledges, move_open).await,
+            ..
+        }) => campaign_open(settings, name, deadline, pledges, move_open, dry_run).await,
         Command::Staff(StaffCommand::Token { email, list, revoke }) => match (list, revoke) {
             (true, _) => staff_token_list(settings, email).await,
             (_, Some(id)) => staff_token_revoke(settings, email, id).await,
@@ -283,24 +302,11 @@ async fn import_register(settings: Settings, file: PathBuf) -> anyhow::Result<Ex
         eprintln!("warning: {warning}");
     }
     let db = open(&settings).await?;
-    let show_progress = std::io::stderr().is_terminal();
-    let summary = store::register::apply_register(
-        &db,
-        &parsed,
-        Clock::system().now(),
-        Actor::System,
-        |done, total| {
-            if show_progress && (done % 25 == 0 || done == total) {
-                eprint!("\rimporting row {done} of {total}");
-                let _ = std::io::stderr().flush();
-                if done == total {
-                    eprintln!();
-                }
-            }
-        },
-    )
-    .await
-    .context("the import failed and was rolled back; nothing was written")?;
+    let progress = progress_line("importing row", 25);
+    let summary =
+        store::register::apply_register(&db, &parsed, Clock::system().now(), Actor::System, progress)
+            .await
+            .context("the import failed and was rolled back; nothing was written")?;
     println!(
         "imported {} rows from {}: organizations {} created, {} updated; pledges {} created, {} updated, {} unchanged; contacts {} created, {} updated",
         parsed.rows.len(),
@@ -418,14 +424,30 @@ async fn staff_add(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reports `done` of `total` on standard error when it is a terminal, every `every` items.
+fn progress_line(what: &'static str, every: usize) -> impl Fn(usize, usize) + Sync {
+    let terminal = std::io::stderr().is_terminal();
+    move |done, total| {
+        if terminal && (done % every == 0 || done == total) {
+            eprint!("\r{what} {done} of {total}");
+            let _ = std::io::stderr().flush();
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+}
+
 async fn campaign_open(
     settings: Settings,
     name: String,
     deadline: chrono::NaiveDate,
     pledges: Vec<String>,
     move_open: bool,
+    dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
     let db = open(&settings).await?;
+    let progress = progress_line("issuing requests: pledge", 10);
     let spec = store::campaign::OpenCampaign {
         move_open,
         name: &name,
@@ -435,11 +457,18 @@ async fn campaign_open(
         grace_days: settings.links.grace_days,
         staff_id: None,
         policy: settings.reminders.policy_settings(),
+        dry_run,
+        progress: &progress,
+    };
+    let (would, opened_word, queued_word) = if dry_run {
+        ("dry run, nothing was stored: ", "would open", "would be queued")
+    } else {
+        ("", "opened", "queued")
     };
     match store::campaign::open_campaign(&db, &spec, Clock::system().now()).await {
         Ok(opened) => {
             println!(
-                "opened campaign `{name}` (deadline {deadline}): {} update requests ({} out of UN scope), {} invitations queued",
+                "{would}{opened_word} campaign `{name}` (deadline {deadline}): {} update requests ({} out of UN scope), {} invitations {queued_word}",
                 opened.requests, opened.out_of_un_scope, opened.invitations
             );
             if !opened.without_contact.is_empty() {
@@ -452,9 +481,15 @@ async fn campaign_open(
                 println!("left out: {refused} (use --move to move it here)");
             }
             if !opened.moved.is_empty() {
-                println!("moved here: {}", opened.moved.join(", "));
+                println!(
+                    "{}: {}",
+                    if dry_run { "would move here" } else { "moved here" },
+                    opened.moved.join(", ")
+                );
             }
-            println!("`pledgeflow serve` delivers the invitations.");
+            if !dry_run {
+                println!("`pledgeflow serve` delivers the invitations.");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(store::ActionError::Invalid(message) | store::ActionError::NotFound(message)) => {
@@ -594,10 +629,20 @@ async fn export(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let producer =
         tokio::spawn(async move { crate::exports::produce(&db, format, target, all_cycles, tx).await });
+    // The total is not known before the end: a terminal sees the bytes written so far.
+    let terminal = std::io::stderr().is_terminal();
+    let mut written = 0usize;
     while let Some(chunk) = rx.recv().await {
         sink.write_all(&chunk)?;
+        written += chunk.len();
+        if terminal {
+            eprint!("\rexporting: {:.1} MB written", written as f64 / 1e6);
+        }
     }
     sink.flush()?;
+    if terminal {
+        eprintln!();
+    }
     let count = producer.await??;
     eprintln!("exported {count} update(s)");
     Ok(ExitCode::SUCCESS)

@@ -288,7 +288,13 @@ impl Settings {
                     None => e.message().to_string(),
                 },
             })?;
-            merge(&mut merged, layer, "", &format!("config file {path}"), &mut origins)?;
+            merge(
+                &mut merged,
+                layer,
+                "",
+                &format!("config file {path}"),
+                &mut origins,
+            )?;
         }
         for (name, raw) in env {
             let Some(path) = name.strip_prefix(ENV_PREFIX) else {
@@ -493,10 +499,12 @@ mod tests {
             err.to_string(),
             "config key `mail.transport` (from environment variable PLEDGEFLOW__MAIL__TRANSPORT): unknown variant `smtpp`, expected `file` or `smtp`"
         );
-        let err = Settings::from_layers(Some(("prod.toml", "[mail]\ntransport = \"SMTP\"\n")), &[]).unwrap_err();
+        let err =
+            Settings::from_layers(Some(("prod.toml", "[mail]\ntransport = \"SMTP\"\n")), &[]).unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("config key `mail.transport` (from config file prod.toml): unknown variant `SMTP`"),
+            err.to_string().starts_with(
+                "config key `mail.transport` (from config file prod.toml): unknown variant `SMTP`"
+            ),
             "{err}"
         );
     }

@@ -173,6 +173,8 @@ pub async fn open(
         staff_id: form.staff_id(),
         policy,
         move_open: form.get("move_open") == "on",
+        dry_run: false,
+        progress: &|_, _| {},
     };
     match open_campaign(&state.db, &spec, state.clock.now()).await {
         Ok(opened) => Ok(Redirect::to(&format!(

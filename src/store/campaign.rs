@@ -31,6 +31,10 @@ pub struct OpenCampaign<'a> {
     pub policy: crate::domain::reminders::PolicySettings,
     /// Move a pledge's open request from another campaign into this one instead of refusing it.
     pub move_open: bool,
+    /// Do everything, report it, and roll it back: nothing is stored and no mail is queued.
+    pub dry_run: bool,
+    /// Called with (pledges done, pledges in all) as the requests are issued.
+    pub progress: &'a (dyn Fn(usize, usize) + Sync),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +125,7 @@ pub async fn open_campaign(
         staff_id: spec.staff_id,
         move_open: spec.move_open,
     };
-    issue_requests(&txn, &created, &pledges, &issue, &mut opened, now).await?;
+    issue_requests(&txn, &created, &pledges, &issue, &mut opened, now, spec.progress).await?;
     audit::record(
         &txn,
         now,
@@ -139,7 +143,12 @@ pub async fn open_campaign(
         }),
     )
     .await?;
-    txn.commit().await?;
+    (spec.progress)(pledges.len(), pledges.len());
+    if spec.dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
     Ok(opened)
 }
 
@@ -162,8 +171,10 @@ async fn issue_requests(
     spec: &IssueSpec<'_>,
     opened: &mut CampaignOpened,
     now: DateTime<Utc>,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(), DbErr> {
-    for p in pledges {
+    for (done, p) in pledges.iter().enumerate() {
+        progress(done, pledges.len());
         let exists = update_request::Entity::find()
             .filter(update_request::Column::CampaignId.eq(campaign.id))
             .filter(update_request::Column::PledgeId.eq(p.id))
@@ -362,7 +373,7 @@ pub async fn add_pledges(
         already_open: vec![],
         moved: vec![],
     };
-    issue_requests(&txn, &campaign, &pledges, spec, &mut added, now).await?;
+    issue_requests(&txn, &campaign, &pledges, spec, &mut added, now, &|_, _| {}).await?;
     audit::record(
         &txn,
         now,

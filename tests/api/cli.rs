@@ -144,3 +144,63 @@ async fn serve_loads_the_demo_and_shuts_down_gracefully_on_sigterm() {
     );
     assert!(logs.iter().any(|l| l.contains("\"stopped\"")), "{logs:?}");
 }
+
+/// `campaign open` with neither --pledge nor --all refuses; --dry-run says what it would do
+/// and stores nothing (no campaign, no request, no mail queued).
+#[tokio::test]
+async fn campaign_open_needs_all_to_invite_everyone_and_dry_run_stores_nothing() {
+    use pledgeflow::entities::{campaign, outbox_mail, update_request};
+    use sea_orm::PaginatorTrait;
+    let app = crate::helpers::spawn_app_with_demo().await;
+    let open = |extra: &[&str]| {
+        let mut args = vec![
+            "campaign",
+            "open",
+            "--name",
+            "2027 round",
+            "--deadline",
+            "2099-01-15",
+        ];
+        args.extend_from_slice(extra);
+        app.cli(&args, &[])
+    };
+    let refused = open(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("--all"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let rows = |db| async move {
+        (
+            campaign::Entity::find().count(db).await.unwrap(),
+            update_request::Entity::find().count(db).await.unwrap(),
+            outbox_mail::Entity::find().count(db).await.unwrap(),
+        )
+    };
+    let dry = open(&["--all", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let said = text(&dry.stdout);
+    assert!(
+        said.starts_with("dry run, nothing was stored: would open campaign `2027 round`"),
+        "{said}"
+    );
+    assert_eq!(rows(&app.db).await, (0, 0, 0));
+
+    let real = open(&["--all"]);
+    assert!(real.status.success(), "{}", text(&real.stderr));
+    let (campaigns, requests, mails) = rows(&app.db).await;
+    assert_eq!(campaigns, 1);
+    // The dry run announced exactly what the real run made.
+    let figures = |s: &str| {
+        let after = s.split("(deadline 2099-01-15): ").nth(1).unwrap();
+        after.split(" invitations").next().unwrap().to_string()
+    };
+    assert_eq!(figures(&said), figures(&text(&real.stdout)));
+    assert!(said.contains(&format!("{requests} update requests")), "{said}");
+    assert!(
+        said.contains(&format!("{mails} invitations would be queued")),
+        "{said}"
+    );
+}

@@ -280,6 +280,8 @@ impl TestApp {
         let refs: Vec<String> = refs.iter().map(|r| r.to_string()).collect();
         let spec = pledgeflow::store::campaign::OpenCampaign {
             move_open: false,
+            dry_run: false,
+            progress: &|_, _| {},
             name,
             deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 15).unwrap(),
             pledge_refs: &refs,

@@ -245,6 +245,8 @@ async fn a_sixty_day_campaign_of_1000_requests_in_40_time_zones() {
     let deadline = start.date_naive() + Duration::days(35);
     let spec = pledgeflow::store::campaign::OpenCampaign {
         move_open: false,
+        dry_run: false,
+        progress: &|_, _| {},
         name: "Simulated",
         deadline,
         pledge_refs: &[],
