@@ -113,6 +113,8 @@ async fn seed(db_path: &str) {
             .unwrap()
             .reminders
             .policy_settings(),
+        dry_run: false,
+        progress: &|_, _| {},
     };
     store::campaign::open_campaign(&db, &spec, now).await.unwrap();
     let ids: Vec<i32> = update_request::Entity::find()
