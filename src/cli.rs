@@ -74,6 +74,9 @@ pub enum Command {
         /// Where the copy goes; it must not exist yet. The attachments go to FILE.attachments/.
         file: PathBuf,
     },
+    /// Exit 0 when the `serve` on this machine answers /readyz (a container healthcheck that
+    /// needs no shell and no curl); says why not otherwise.
+    Healthcheck,
     /// Put a backup in place of the SQLite database, with its attachments. Refused while
     /// `serve` runs; the current database is kept aside as DB.before-restore-STAMP.
     Restore {
@@ -228,6 +231,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Reminders(RemindersCommand::Run { now }) => reminders_run(settings, now).await,
         Command::Backup { file } => backup(settings, file).await,
         Command::Restore { file } => restore(settings, file).await,
+        Command::Healthcheck => healthcheck(settings).await,
     };
     match result {
         Ok(code) => code,
@@ -764,5 +768,53 @@ async fn restore(settings: Settings, file: PathBuf) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::FAILURE)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+async fn healthcheck(settings: Settings) -> anyhow::Result<ExitCode> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut address: std::net::SocketAddr = settings.server.bind.parse().with_context(|| {
+        format!(
+            "server.bind `{}` is not an address and port",
+            settings.server.bind
+        )
+    })?;
+    // Bound to every interface: ask on this machine's loopback.
+    if address.ip().is_unspecified() {
+        address.set_ip(if address.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let asked = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut answer = Vec::new();
+        stream.take(4096).read_to_end(&mut answer).await?;
+        std::io::Result::Ok(answer)
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), asked).await {
+        Ok(Ok(answer)) => {
+            let answer = String::from_utf8_lossy(&answer);
+            let status = answer.lines().next().unwrap_or_default();
+            if status.split_whitespace().nth(1) == Some("200") {
+                println!("ready ({address})");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("not ready: {address}/readyz answered `{status}`");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Ok(Err(e)) => {
+            eprintln!("not ready: cannot reach {address}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(_) => {
+            eprintln!("not ready: {address} did not answer within 5 seconds");
+            Ok(ExitCode::FAILURE)
+        }
     }
 }

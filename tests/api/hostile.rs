@@ -143,6 +143,10 @@ impl Serve {
         self.folders.path().join("mail")
     }
 
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
     pub(crate) fn attachments_dir(&self) -> std::path::PathBuf {
         self.folders.path().join("attachments")
     }

@@ -275,3 +275,83 @@ async fn commands_other_than_serve_and_migrate_never_create_a_database_and_name_
         text(&listed.stderr)
     );
 }
+
+/// The container healthcheck: `pledgeflow healthcheck` asks the local serve, bound to every
+/// interface as in the image, and fails plainly when nothing answers. No shell involved.
+#[tokio::test]
+async fn healthcheck_says_ready_while_serve_answers_and_fails_when_it_is_gone() {
+    let db = TestDatabase::fresh().await;
+    let mut serve = Serve::start(&db.url, &[("PLEDGEFLOW__DEMO__LOAD", "false")]).await;
+    let bind = format!("0.0.0.0:{}", serve.port());
+    let check = || {
+        run_cli(
+            &db.url,
+            &["healthcheck"],
+            &[("PLEDGEFLOW__SERVER__BIND", bind.as_str())],
+        )
+    };
+    let ready = check();
+    assert!(ready.status.success(), "{}", text(&ready.stderr));
+    assert!(text(&ready.stdout).starts_with("ready (127.0.0.1:"));
+    serve.process.kill().unwrap();
+    serve.process.wait().unwrap();
+    let gone = check();
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(
+        text(&gone.stderr).contains("not ready: cannot reach 127.0.0.1:"),
+        "{}",
+        text(&gone.stderr)
+    );
+}
+
+/// The deployment files as shipped: the example production config loads, names the compose
+/// services, keeps attachments in the image's data volume; compose pins its images, keeps the
+/// app's data in a volume, starts without the demo and checks health without a shell.
+#[test]
+fn the_shipped_deployment_files_fit_together() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+    let production = read("config/production.example.toml");
+    let settings =
+        pledgeflow::config::Settings::from_layers(Some(("production.example.toml", &production)), &[])
+            .expect("the example production config loads");
+    assert!(settings.database.url.expose().contains("@postgres:5432/"));
+    assert!(settings.mail.smtp_url.expose().starts_with("smtp://mailpit:"));
+    assert!(!settings.demo.load);
+    assert!(settings.attachments.dir.starts_with("/var/lib/pledgeflow/data/"));
+
+    let compose = read("docker-compose.yml");
+    for service in ["postgres:", "mailpit:"] {
+        assert!(compose.contains(&format!("\n  {service}")), "{service}");
+    }
+    let images: Vec<&str> = compose
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("image: "))
+        .collect();
+    assert_eq!(images.len(), 2);
+    for image in images {
+        let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("latest");
+        assert!(
+            tag != "latest" && tag.contains('.'),
+            "{image} is not pinned to a version"
+        );
+    }
+    assert!(compose.contains("- appdata:/var/lib/pledgeflow/data"));
+    assert!(compose.contains("PLEDGEFLOW__DEMO__LOAD: \"${PLEDGEFLOW_DEMO:-false}\""));
+    assert!(compose.contains(
+        r#"test: ["CMD", "pledgeflow", "--config", "/etc/pledgeflow/production.toml", "healthcheck"]"#
+    ));
+    assert!(!compose.contains("/dev/tcp"), "dash has no /dev/tcp");
+
+    let dockerfile = read("Dockerfile");
+    let dependencies = dockerfile
+        .find("COPY Cargo.toml Cargo.lock ./")
+        .expect("manifests first");
+    let sources = dockerfile.find("COPY . .").unwrap();
+    let first_build = dockerfile.find("cargo build").unwrap();
+    assert!(
+        dependencies < first_build && first_build < sources,
+        "dependencies build in their own layer"
+    );
+    assert!(dockerfile.contains("VOLUME /var/lib/pledgeflow/data"));
+}
