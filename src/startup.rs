@@ -72,6 +72,7 @@ impl Application {
         );
         let state = AppState {
             reminder_policy,
+            uploads_in_flight: Arc::new(http::limits::InFlight::new(http::officer::UPLOADS_PER_SESSION)),
             db,
             settings: Arc::new(settings),
             clock,

@@ -260,3 +260,50 @@ mod tests {
         assert!(parse_proxies(&["nginx".into()]).unwrap_err().contains("`nginx`"));
     }
 }
+
+/// Requests of one kind in flight per key (an officer session's uploads): `take` gives a slot
+/// while fewer than `max` are taken; the slot is given back when dropped.
+#[derive(Debug)]
+pub struct InFlight {
+    counts: std::sync::Mutex<std::collections::HashMap<i32, usize>>,
+    max: usize,
+}
+
+impl InFlight {
+    pub fn new(max: usize) -> InFlight {
+        InFlight {
+            counts: Default::default(),
+            max,
+        }
+    }
+
+    pub fn take(self: &std::sync::Arc<Self>, key: i32) -> Option<InFlightSlot> {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(key).or_default();
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(InFlightSlot {
+            owner: self.clone(),
+            key,
+        })
+    }
+}
+
+pub struct InFlightSlot {
+    owner: std::sync::Arc<InFlight>,
+    key: i32,
+}
+
+impl Drop for InFlightSlot {
+    fn drop(&mut self) {
+        let mut counts = self.owner.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}

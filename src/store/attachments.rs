@@ -5,7 +5,7 @@ use sea_orm::{
     NotSet, QueryFilter, QueryOrder,
 };
 
-use crate::domain::attachments::{Accepted, Refused, check_upload};
+use crate::domain::attachments::{Accepted, Received, Refused, check_upload};
 use crate::entities::attachment;
 
 pub async fn list(db: &impl ConnectionTrait, request_id: i32) -> Result<Vec<attachment::Model>, DbErr> {
@@ -30,7 +30,7 @@ pub async fn find(
 pub struct NewAttachment<'a> {
     pub request_id: i32,
     pub raw_filename: &'a str,
-    pub bytes: &'a [u8],
+    pub file: &'a Received,
     pub caption: &'a str,
     pub credit: &'a str,
     pub storage_key: &'a str,
@@ -52,7 +52,7 @@ pub async fn add(
         content_type,
     } = match check_upload(
         new.raw_filename,
-        new.bytes,
+        new.file,
         new.caption,
         new.credit,
         existing.len(),
@@ -66,8 +66,8 @@ pub async fn add(
         update_request_id: Set(new.request_id),
         filename: Set(filename),
         content_type: Set(content_type.into()),
-        size_bytes: Set(new.bytes.len() as i64),
-        sha256: Set(crate::tokens::sha256_hex(new.bytes)),
+        size_bytes: Set(new.file.size as i64),
+        sha256: Set(new.file.sha256.clone()),
         caption: Set(new.caption.trim().into()),
         credit: Set(new.credit.trim().into()),
         storage_key: Set(new.storage_key.into()),

@@ -1275,6 +1275,90 @@ mod attachments {
         assert_eq!(response.status().as_u16(), 403);
     }
 
+    /// Starts an upload by hand and stops in the middle of the file, as a slow or hostile
+    /// client does: headers, the CSRF field, the start of a 20 MB file, then nothing.
+    async fn stalled_upload(j: &Journey, cookie: &str, path: &str, csrf: &str) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let address = j.app.address.trim_start_matches("http://").to_string();
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = format!(
+            "POST {path}/attachments HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 20000000\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&pdf(1024 * 1024)).await.unwrap();
+        stream
+    }
+
+    fn temporary_files(j: &Journey) -> usize {
+        std::fs::read_dir(j.app.files_dir.path())
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .ends_with(".tmp")
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    }
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        let started = std::time::Instant::now();
+        while !check() {
+            assert!(started.elapsed().as_secs() < 10, "{what}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_forged_upload_is_refused_before_its_file_is_read_and_a_session_sends_two_at_once() {
+        use tokio::io::AsyncReadExt;
+        let j = Journey::start().await;
+        let (cookie, path, csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+        // A wrong token before the file: the answer comes at once, the 19 MB never sent.
+        let mut forged = stalled_upload(&j, &cookie, &path, "forged-token").await;
+        let mut answer = vec![0; 64];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), forged.read(&mut answer)).await;
+        let answer =
+            String::from_utf8_lossy(&answer[..read.expect("answered before the body ended").unwrap()])
+                .to_string();
+        assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+        assert_eq!(temporary_files(&j), 0, "not a byte of the file was stored");
+
+        // Two uploads in flight from one session: they stream into temporary files…
+        let first = stalled_upload(&j, &cookie, &path, &csrf).await;
+        let second = stalled_upload(&j, &cookie, &path, &csrf).await;
+        until("both uploads are being received", || temporary_files(&j) == 2).await;
+        // …and a third waits its turn, with a reason in the officer's language.
+        let (status, page) = upload(&j, &cookie, &path, &csrf, "note.txt", b"note".to_vec(), "Note").await;
+        assert_eq!(status, 429);
+        assert!(
+            page.contains("Another file from this page is still being sent."),
+            "{page}"
+        );
+        // Another officer's session is not held up.
+        let (other, other_path, other_csrf, _) =
+            j.officer("CLA-2025-0002", "marie@montreal.example.org").await;
+        let (status, _) = upload(
+            &j,
+            &other,
+            &other_path,
+            &other_csrf,
+            "n.txt",
+            b"note".to_vec(),
+            "Note",
+        )
+        .await;
+        assert_eq!(status, 303);
+        // The clients go away: their half files are removed and the slots come back.
+        drop((first, second));
+        until("half-received files are removed", || temporary_files(&j) == 0).await;
+        let (status, _) = upload(&j, &cookie, &path, &csrf, "note.txt", b"note".to_vec(), "Note").await;
+        assert_eq!(status, 303);
+    }
+
     #[tokio::test]
     async fn a_failing_file_store_is_a_clear_error_and_the_draft_is_intact() {
         let j = Journey::start().await;

@@ -31,61 +31,114 @@ async fn form_with_upload_error(
     Ok(no_store(crate::http::html_page(status, html)))
 }
 
-/// What a multipart upload carried.
+/// Uploads one officer session may have in flight at once: a second tab is fine, a script
+/// sending eight 24 MB files at once is not.
+pub const UPLOADS_PER_SESSION: usize = 2;
+
+/// Longest caption or credit field read (the limits are far lower; this bounds the reading).
+const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
+
+/// What a multipart upload carried. The file is on disk already, under a temporary name.
 #[derive(Default)]
 struct Upload {
-    csrf: String,
     filename: String,
-    bytes: Vec<u8>,
+    file: Option<(crate::domain::attachments::Received, crate::files::FinishedFile)>,
     caption: String,
     credit: String,
 }
 
-/// Reads the upload form; Err is the translated reason and its status.
+/// Why an upload was not read to its end.
+enum UploadError {
+    /// No CSRF token, or a wrong one, before the file.
+    Csrf,
+    /// The translated reason and its status.
+    Refused(StatusCode, String),
+}
+
+/// Reads the upload form as it arrives: the CSRF token must come before the file (it does in
+/// our form, and in every browser's encoding of it), so a forged post never gets a byte of its
+/// file read; the file streams into a temporary file, never whole into memory.
 async fn read_upload(
+    state: &AppState,
     multipart: &mut axum::extract::Multipart,
     locale: Locale,
-) -> Result<Upload, (StatusCode, String)> {
+    csrf: &str,
+) -> Result<Upload, UploadError> {
+    use axum::extract::multipart::MultipartError;
     let t = messages(locale);
-    let too_large = || {
-        let mb = (UPLOAD_BODY_LIMIT / 1024 / 1024).to_string();
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            t.fill("attach.error.body_too_large", &[("detail", &mb)]),
+    let failed = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let mb = (UPLOAD_BODY_LIMIT / 1024 / 1024).to_string();
+            UploadError::Refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                t.fill("attach.error.body_too_large", &[("detail", &mb)]),
+            )
+        } else {
+            UploadError::Refused(StatusCode::BAD_REQUEST, e.body_text())
+        }
+    };
+    let storage = |e: std::io::Error| {
+        tracing::error!(error = %e, "the attachment store refused a file");
+        UploadError::Refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            t.get("attach.error.storage").to_string(),
         )
     };
     let mut upload = Upload::default();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => return Ok(upload),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err((StatusCode::BAD_REQUEST, e.body_text())),
-        };
+    let mut csrf_checked = false;
+    while let Some(mut field) = multipart.next_field().await.map_err(failed)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
+            if !csrf_checked {
+                return Err(UploadError::Csrf);
+            }
             upload.filename = field.file_name().unwrap_or_default().to_string();
+            let mut incoming = state.files.begin().await.map_err(storage)?;
+            while let Some(chunk) = field.chunk().await.map_err(failed)? {
+                incoming.write(&chunk).await.map_err(storage)?;
+                if incoming.size() > crate::domain::attachments::MAX_TOTAL_BYTES {
+                    let mb = (crate::domain::attachments::MAX_TOTAL_BYTES / 1024 / 1024).to_string();
+                    return Err(UploadError::Refused(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        t.fill("attach.error.too_large", &[("detail", &mb)]),
+                    ));
+                }
+            }
+            upload.file = Some(incoming.finish().await.map_err(storage)?);
+            continue;
         }
-        let bytes = match field.bytes().await {
-            Ok(b) => b,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err((StatusCode::BAD_REQUEST, e.body_text())),
+        if !matches!(name.as_str(), "_csrf" | "caption" | "credit") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(failed)? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > MAX_TEXT_FIELD_BYTES {
+                break;
+            }
+        }
+        let label = if name == "credit" {
+            "attach.credit"
+        } else {
+            "attach.caption"
         };
-        let text = |label: &str| {
-            String::from_utf8(bytes.to_vec()).map_err(|_| {
-                (
-                    StatusCode::BAD_REQUEST,
-                    t.fill("attach.error.not_utf8", &[("detail", &t.get(label))]),
-                )
-            })
-        };
+        let text = String::from_utf8(bytes).map_err(|_| {
+            UploadError::Refused(
+                StatusCode::BAD_REQUEST,
+                t.fill("attach.error.not_utf8", &[("detail", &t.get(label))]),
+            )
+        })?;
         match name.as_str() {
-            "_csrf" => upload.csrf = text("attach.caption")?,
-            "caption" => upload.caption = text("attach.caption")?,
-            "credit" => upload.credit = text("attach.credit")?,
-            "file" => upload.bytes = bytes.to_vec(),
-            _ => {}
+            "_csrf" if crate::tokens::same(&text, csrf) => csrf_checked = true,
+            "_csrf" => return Err(UploadError::Csrf),
+            "caption" => upload.caption = text,
+            _ => upload.credit = text,
         }
+    }
+    if csrf_checked {
+        Ok(upload)
+    } else {
+        Err(UploadError::Csrf)
     }
 }
 
@@ -109,6 +162,19 @@ pub async fn upload_attachment(
         ))
         .in_locale(locale));
     }
+    let t = messages(locale);
+    let Some(_slot) = state.uploads_in_flight.take(access.session_id) else {
+        let message = t.get("attach.error.busy").to_string();
+        return form_with_upload_error(
+            &state,
+            &ctx,
+            &access,
+            locale,
+            StatusCode::TOO_MANY_REQUESTS,
+            message,
+        )
+        .await;
+    };
     let mut multipart = match multipart {
         Ok(m) => m,
         Err(e) => {
@@ -123,16 +189,13 @@ pub async fn upload_attachment(
             .await;
         }
     };
-    let upload = match read_upload(&mut multipart, locale).await {
+    let upload = match read_upload(&state, &mut multipart, locale, &access.csrf_token).await {
         Ok(u) => u,
-        Err((status, message)) => {
+        Err(UploadError::Csrf) => return Ok(problem(&state, locale, StatusCode::FORBIDDEN, "csrf")),
+        Err(UploadError::Refused(status, message)) => {
             return form_with_upload_error(&state, &ctx, &access, locale, status, message).await;
         }
     };
-    if !crate::tokens::same(&upload.csrf, &access.csrf_token) {
-        return Ok(problem(&state, locale, StatusCode::FORBIDDEN, "csrf"));
-    }
-    let t = messages(locale);
     let refusal = |r: crate::domain::attachments::Refused| {
         let status = if r.code == "too_large" {
             StatusCode::PAYLOAD_TOO_LARGE
@@ -144,12 +207,14 @@ pub async fn upload_attachment(
             t.fill(&format!("attach.error.{}", r.code), &[("detail", &r.detail)]),
         )
     };
-    // Check before writing anything, so a refused file never touches the disk.
+    let empty = crate::domain::attachments::Received::of(b"");
+    let received = upload.file.as_ref().map_or(&empty, |(r, _)| r);
+    // Checked before the file gets its name, so a refused file never stays on the disk.
     let existing = crate::store::attachments::list(&state.db, id).await?;
     let total: u64 = existing.iter().map(|a| a.size_bytes.max(0) as u64).sum();
     if let Err(r) = crate::domain::attachments::check_upload(
         &upload.filename,
-        &upload.bytes,
+        received,
         &upload.caption,
         &upload.credit,
         existing.len(),
@@ -158,7 +223,10 @@ pub async fn upload_attachment(
         let (status, message) = refusal(r);
         return form_with_upload_error(&state, &ctx, &access, locale, status, message).await;
     }
-    let key = match state.files.put(&upload.bytes).await {
+    let Some((received, file)) = upload.file else {
+        unreachable!("check_upload refuses an upload without a file");
+    };
+    let key = match file.keep().await {
         Ok(k) => k,
         Err(e) => {
             tracing::error!(error = %e, "the attachment store refused a file");
@@ -177,7 +245,7 @@ pub async fn upload_attachment(
     let new = crate::store::attachments::NewAttachment {
         request_id: id,
         raw_filename: &upload.filename,
-        bytes: &upload.bytes,
+        file: &received,
         caption: &upload.caption,
         credit: &upload.credit,
         storage_key: &key,

@@ -7,7 +7,8 @@ mod form;
 mod link;
 
 pub use attachments::{
-    UPLOAD_BODY_LIMIT, delete_attachment, download_attachment, file_download, upload_attachment,
+    UPLOAD_BODY_LIMIT, UPLOADS_PER_SESSION, delete_attachment, download_attachment, file_download,
+    upload_attachment,
 };
 pub use autosave::autosave;
 pub use form::{post_update, show_update};
