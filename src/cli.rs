@@ -259,6 +259,12 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 /// there is an error (a mistyped path or a missing `--config` must not start an empty
 /// database), and the command says on standard error which database it uses.
 async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    existing_database(settings)?;
+    open_or_create(settings).await
+}
+
+/// Refuses a SQLite path that names no file, and says which database the command uses.
+fn existing_database(settings: &Settings) -> anyhow::Result<()> {
     if let Some(path) = store::sqlite_path(settings.database.url.expose())
         && !std::path::Path::new(path).is_file()
     {
@@ -267,7 +273,7 @@ async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection
         );
     }
     eprintln!("database: {}", settings.database.url);
-    open_or_create(settings).await
+    Ok(())
 }
 
 /// Opens the database, creating a SQLite file if there is none (`serve`, `migrate`).
@@ -707,7 +713,9 @@ async fn backup(settings: Settings, file: PathBuf) -> anyhow::Result<ExitCode> {
         eprintln!("error: {} already exists; choose a new file name", file.display());
         return Ok(ExitCode::from(2));
     }
-    let db = open(&settings).await?;
+    // Only read: no migration, which would need the write lock that `serve` is using.
+    existing_database(&settings)?;
+    let db = store::connect(&settings.database).await?;
     let started = std::time::Instant::now();
     store::backup::backup_sqlite(&db, &file).await?;
     // After the database: every attachment the copy refers to is on disk by then (a file is

@@ -15,7 +15,13 @@ use crate::{demo, jobs, store, telemetry};
 
 /// Creates `dir` if needed and proves a file can be written there.
 fn writable(key: &str, dir: &str) -> anyhow::Result<()> {
-    let probe = std::path::Path::new(dir).join(".pledgeflow-write-check");
+    // A name of its own: two services (or tests) starting at once must not remove each
+    // other's probe.
+    let probe = std::path::Path::new(dir).join(format!(
+        ".pledgeflow-write-check-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&probe, b"ok"))
         .and_then(|()| std::fs::remove_file(&probe))
@@ -72,6 +78,11 @@ impl Application {
         );
         let state = AppState {
             reminder_policy,
+            // The form autosaves 1.2 s after typing stops: a person stays far below 60 a minute.
+            save_limiter: Arc::new(http::limits::FailureLimiter::new(
+                60,
+                chrono::Duration::minutes(1),
+            )),
             uploads_in_flight: Arc::new(http::limits::InFlight::new(http::officer::UPLOADS_PER_SESSION)),
             db,
             settings: Arc::new(settings),

@@ -121,6 +121,12 @@
         version.value = r.body.version;
         showConflicts(r.body.conflicts);
         status.textContent = message(r.body);
+      } else if (r.res.status === 429) {
+        // Saving too often: nothing is lost, the save is tried again when the wait is over.
+        status.textContent = message(r.body) || status.dataset.failed;
+        dirty = true;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(save, ((r.body && r.body.retry_after) || 5) * 1000);
       } else if (r.res.status === 422 && r.body.errors) {
         clear("error");
         r.body.errors.forEach(function (e) { say(e.field, "error", e.message); });

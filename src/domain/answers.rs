@@ -441,6 +441,7 @@ impl FieldError {
         match self.code {
             "unknown_field" => "is not a field of the update form".into(),
             "more_unknown_fields" => format!("and {d} more names that are not fields of the update form"),
+            "saving_too_often" => format!("saving too often: wait {d} seconds, then save again"),
             "too_long" => format!("is longer than {d} characters"),
             "not_a_count" => format!("`{d}` is not a whole number of 0 or more"),
             "not_an_amount" => format!("`{d}` is not a number of 0 or more"),

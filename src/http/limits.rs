@@ -1,5 +1,6 @@
-//! Throttling guesses: failures counted per key (a client address, an account) in a sliding
-//! window, and who the client is behind a trusted reverse proxy. In memory: a restart
+//! Throttling: failures (guesses) or plain events (saves) counted per key (a client address,
+//! an account, a session) in a sliding window, and who the client is behind a trusted reverse
+//! proxy. In memory: a restart
 //! forgets, which is acceptable for throttling.
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -94,6 +95,12 @@ impl FailureLimiter {
             key: key.to_string(),
             at: now,
         })
+    }
+
+    /// Counts one event for `key` (a save, say); Err is the seconds to wait when the key has
+    /// had its fill within the window.
+    pub fn count(&self, key: &str, now: DateTime<Utc>) -> Result<(), i64> {
+        self.reserve(key, now).map(|_counted| ())
     }
 
     /// The attempt succeeded: it does not count as a failure.

@@ -59,6 +59,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// The configured reminder policy, parsed once: campaigns without their own follow it.
     pub reminder_policy: Arc<crate::domain::reminders::Policy>,
+    /// Draft saves per officer session (autosave and the form's Save).
+    pub save_limiter: Arc<limits::FailureLimiter>,
     /// Uploads being received per officer session (at most two at once).
     pub uploads_in_flight: Arc<limits::InFlight>,
 }

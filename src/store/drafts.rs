@@ -209,6 +209,84 @@ async fn version_answers(
         .transpose()
 }
 
+/// Saves by one officer within this window are kept as two versions: the window's first and
+/// the newest. Autosave writes a version every few seconds of typing; without this, an
+/// afternoon's work (or a script) stores hundreds of copies of the whole draft.
+const COMPACTION_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// After `new_version` is written: the version before it goes if the same officer saved it
+/// and the one before that within the window (so the window's first stays), and no revision
+/// was made of it. A client still holding a version that went merges from the version
+/// before it (`merge_base`).
+async fn compact_burst(
+    txn: &impl ConnectionTrait,
+    request_id: i32,
+    contact_id: i32,
+    new_version: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::QuerySelect;
+    let previous: Vec<(i32, Option<i32>, DateTime<Utc>)> = draft_version::Entity::find()
+        .select_only()
+        .columns([
+            draft_version::Column::Version,
+            draft_version::Column::SavedByContactId,
+            draft_version::Column::SavedAt,
+        ])
+        .filter(draft_version::Column::UpdateRequestId.eq(request_id))
+        .filter(draft_version::Column::Version.lt(new_version))
+        .order_by_desc(draft_version::Column::Version)
+        .limit(2)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let [(version, ..), _] = previous.as_slice() else {
+        return Ok(());
+    };
+    let in_burst = previous
+        .iter()
+        .all(|(_, by, at)| *by == Some(contact_id) && now - *at < COMPACTION_WINDOW);
+    let submitted = revision::Entity::find()
+        .filter(revision::Column::UpdateRequestId.eq(request_id))
+        .filter(revision::Column::DraftVersion.eq(*version))
+        .count(txn)
+        .await?
+        > 0;
+    if in_burst && !submitted {
+        draft_version::Entity::delete_by_id((request_id, *version))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a save based on `base_version` merges against. A version compacted away is replaced
+/// by the newest kept version before it: an older base can only make the merge see more
+/// conflicts, never let a save overwrite what someone else saved since.
+async fn merge_base(
+    db: &impl ConnectionTrait,
+    request: &update_request::Model,
+    base_version: i32,
+    current_version: i32,
+) -> Result<Answers, SaveError> {
+    if base_version < 0 || base_version > current_version {
+        return Err(SaveError::UnknownVersion(base_version));
+    }
+    if let Some(answers) = version_answers(db, request, base_version).await? {
+        return Ok(answers);
+    }
+    let older = draft_version::Entity::find()
+        .filter(draft_version::Column::UpdateRequestId.eq(request.id))
+        .filter(draft_version::Column::Version.lt(base_version))
+        .order_by_desc(draft_version::Column::Version)
+        .one(db)
+        .await?;
+    match older {
+        Some(row) => Ok(parse_answers(&row.answers)?),
+        None => Ok(prefill(db, request).await?),
+    }
+}
+
 /// Saves `posted` on top of `base_version`, merging with anything saved since. A state that
 /// does not accept edits, or a conflicting concurrent edit, saves nothing.
 pub async fn save_draft(
@@ -250,9 +328,7 @@ async fn try_save(
     let base = if base_version == current.version {
         current.answers.clone()
     } else {
-        version_answers(&txn, &request, base_version)
-            .await?
-            .ok_or(SaveError::UnknownVersion(base_version))?
+        merge_base(&txn, &request, base_version, current.version).await?
     };
     let merged = merge(&base, &current.answers, posted);
     if merged
@@ -279,6 +355,7 @@ async fn try_save(
     }
     .insert(&txn)
     .await?;
+    compact_burst(&txn, request.id, contact_id, version, now).await?;
     if next_state != state {
         set_state(&txn, request.clone(), next_state, now).await?;
         audit::record(

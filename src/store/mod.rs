@@ -95,7 +95,12 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await?;
+    // Looked at without writing first: a command run beside a busy `serve` must not need
+    // SQLite's write lock (inside a transaction that read first, SQLite refuses it at once
+    // instead of waiting) when there is nothing to migrate.
+    if !Migrator::get_pending_migrations_read_only(db).await?.is_empty() {
+        Migrator::up(db, None).await?;
+    }
     reference::sync_reference_items(db).await
 }
 

@@ -464,7 +464,12 @@ pub fn form_page(
         .iter()
         .map(|e| SummaryItem {
             anchor: field_id(&e.field),
-            label: field_label(t, &e.field),
+            // An error about the whole form (saving too often) names no field.
+            label: if e.field.is_empty() {
+                String::new()
+            } else {
+                field_label(t, &e.field)
+            },
             message: field_error_text(t, e),
         })
         .collect();

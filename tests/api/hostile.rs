@@ -864,3 +864,189 @@ async fn expired_staff_and_officer_sessions_are_purged() {
     assert_eq!(count(&j.app.db).await, 0);
     assert_ne!(j.app.get_with("/review", &staff).await.0, 200, "signed out");
 }
+
+/// An afternoon of autosaves (or a script) does not store hundreds of copies of the draft:
+/// one officer's saves within five minutes keep the window's first version and the newest,
+/// and a tab still holding a version that went merges without losing anyone's answer.
+#[tokio::test]
+async fn autosaves_are_compacted_and_a_tab_on_a_compacted_version_loses_nothing() {
+    use pledgeflow::entities::draft_version;
+    let j = Journey::start().await;
+    let (cookie, path, csrf, _) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let draft = format!("{path}/draft");
+    let save = |version: i64, answers: serde_json::Value| {
+        let (cookie, csrf, draft) = (cookie.clone(), csrf.clone(), draft.clone());
+        let app = &j.app;
+        async move {
+            let (status, body) = app
+                .post_json(
+                    &draft,
+                    &cookie,
+                    &csrf,
+                    &serde_json::json!({"version": version, "answers": answers}),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body["version"].as_i64().unwrap()
+        }
+    };
+    let mut version = 0;
+    for i in 0..40 {
+        j.app.clock.advance(chrono::Duration::seconds(2));
+        version = save(
+            version,
+            serde_json::json!({"results_summary": format!("Typed so far: {i}")}),
+        )
+        .await;
+    }
+    assert_eq!(version, 40);
+    let kept = || async {
+        draft_version::Entity::find()
+            .filter(
+                draft_version::Column::UpdateRequestId
+                    .eq(path.trim_start_matches("/updates/").parse::<i32>().unwrap()),
+            )
+            .all(&j.app.db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.version)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kept().await, vec![1, 40], "the window's first and the newest");
+
+    // A second tab opened at version 40 keeps typing elsewhere while the first tab saves on.
+    let tab_base = version;
+    version = save(
+        version,
+        serde_json::json!({"results_summary": "Typed so far: 40", "challenges_text": "Funding"}),
+    )
+    .await;
+    version = save(
+        version,
+        serde_json::json!({"results_summary": "Final summary", "challenges_text": "Funding"}),
+    )
+    .await;
+    assert!(
+        !kept().await.contains(&(tab_base as i32)),
+        "the tab's version was compacted away"
+    );
+    let (status, body) = j
+        .app
+        .post_json(
+            &draft,
+            &cookie,
+            &csrf,
+            &serde_json::json!({"version": tab_base, "answers": {"results_summary": "Typed so far: 39", "lessons_learned": "Start early"}}),
+        )
+        .await;
+    // The tab's version went, so it merges from the version before: its own new answer is
+    // never lost, and the summary the first tab changed since is either kept or shown as a
+    // conflict, never silently put back to what the tab held.
+    if status == 200 {
+        let (_, html) = j.app.get_with(&path, &cookie).await;
+        assert!(html.contains("Final summary") && html.contains("Start early") && html.contains("Funding"));
+    } else {
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["conflicts"][0]["field"], "results_summary", "{body}");
+        assert!(
+            body["conflicts"][0]["theirs"]
+                .as_str()
+                .unwrap()
+                .contains("Final summary")
+        );
+    }
+    let _ = version;
+
+    // Five minutes later a new window starts: the old one's newest is kept.
+    let before_lunch = kept().await;
+    j.app.clock.advance(chrono::Duration::minutes(6));
+    let (_, html) = j.app.get_with(&path, &cookie).await;
+    let (_, current) = crate::helpers::form_tokens(&html);
+    save(
+        current.parse().unwrap(),
+        serde_json::json!({"results_summary": "After lunch"}),
+    )
+    .await;
+    let after_lunch = kept().await;
+    assert_eq!(after_lunch.len(), before_lunch.len() + 1, "{after_lunch:?}");
+    assert_eq!(&after_lunch[..before_lunch.len()], &before_lunch[..]);
+}
+
+/// Saves per session are limited (60 a minute): the 61st autosave gets a 429 with
+/// Retry-After and the form's Save a page that keeps every word typed.
+#[tokio::test]
+async fn saving_too_often_is_refused_with_a_wait_and_loses_nothing() {
+    let j = Journey::start().await;
+    let (cookie, path, csrf, version) = j.officer("CLA-2025-0001", "jane@arua.example.org").await;
+    let draft = format!("{path}/draft");
+    let mut version: i64 = version.parse().unwrap();
+    for i in 0..60 {
+        let (status, body) = j
+            .app
+            .post_json(
+                &draft,
+                &cookie,
+                &csrf,
+                &serde_json::json!({"version": version, "answers": {"results_summary": format!("v{i}")}}),
+            )
+            .await;
+        assert_eq!(status, 200, "save {i}: {body}");
+        version = body["version"].as_i64().unwrap();
+    }
+    let response = j
+        .app
+        .client
+        .post(format!("{}{draft}", j.app.address))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"version": version, "answers": {"results_summary": "too fast"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let wait: i64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("saving too often"),
+        "{body}"
+    );
+    // The form's own Save, in French: the typed words are on the page that answers.
+    let response = j
+        .app
+        .post_form(
+            &format!("{path}?lang=fr"),
+            &format!("{cookie}; lang=fr"),
+            &[
+                ("_csrf", &csrf),
+                ("_version", &version.to_string()),
+                ("_action", "save"),
+                ("results_summary", "Texte tapé à la main"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 429);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Enregistrements trop fréquents"), "in French");
+    assert!(html.contains("Texte tapé à la main"), "nothing typed is lost");
+    // A minute later saving works again.
+    j.app.clock.advance(chrono::Duration::seconds(61));
+    let (status, _) = j
+        .app
+        .post_json(
+            &draft,
+            &cookie,
+            &csrf,
+            &serde_json::json!({"version": version, "answers": {"results_summary": "later"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+}

@@ -50,6 +50,21 @@ pub async fn autosave(
             serde_json::json!({}),
         ));
     }
+    if let Err(wait) = state
+        .save_limiter
+        .count(&access.session_id.to_string(), state.clock.now())
+    {
+        let t = messages(locale);
+        let mut answer = json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            t.fill("form.saving_too_often", &[("detail", &wait)]),
+            serde_json::json!({ "retry_after": wait }),
+        );
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(answer);
+    }
     let parsed: AutosaveBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {

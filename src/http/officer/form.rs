@@ -177,6 +177,22 @@ pub async fn post_update(
         }
     };
     let now = state.clock.now();
+    if let Err(wait) = state.save_limiter.count(&access.session_id.to_string(), now) {
+        let error = FieldError::new("", "saving_too_often", wait.to_string());
+        let mut answer = render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &shown,
+            &[],
+            &[error],
+            &[],
+            base_version,
+            false,
+        );
+        answer
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, wait.into());
+        return Ok(answer);
+    }
     let draft = match drafts::save_draft(&state.db, id, base_version, &posted, access.contact.id, now).await {
         Ok(d) => d,
         Err(SaveError::Conflict { conflicts, current }) => {
