@@ -27,12 +27,16 @@ pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Removes personal-link tokens from a sent message's stored copy (the recipient has the
-/// mail; the database need not keep a working link).
+/// What a personal link's token becomes in a stored message once it left (or failed).
+pub const REDACTED_TOKEN: &str = "[removed-after-sending]";
+
+/// Removes personal-link tokens from a message's stored copy once it was sent or has failed
+/// for good (the recipient has the mail, or never will; the database need not keep a working
+/// link, and the outbox page must not show one).
 pub fn redact_links(text: &str) -> String {
     static LINK: std::sync::OnceLock<regex_lite::Regex> = std::sync::OnceLock::new();
     LINK.get_or_init(|| regex_lite::Regex::new("/u/[0-9a-f]{64}").expect("a valid pattern"))
-        .replace_all(text, "/u/[removed-after-sending]")
+        .replace_all(text, format!("/u/{REDACTED_TOKEN}").as_str())
         .into_owned()
 }
 

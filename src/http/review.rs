@@ -442,7 +442,14 @@ pub async fn retry_mail(
     Path(id): Path<i32>,
     form: StaffForm<need::Administer>,
 ) -> Result<Response, AppError> {
-    crate::store::outbox::retry_failed(&state.db, id, form.access.user.id, state.clock.now()).await?;
+    crate::store::outbox::retry_failed(
+        &state.db,
+        id,
+        form.access.user.id,
+        &state.settings.links,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Redirect::to("/review/outbox").into_response())
 }
 

@@ -95,7 +95,7 @@ async fn deliver_one(
             tracing::error!(mail = row.id, error = %e, "mail delivery failed for good");
             // The failure and the bounce it means are one change.
             let txn = crate::store::write_txn(db).await?;
-            outbox::mark_failed(&txn, row.id, owner, &e.to_string()).await?;
+            outbox::mark_failed(&txn, &row, owner, &e.to_string()).await?;
             if let (MailError::Permanent(_), Some(contact)) = (&e, row.contact_id) {
                 // The address refuses mail: later reminders go to the alternate contact.
                 outbox::mark_contact_bounced(&txn, contact, clock.now()).await?;

@@ -176,13 +176,27 @@ pub async fn mark_retry(
     .await
 }
 
-pub async fn mark_failed(db: &impl ConnectionTrait, id: i32, owner: &str, error: &str) -> Result<(), DbErr> {
+/// A mail that will not be sent: its personal links are removed like a sent one's (a retry
+/// issues a fresh link, `retry_failed`).
+pub async fn mark_failed(
+    db: &impl ConnectionTrait,
+    mail: &outbox_mail::Model,
+    owner: &str,
+    error: &str,
+) -> Result<(), DbErr> {
+    let text = crate::tokens::redact_links(&mail.text_body);
+    let html = mail.html_body.as_deref().map(crate::tokens::redact_links);
     update_leased(
         db,
-        id,
+        mail.id,
         owner,
-        "state = {1}, attempts = attempts + 1, last_error = {2}",
-        vec![MailState::Failed.as_str().into(), error.into()],
+        "state = {1}, attempts = attempts + 1, last_error = {2}, text_body = {3}, html_body = {4}",
+        vec![
+            MailState::Failed.as_str().into(),
+            error.into(),
+            text.into(),
+            html.into(),
+        ],
     )
     .await
 }
@@ -243,6 +257,7 @@ pub async fn retry_failed(
     db: &sea_orm::DatabaseConnection,
     id: i32,
     staff_id: i32,
+    links: &crate::config::LinkSettings,
     now: DateTime<Utc>,
 ) -> Result<(), super::ActionError> {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, QuerySelect};
@@ -258,7 +273,37 @@ pub async fn retry_failed(
             "only a failed mail can be retried; this one is {mail_state}"
         )));
     }
+    // Its link was removed when it failed: a fresh one goes in its place (the old one is
+    // revoked), for an update that still waits on the officer.
+    let redacted = format!("/u/{}", crate::tokens::REDACTED_TOKEN);
+    let (text_body, html_body) = if row.text_body.contains(&redacted) {
+        let (Some(request_id), Some(contact_id)) = (row.update_request_id, row.contact_id) else {
+            return Err(super::ActionError::Refused(
+                "this mail's personal link was removed and it names no request to issue a new one for".into(),
+            ));
+        };
+        let ctx =
+            super::requests::request_context(&txn, super::lock_request(&txn, request_id).await?).await?;
+        let request_state = ctx.request.request_state();
+        if !request_state.awaits_officer() {
+            return Err(super::ActionError::Refused(format!(
+                "this update is {}: it no longer waits on the officer, so no new link is sent",
+                request_state.as_str().replace('_', " ")
+            )));
+        }
+        let expires_at = super::campaign::link_expiry(ctx.deadline(), links.grace_days);
+        let token = super::links::rotate_link(&txn, request_id, contact_id, expires_at, now).await?;
+        let fresh = format!("/u/{token}");
+        (
+            row.text_body.replace(&redacted, &fresh),
+            row.html_body.as_ref().map(|h| h.replace(&redacted, &fresh)),
+        )
+    } else {
+        (row.text_body.clone(), row.html_body.clone())
+    };
     let mut again: outbox_mail::ActiveModel = row.into();
+    again.text_body = Set(text_body);
+    again.html_body = Set(html_body);
     again.state = Set(MailState::Pending.into());
     again.next_attempt_at = Set(now);
     again.attempts = Set(0);

@@ -272,3 +272,71 @@ async fn a_refused_address_bounces_the_contact_and_the_failure_is_visible_and_re
         .unwrap();
     assert_eq!(again.state, StoredMailState::Pending);
 }
+
+/// An invitation that fails for good keeps no working link in the database (like a sent one);
+/// its retry revokes the lost link and sends a fresh one that opens the form.
+#[tokio::test]
+async fn a_failed_invitation_keeps_no_live_link_and_its_retry_sends_a_fresh_one() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = spawn_app().await;
+    app.seed_register(crate::officer::REGISTER).await;
+    app.open_campaign("Retry round", &["CLA-2025-0003"]).await;
+    let queued = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::State.eq("pending"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("an invitation waits");
+    let token_in = |body: &str| {
+        body.split("/u/")
+            .nth(1)
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .collect::<String>()
+            })
+            .filter(|t| t.len() == 64)
+    };
+    let lost = token_in(&queued.text_body).expect("the queued mail carries a link");
+    let address = queued.recipient.clone();
+    // The address is refused by the mail server for good.
+    let mut bad: outbox_mail::ActiveModel = queued.into();
+    bad.recipient = Set("not an address".into());
+    let bad = bad.update(&app.db).await.unwrap();
+    assert_eq!(app.run_mail().await.failed, 1);
+    let failed = outbox_mail::Entity::find_by_id(bad.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.state, StoredMailState::Failed);
+    assert!(token_in(&failed.text_body).is_none(), "{}", failed.text_body);
+    assert!(failed.text_body.contains("/u/[removed-after-sending]"));
+    assert!(!failed.html_body.clone().unwrap_or_default().contains(&lost));
+    let (admin, csrf) = app.sign_in("admin").await;
+    let (_, outbox_page) = app.get_with("/review/outbox", &admin).await;
+    assert!(!outbox_page.contains(&lost));
+
+    // The secretariat corrects the address and retries: a fresh link goes out, the lost one
+    // no longer opens anything.
+    let mut fixed: outbox_mail::ActiveModel = failed.into();
+    fixed.recipient = Set(address);
+    fixed.update(&app.db).await.unwrap();
+    let response = app
+        .post_form(
+            &format!("/review/outbox/{}/retry", bad.id),
+            &admin,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let before = app.mailer.sent().len();
+    app.run_mail().await;
+    let sent = app.mailer.sent();
+    assert_eq!(sent.len(), before + 1);
+    let fresh = token_in(&sent.last().unwrap().text).expect("the retried mail carries a working link");
+    assert_ne!(fresh, lost);
+    assert_eq!(app.get(&format!("/u/{lost}")).await.status().as_u16(), 410);
+    let (_, form) = app.open_link(&fresh).await;
+    assert!(form.starts_with("/updates/"));
+}

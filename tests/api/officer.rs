@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::complete_answers;
 use crate::helpers::{TestApp, form_tokens, link_token, spawn_app};
 
-const REGISTER: &str = "reference,title,organization,organization_kind,country,country_code,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,gcr_objectives,pledge_year,timeline_start,timeline_end,contact_name,contact_email,contact_locale
+pub const REGISTER: &str = "reference,title,organization,organization_kind,country,country_code,region,timezone,locale,compact_scope,beneficiary_groups,priorities,gcm_objectives,gcr_objectives,pledge_year,timeline_start,timeline_end,contact_name,contact_email,contact_locale
 CLA-2025-0001,Welcome centre for newcomers,Arua,lrg,Uganda,UG,sub_saharan_africa,Africa/Kampala,en,MIRROR,migrants;refugees,1,23,1,2025,2023,2027,Jane Officer,jane@arua.example.org,en
 CLA-2025-0002,Accès aux services,Montréal,lrg,Canada,CA,north_america,America/Toronto,fr,GCM,migrants,4,15,,2025,2022,ongoing,Marie Agente,marie@montreal.example.org,fr
 CLA-2025-0003,Market access for refugees,Arua,lrg,Uganda,UG,sub_saharan_africa,Africa/Kampala,en,MIRROR,migrants;refugees,5,16,2,2025,2023,2026,Joe Officer,joe@arua.example.org,en";
