@@ -467,6 +467,13 @@ test('(b) a reviewer asks for a change, interviews the officer, approves and pub
   assert.ok((await pub.content()).includes('CLA-2023-0031'), 'on the public list');
   await check(pub, 'b-9-public-list');
   await visitor.close();
+
+  // The admin's staff page, and an API token shown once.
+  await page.click('nav a:has-text("Staff")');
+  await check(page, 'b-10-staff');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("New API token")')]);
+  assert.ok((await page.inputValue('#new-token')).startsWith('pf_'), 'the new token is shown');
+  await check(page, 'b-11-staff-token');
   await staff.close();
 });
 

@@ -332,8 +332,6 @@ async fn import_register(settings: Settings, file: PathBuf) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-const MIN_PASSWORD_CHARS: usize = 12;
-
 fn read_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("PLEDGEFLOW_STAFF_PASSWORD") {
         return Ok(password);
@@ -366,23 +364,14 @@ async fn staff_list(settings: Settings) -> anyhow::Result<ExitCode> {
 async fn staff_deactivate(settings: Settings, email: String) -> anyhow::Result<ExitCode> {
     let email = parse_email(&email).map_err(anyhow::Error::msg)?;
     let db = open(&settings).await?;
-    let now = Clock::system().now();
-    let txn = store::write_txn(&db).await?;
-    let Some(user) = store::staff::deactivate(&txn, &email, now).await? else {
-        eprintln!("error: there is no account {email}");
-        return Ok(ExitCode::from(1));
-    };
-    store::audit::record(
-        &txn,
-        now,
-        Actor::System,
-        "staff.deactivated",
-        "staff_user",
-        Some(user.id.to_string()),
-        serde_json::json!({ "email": email }),
-    )
-    .await?;
-    txn.commit().await?;
+    match store::staff::deactivate_account(&db, &email, Actor::System, Clock::system().now()).await {
+        Ok(_) => {}
+        Err(store::ActionError::NotFound(message)) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    }
     println!("deactivated {email}: signed out everywhere, API tokens revoked");
     Ok(ExitCode::SUCCESS)
 }
@@ -401,7 +390,7 @@ async fn staff_add(
         "--name must be 1 to 200 characters"
     );
     let db = open(&settings).await?;
-    // A deactivated account comes back only on purpose.
+    // A deactivated account comes back only on purpose: refused before asking a password.
     let deactivated = store::staff::find_staff(&db, &email)
         .await?
         .is_some_and(|u| !u.active);
@@ -410,26 +399,19 @@ async fn staff_add(
         "{email} was deactivated; add --reactivate to bring the account back"
     );
     let password = read_password()?;
-    anyhow::ensure!(
-        password.chars().count() >= MIN_PASSWORD_CHARS,
-        "the password must have at least {MIN_PASSWORD_CHARS} characters"
-    );
+    crate::domain::access::check_new_password(&password).map_err(anyhow::Error::msg)?;
     let hash = password_auth::generate_hash(password.as_bytes());
-    let now = Clock::system().now();
-    // The account change and its audit row are one change.
-    let txn = store::write_txn(&db).await?;
-    let (id, created) = store::staff::add_or_update_staff(&txn, &email, &name, role, hash, now).await?;
-    store::audit::record(
-        &txn,
-        now,
+    let (_, created) = store::staff::save_account(
+        &db,
+        &email,
+        &name,
+        role,
+        hash,
+        reactivate,
         Actor::System,
-        if created { "staff.created" } else { "staff.updated" },
-        "staff_user",
-        Some(id.to_string()),
-        serde_json::json!({ "email": email, "role": role.as_str() }),
+        Clock::system().now(),
     )
     .await?;
-    txn.commit().await?;
     println!("{} {email} ({role})", if created { "created" } else { "updated" });
     Ok(ExitCode::SUCCESS)
 }
@@ -550,23 +532,14 @@ async fn staff_token_revoke(settings: Settings, email: String, id: i32) -> anyho
     let db = open(&settings).await?;
     let email = email.trim().to_ascii_lowercase();
     let user = staff_account(&db, &email, false).await?;
-    let now = Clock::system().now();
-    let txn = store::write_txn(&db).await?;
-    if !store::staff::revoke_api_token(&txn, user.id, id, now).await? {
-        eprintln!("error: {email} has no working token {id} (see `staff token {email} --list`)");
-        return Ok(ExitCode::FAILURE);
+    match store::staff::end_api_token(&db, user.id, id, Actor::System, Clock::system().now()).await {
+        Ok(()) => {}
+        Err(store::ActionError::NotFound(_)) => {
+            eprintln!("error: {email} has no working token {id} (see `staff token {email} --list`)");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
     }
-    store::audit::record(
-        &txn,
-        now,
-        Actor::System,
-        "staff.api_token_revoked",
-        "staff_user",
-        Some(user.id.to_string()),
-        serde_json::json!({ "token": id }),
-    )
-    .await?;
-    txn.commit().await?;
     println!("revoked token {id} of {email}");
     Ok(ExitCode::SUCCESS)
 }
@@ -575,20 +548,7 @@ async fn staff_token(settings: Settings, email: String) -> anyhow::Result<ExitCo
     let db = open(&settings).await?;
     let email = email.trim().to_ascii_lowercase();
     let user = staff_account(&db, &email, true).await?;
-    let now = Clock::system().now();
-    let txn = store::write_txn(&db).await?;
-    let token = store::staff::create_api_token(&txn, user.id, now).await?;
-    store::audit::record(
-        &txn,
-        now,
-        Actor::System,
-        "staff.api_token_created",
-        "staff_user",
-        Some(user.id.to_string()),
-        serde_json::json!({}),
-    )
-    .await?;
-    txn.commit().await?;
+    let token = store::staff::issue_api_token(&db, user.id, Actor::System, Clock::system().now()).await?;
     println!("{token}");
     eprintln!("Keep it secret: it is shown only this once. Send it as `Authorization: Bearer <token>`.");
     Ok(ExitCode::SUCCESS)

@@ -21,6 +21,20 @@ pub fn allows(role: StaffRole, permission: Permission) -> bool {
     }
 }
 
+/// Fewest characters of a staff password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A new staff password is long enough (length is what makes a password hard to guess).
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() >= MIN_PASSWORD_CHARS {
+        Ok(())
+    } else {
+        Err(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

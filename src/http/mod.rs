@@ -1,4 +1,5 @@
 //! Every route in one place, and the middleware around them.
+mod accounts;
 mod api;
 pub mod assets;
 mod campaigns;
@@ -156,6 +157,13 @@ pub fn router(state: AppState) -> Router {
         .route("/review/interviews/{id}/no-show", post(interviews::no_show))
         .route("/review/interviews/{id}/cancel", post(interviews::cancel))
         .route("/review/exports/{file}", get(public::export))
+        .route("/review/staff", get(accounts::list).post(accounts::save))
+        .route("/review/staff/{id}/deactivate", post(accounts::deactivate))
+        .route("/review/staff/{id}/tokens", post(accounts::new_token))
+        .route(
+            "/review/staff/{id}/tokens/{token}/revoke",
+            post(accounts::revoke_token),
+        )
         .route("/review/outbox", get(review::outbox_page))
         .route("/review/outbox/{id}/retry", post(review::retry_mail))
         .route("/public/updates", get(public::list))

@@ -4,6 +4,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter,
 };
 
+use super::ActionError;
+use super::audit::{self, Actor};
 use crate::domain::pledge::StaffRole;
 use crate::entities::{api_token, staff_session, staff_user};
 
@@ -297,4 +299,117 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<staff_user::Model>, D
         .order_by_asc(staff_user::Column::Email)
         .all(db)
         .await
+}
+
+// The account changes that the command line and the admin page make: each with its audit
+// row, in one transaction.
+
+/// Creates an account or resets its name, role and password (which ends its other sessions).
+/// A deactivated account comes back only when `reactivate` says so. Returns (id, created).
+#[allow(clippy::too_many_arguments)]
+pub async fn save_account(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+    name: &str,
+    role: StaffRole,
+    password_hash: String,
+    reactivate: bool,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(i32, bool), ActionError> {
+    let txn = super::write_txn(db).await?;
+    if find_staff(&txn, email).await?.is_some_and(|u| !u.active) && !reactivate {
+        return Err(ActionError::Refused(format!(
+            "{email} was deactivated; bringing the account back must be asked for on purpose"
+        )));
+    }
+    let (id, created) = add_or_update_staff(&txn, email, name, role, password_hash, now).await?;
+    audit::record(
+        &txn,
+        now,
+        actor,
+        if created { "staff.created" } else { "staff.updated" },
+        "staff_user",
+        Some(id.to_string()),
+        serde_json::json!({ "email": email, "role": role.as_str() }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((id, created))
+}
+
+/// Deactivates an account, audited (see `deactivate`).
+pub async fn deactivate_account(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<staff_user::Model, ActionError> {
+    let txn = super::write_txn(db).await?;
+    let user = deactivate(&txn, email, now)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("there is no account {email}")))?;
+    audit::record(
+        &txn,
+        now,
+        actor,
+        "staff.deactivated",
+        "staff_user",
+        Some(user.id.to_string()),
+        serde_json::json!({ "email": email }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// A new API token for an account, audited; the token is returned once and stored hashed.
+pub async fn issue_api_token(
+    db: &sea_orm::DatabaseConnection,
+    staff_user_id: i32,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let txn = super::write_txn(db).await?;
+    let token = create_api_token(&txn, staff_user_id, now).await?;
+    audit::record(
+        &txn,
+        now,
+        actor,
+        "staff.api_token_created",
+        "staff_user",
+        Some(staff_user_id.to_string()),
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// Ends one working API token of an account, audited.
+pub async fn end_api_token(
+    db: &sea_orm::DatabaseConnection,
+    staff_user_id: i32,
+    token_id: i32,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), ActionError> {
+    let txn = super::write_txn(db).await?;
+    if !revoke_api_token(&txn, staff_user_id, token_id, now).await? {
+        return Err(ActionError::NotFound(format!(
+            "no working token {token_id} for this account"
+        )));
+    }
+    audit::record(
+        &txn,
+        now,
+        actor,
+        "staff.api_token_revoked",
+        "staff_user",
+        Some(staff_user_id.to_string()),
+        serde_json::json!({ "token": token_id }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

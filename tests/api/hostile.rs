@@ -1050,3 +1050,182 @@ async fn saving_too_often_is_refused_with_a_wait_and_loses_nothing() {
         .await;
     assert_eq!(status, 200);
 }
+
+/// The admin page does what `pledgeflow staff …` does: add with a long enough password
+/// (nothing typed but the password is lost on a refusal), deactivate (sessions and tokens end,
+/// never one's own account), bring back only on purpose, tokens shown once and revocable;
+/// every action audited under the admin's name; only admins see it.
+#[tokio::test]
+async fn admins_manage_staff_accounts_and_tokens_from_the_workspace() {
+    use pledgeflow::entities::audit_event;
+    let app = spawn_app().await;
+    let (admin, csrf) = app.sign_in("admin").await;
+    let (reviewer, _) = app.sign_in("reviewer").await;
+    assert_eq!(
+        app.get_with("/review/staff", &reviewer).await.0,
+        403,
+        "admins only"
+    );
+    let (status, page) = app.get_with("/review/staff", &admin).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("reviewer@secretariat.example.org") && page.contains("(you)"));
+
+    let add = |password: &'static str, reactivate: bool| {
+        let (admin, csrf) = (admin.clone(), csrf.clone());
+        let app = &app;
+        async move {
+            let mut fields = vec![
+                ("_csrf", csrf.as_str()),
+                ("email", "Ana.Lima@Secretariat.example.org"),
+                ("name", "Ana Lima"),
+                ("role", "reviewer"),
+                ("password", password),
+            ];
+            if reactivate {
+                fields.push(("reactivate", "yes"));
+            }
+            app.post_form("/review/staff", &admin, &fields).await
+        }
+    };
+    let short = add("too short", false).await;
+    assert_eq!(short.status().as_u16(), 422);
+    let html = short.text().await.unwrap();
+    assert!(
+        html.contains("the password must have at least 12 characters"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"Ana Lima\"") && !html.contains("too short"),
+        "typed kept, password not"
+    );
+    assert_eq!(add("a long password for Ana", false).await.status().as_u16(), 303);
+    let signed_in = app
+        .login("ana.lima@secretariat.example.org", "a long password for Ana")
+        .await;
+    assert_eq!(signed_in.status().as_u16(), 303, "the new account signs in");
+    let ana_session = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // A token, shown once, that works on the API.
+    let (_, page) = app.get_with("/review/staff", &admin).await;
+    let ana_id = page
+        .split("/review/staff/")
+        .filter_map(|s| s.split('/').next())
+        .filter_map(|id| id.parse::<i32>().ok())
+        .find(|id| {
+            page.contains(&format!("/review/staff/{id}/deactivate")) && {
+                let row = page
+                    .split("ana.lima@secretariat.example.org")
+                    .nth(1)
+                    .unwrap_or_default();
+                row.contains(&format!("/review/staff/{id}/tokens\""))
+            }
+        })
+        .expect("Ana's row has actions");
+    let made = app
+        .post_form(
+            &format!("/review/staff/{ana_id}/tokens"),
+            &admin,
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(made.status().as_u16(), 200);
+    assert_eq!(made.headers()["cache-control"], "no-store");
+    let html = made.text().await.unwrap();
+    let token = html
+        .split("value=\"pf_")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let token = format!("pf_{token}");
+    let api = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}/api/v1/campaigns", app.address))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(api(token.clone()).await, 200);
+    let (_, page) = app.get_with("/review/staff", &admin).await;
+    assert!(!page.contains(&token), "shown only once");
+
+    // Deactivating needs the box, never applies to oneself, and ends sessions and tokens.
+    let deactivate = |id: i32, confirm: &'static str| {
+        let (admin, csrf) = (admin.clone(), csrf.clone());
+        let app = &app;
+        async move {
+            app.post_form(
+                &format!("/review/staff/{id}/deactivate"),
+                &admin,
+                &[("_csrf", csrf.as_str()), ("confirm", confirm)],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(deactivate(ana_id, "").await, 422);
+    assert_eq!(app.get_with("/review", &ana_session).await.0, 200);
+    assert_eq!(deactivate(ana_id, "yes").await, 303);
+    assert_eq!(app.get_with("/review", &ana_session).await.0, 303, "signed out");
+    assert_eq!(api(token).await, 401, "token revoked");
+    let admin_id = pledgeflow::store::staff::find_staff(&app.db, "admin@secretariat.example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(deactivate(admin_id, "yes").await, 409, "not one's own account");
+
+    // Saving the account again does not bring it back unless asked.
+    let again = add("a long password for Ana", false).await;
+    assert_eq!(again.status().as_u16(), 422);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("Bring back a deactivated account")
+    );
+    assert_eq!(add("a long password for Ana", true).await.status().as_u16(), 303);
+    assert_eq!(
+        app.login("ana.lima@secretariat.example.org", "a long password for Ana")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+
+    // Every change is on the record under the admin's name.
+    let actions: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::Entity.eq("staff_user"))
+        .filter(audit_event::Column::ActorId.eq(admin_id))
+        .filter(audit_event::Column::Action.ne("staff.signed_in"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "staff.created",
+            "staff.api_token_created",
+            "staff.deactivated",
+            "staff.updated"
+        ]
+    );
+}

@@ -1,5 +1,6 @@
 //! The secretariat's pages (in English: the secretariat works in one language), one module
 //! per page; everything is re-exported here.
+mod accounts;
 mod campaigns;
 mod chart;
 mod dashboard;
@@ -9,6 +10,7 @@ mod outbox;
 mod queue;
 mod request;
 
+pub use accounts::*;
 pub use campaigns::*;
 pub use chart::*;
 pub use dashboard::*;
