@@ -361,6 +361,8 @@ mod tests {
             // Pass the shape check, refused by lettre, which would fail to send to them.
             "ana<x>@example.org",
             "ana\"@example.org",
+            // Two addresses in one: the mail server would split them and one of them bounces.
+            "a,b@evil.example",
         ] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }

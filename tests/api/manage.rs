@@ -171,6 +171,22 @@ async fn contacts_are_added_with_an_invitation_and_deactivated_with_their_links(
         page.contains("Email: `luc at montreal` is not an e-mail address.") && page.contains("value=\"Luc\""),
         "the field is named, what was typed stays: {page}"
     );
+    // Two addresses in one pass a shape check, not the mailer's own parser.
+    let two = j
+        .app
+        .post_form(
+            &add,
+            &admin,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Luc"),
+                ("email", "a,b@evil.example"),
+                ("locale", "fr"),
+                ("role", "alternate"),
+            ],
+        )
+        .await;
+    assert_eq!(two.status().as_u16(), 422);
     let ok = j
         .app
         .post_form(
