@@ -246,6 +246,17 @@ pub fn run_cli(database_url: &str, args: &[&str], envs: &[(&str, &str)]) -> Outp
     command.output().expect("the pledgeflow binary runs")
 }
 
+/// The `name=value` of the first cookie a response sets (the session, after a sign-in).
+pub fn first_cookie(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

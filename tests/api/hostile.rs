@@ -2,7 +2,9 @@
 use pledgeflow::entities::{contact, outbox_mail};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{STAFF_PASSWORD, TestApp, TestDatabase, run_cli, spawn_app, spawn_app_configured, text};
+use crate::helpers::{
+    STAFF_PASSWORD, TestApp, TestDatabase, first_cookie, run_cli, spawn_app, spawn_app_configured, text,
+};
 use crate::officer::Journey;
 
 /// (current, peak) resident memory of process `pid`, in MB.
@@ -57,13 +59,7 @@ async fn sign_in_at(
         .send()
         .await
         .unwrap();
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = first_cookie(&page);
     let html = page.text().await.unwrap();
     let csrf = html
         .split("name=\"_csrf\" value=\"")
@@ -78,6 +74,18 @@ async fn sign_in_at(
         .header("cookie", cookie)
         .header("x-forwarded-for", forwarded_for)
         .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The status `GET /api/v1/campaigns` answers with `token`.
+async fn api_status(app: &TestApp, token: String) -> u16 {
+    app.client
+        .get(format!("{}/api/v1/campaigns", app.address))
+        .bearer_auth(token)
         .send()
         .await
         .unwrap()
@@ -700,19 +708,7 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_comes_back_only_on_p
         .find(|w| w.starts_with("pf_"))
         .unwrap()
         .to_string();
-    let api = |token: String| {
-        let app = &app;
-        async move {
-            app.client
-                .get(format!("{}/api/v1/campaigns", app.address))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
+    let api = |token: String| api_status(&app, token);
     assert_eq!(api(token.clone()).await, 200);
 
     let out = app.cli(&["staff", "deactivate", email], &[]);
@@ -766,13 +762,7 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_comes_back_only_on_p
     // A password reset ends the account's other sessions.
     let fresh = app.login(email, "a new long password 2026").await;
     assert_eq!(fresh.status().as_u16(), 303);
-    let cookie = fresh.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = first_cookie(&fresh);
     assert_eq!(app.get_with("/review", &cookie).await.0, 200);
     let reset = app.cli(
         &["staff", "add", email, "--name", "Rev", "--role", "reviewer"],
@@ -798,19 +788,7 @@ async fn api_tokens_can_be_listed_revoked_and_expire_after_90_days() {
             .to_string()
     };
     let (first, second) = (make(), make());
-    let status = |token: String| {
-        let app = &app;
-        async move {
-            app.client
-                .get(format!("{}/api/v1/campaigns", app.address))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
+    let status = |token: String| api_status(&app, token);
     assert_eq!(
         (status(first.clone()).await, status(second.clone()).await),
         (200, 200)
@@ -1103,13 +1081,7 @@ async fn admins_manage_staff_accounts_and_tokens_from_the_workspace() {
         .login("ana.lima@secretariat.example.org", "a long password for Ana")
         .await;
     assert_eq!(signed_in.status().as_u16(), 303, "the new account signs in");
-    let ana_session = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let ana_session = first_cookie(&signed_in);
 
     // A token, shown once, that works on the API.
     let (_, page) = app.get_with("/review/staff", &admin).await;
@@ -1145,19 +1117,7 @@ async fn admins_manage_staff_accounts_and_tokens_from_the_workspace() {
         .next()
         .unwrap();
     let token = format!("pf_{token}");
-    let api = |token: String| {
-        let app = &app;
-        async move {
-            app.client
-                .get(format!("{}/api/v1/campaigns", app.address))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
+    let api = |token: String| api_status(&app, token);
     assert_eq!(api(token.clone()).await, 200);
     let (_, page) = app.get_with("/review/staff", &admin).await;
     assert!(!page.contains(&token), "shown only once");
