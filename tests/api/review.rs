@@ -522,7 +522,18 @@ async fn every_action_on_a_missing_id_is_a_404() {
         let path = rest.split('"').nth(1).unwrap_or_default().to_string();
         let call = &rest[..rest.find(".route(").unwrap_or(rest.len())];
         if path.starts_with("/review/") && path.contains("{id}") && call.contains("post(") {
-            routes.push(path.replace("{id}", "99999").replace("{contact}", "99999"));
+            // Every parameter of the path names a missing row.
+            let missing: Vec<String> = path
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        "99999".to_string()
+                    } else {
+                        segment.to_string()
+                    }
+                })
+                .collect();
+            routes.push(missing.join("/"));
         }
     }
     assert!(routes.len() >= 18, "{routes:?}");
