@@ -285,15 +285,14 @@ fn request_out(campaign_id: i32, r: &dashboard::DashboardRow, now: DateTime<Utc>
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequestFilter {
-    /// A state, or `overdue`.
-    #[param(pattern = r"^[^\x00]*$")]
+    #[param(value_type = Option<RequestStateFilter>)]
     pub state: Option<String>,
-    #[param(pattern = r"^[^\x00]*$")]
+    #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
-    #[param(pattern = r"^[^\x00]*$")]
+    #[param(value_type = Option<ScopeCode>)]
     pub scope: Option<String>,
     /// Words in the reference, title or organization (no NUL character: no field stores one).
-    #[param(pattern = r"^[^\x00]*$")]
+    #[param(pattern = r"^[^\x00]*$", max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -560,6 +559,15 @@ code_schema!(
     any
 );
 code_schema!(
+    RequestStateFilter,
+    "A request state, `overdue` (past its deadline and still waiting on the officer) or `unreachable` (every contact bounced); empty means any.",
+    crate::domain::request::RequestState::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .chain(["overdue", "unreachable"]),
+    any
+);
+code_schema!(
     TargetCode,
     "Which updates: all, the GCR's (GCR and Mirror pledges) or the GCM's (GCM and Mirror pledges).",
     crate::domain::export::Target::ALL.map(|t| t.as_str())
@@ -580,7 +588,7 @@ code_schema!(
     info(title = "pledgeflow API", description = "Pledge updates of the Call to Local Action for Migrants and Refugees."),
     components(schemas(
         PledgeList, ErrorBody, ErrorDetail, CampaignOut, RequestOut, RequestDetail, InterviewOut, RevisionOut,
-        ScopeCode, PriorityCode, RegionCode, TargetCode, ExportFile, SchemaFile
+        ScopeCode, PriorityCode, RegionCode, RequestStateFilter, TargetCode, ExportFile, SchemaFile
     )),
     modifiers(&BearerToken)
 )]
