@@ -26,6 +26,7 @@ mod m20261129_000020_create_reminder_log;
 mod m20261129_000021_create_interview;
 mod m20261129_000022_add_outbox_attachments;
 mod m20261129_000023_add_interviewer_email;
+mod m20261130_000024_add_lookup_indexes;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000021_create_interview::Migration),
             Box::new(m20261129_000022_add_outbox_attachments::Migration),
             Box::new(m20261129_000023_add_interviewer_email::Migration),
+            Box::new(m20261130_000024_add_lookup_indexes::Migration),
         ]
     }
 }

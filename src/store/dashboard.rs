@@ -64,11 +64,16 @@ async fn organization_zones(
         .and_where(update_request::Column::CampaignId.eq(campaign_id))
         .to_owned();
     let pledges = pledge::Entity::find()
-        .filter(pledge::Column::Id.in_subquery(in_campaign))
+        .filter(pledge::Column::Id.in_subquery(in_campaign.clone()))
         .all(db)
         .await?;
+    let their_organizations = Query::select()
+        .column(pledge::Column::OrganizationId)
+        .from(pledge::Entity)
+        .and_where(pledge::Column::Id.in_subquery(in_campaign.clone()))
+        .to_owned();
     let zones: HashMap<i32, chrono_tz::Tz> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(pledges.iter().map(|p| p.organization_id)))
+        .filter(organization::Column::Id.in_subquery(their_organizations))
         .all(db)
         .await?
         .into_iter()
@@ -273,16 +278,26 @@ pub async fn approved_answers(
     db: &impl ConnectionTrait,
     campaign_id: i32,
 ) -> Result<Vec<(CompactScope, Answers)>, DbErr> {
-    let requests = update_request::Entity::find()
-        .filter(update_request::Column::CampaignId.eq(campaign_id))
-        .filter(
+    let approved = Condition::all()
+        .add(update_request::Column::CampaignId.eq(campaign_id))
+        .add(
             update_request::Column::State
                 .is_in([RequestState::Approved.as_str(), RequestState::Published.as_str()]),
-        )
+        );
+    let requests = update_request::Entity::find()
+        .filter(approved.clone())
         .all(db)
         .await?;
+    // Sub-queries, not lists of ids: a list stops at SQLite's 32,766 parameters.
+    let approved_column = |column: update_request::Column| {
+        Query::select()
+            .column(column)
+            .from(update_request::Entity)
+            .cond_where(approved.clone())
+            .to_owned()
+    };
     let scopes: HashMap<i32, CompactScope> = pledge::Entity::find()
-        .filter(pledge::Column::Id.is_in(requests.iter().map(|r| r.pledge_id)))
+        .filter(pledge::Column::Id.in_subquery(approved_column(update_request::Column::PledgeId)))
         .all(db)
         .await?
         .into_iter()
@@ -290,7 +305,7 @@ pub async fn approved_answers(
         .collect();
     let mut newest: HashMap<i32, revision::Model> = HashMap::new();
     for rev in revision::Entity::find()
-        .filter(revision::Column::UpdateRequestId.is_in(requests.iter().map(|r| r.id)))
+        .filter(revision::Column::UpdateRequestId.in_subquery(approved_column(update_request::Column::Id)))
         .order_by_asc(revision::Column::Number)
         .all(db)
         .await?

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{OnConflict, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, NotSet,
     QueryFilter,
@@ -46,6 +46,31 @@ struct Loaded {
     contacts: HashMap<i32, contact::Model>,
 }
 
+/// `SELECT column FROM update_request` for the requests reminders are about: waiting on the
+/// officer, in an open campaign.
+fn waiting(column: update_request::Column) -> SelectStatement {
+    let open_campaigns = Query::select()
+        .column(campaign::Column::Id)
+        .from(campaign::Entity)
+        .and_where(campaign::Column::State.eq(campaign::StoredCampaignState::Open))
+        .to_owned();
+    Query::select()
+        .column(column)
+        .from(update_request::Entity)
+        .and_where(
+            update_request::Column::State.is_in(
+                [
+                    RequestState::Issued,
+                    RequestState::Draft,
+                    RequestState::ChangesRequested,
+                ]
+                .map(|s| s.as_str()),
+            ),
+        )
+        .and_where(update_request::Column::CampaignId.in_subquery(open_campaigns))
+        .to_owned()
+}
+
 async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
     let open_campaigns: HashMap<i32, campaign::Model> = campaign::Entity::find()
         .filter(campaign::Column::State.eq(campaign::StoredCampaignState::Open))
@@ -58,34 +83,33 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
         .values()
         .filter_map(|c| Some((c.id, std::sync::Arc::new(campaign_policy(c)?))))
         .collect();
-    let waiting = [
-        RequestState::Issued,
-        RequestState::Draft,
-        RequestState::ChangesRequested,
-    ]
-    .map(|s| s.as_str());
     let rows: Vec<update_request::Model> = update_request::Entity::find()
-        .filter(update_request::Column::State.is_in(waiting))
-        .filter(update_request::Column::CampaignId.is_in(open_campaigns.keys().copied()))
+        .filter(update_request::Column::Id.in_subquery(waiting(update_request::Column::Id)))
         .all(db)
         .await?;
+    // Related rows are found through sub-queries: a list of ids bound as parameters stops
+    // at SQLite's 32,766 (a campaign of 40,000 would get no reminder at all).
     let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
-        .filter(pledge::Column::Id.is_in(rows.iter().map(|r| r.pledge_id)))
+        .filter(pledge::Column::Id.in_subquery(waiting(update_request::Column::PledgeId)))
         .all(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let org_ids: HashSet<i32> = pledges.values().map(|p| p.organization_id).collect();
+    let their_organizations = Query::select()
+        .column(pledge::Column::OrganizationId)
+        .from(pledge::Entity)
+        .and_where(pledge::Column::Id.in_subquery(waiting(update_request::Column::PledgeId)))
+        .to_owned();
     let orgs: HashMap<i32, organization::Model> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(org_ids.iter().copied()))
+        .filter(organization::Column::Id.in_subquery(their_organizations.clone()))
         .all(db)
         .await?
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
     let contacts: HashMap<i32, contact::Model> = contact::Entity::find()
-        .filter(contact::Column::OrganizationId.is_in(org_ids.iter().copied()))
+        .filter(contact::Column::OrganizationId.in_subquery(their_organizations))
         .filter(contact::Column::Active.eq(true))
         .all(db)
         .await?
@@ -94,7 +118,7 @@ async fn load(db: &impl ConnectionTrait) -> Result<Loaded, DbErr> {
         .collect();
     let mut changes_on: HashMap<i32, DateTime<Utc>> = HashMap::new();
     for c in change_request::Entity::find()
-        .filter(change_request::Column::UpdateRequestId.is_in(rows.iter().map(|r| r.id)))
+        .filter(change_request::Column::UpdateRequestId.in_subquery(waiting(update_request::Column::Id)))
         .filter(change_request::Column::ResolvedInRevisionId.is_null())
         .all(db)
         .await?
@@ -153,9 +177,8 @@ pub async fn run_pass(
     now: DateTime<Utc>,
 ) -> Result<PassReport, DbErr> {
     let loaded = load(db).await?;
-    let ids: Vec<i32> = loaded.requests.iter().map(|r| r.request_id).collect();
     let logged = reminder_log::Entity::find()
-        .filter(reminder_log::Column::UpdateRequestId.is_in(ids))
+        .filter(reminder_log::Column::UpdateRequestId.in_subquery(waiting(update_request::Column::Id)))
         .all(db)
         .await?;
     let sent: HashSet<SentKey> = logged

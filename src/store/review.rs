@@ -341,16 +341,30 @@ pub async fn queue(
     assigned_to: Option<i32>,
 ) -> Result<Vec<QueueRow>, DbErr> {
     use crate::entities::{campaign, organization, pledge};
+    use sea_orm::sea_query::Query;
     use std::collections::HashMap;
-    let mut query = update_request::Entity::find();
-    query = match assigned_to {
-        Some(staff) => query.filter(update_request::Column::AssignedReviewerId.eq(staff)),
-        None => query.filter(
+    let listed = match assigned_to {
+        Some(staff) => sea_orm::Condition::all().add(update_request::Column::AssignedReviewerId.eq(staff)),
+        None => sea_orm::Condition::all().add(
             update_request::Column::State
                 .is_in([RequestState::Submitted.as_str(), RequestState::Approved.as_str()]),
         ),
     };
-    let requests = query.all(db).await?;
+    let requests = update_request::Entity::find()
+        .filter(listed.clone())
+        .all(db)
+        .await?;
+    // Sub-queries, not lists of ids: a list stops at SQLite's 32,766 parameters.
+    let their_pledges = Query::select()
+        .column(update_request::Column::PledgeId)
+        .from(update_request::Entity)
+        .cond_where(listed)
+        .to_owned();
+    let their_organizations = Query::select()
+        .column(pledge::Column::OrganizationId)
+        .from(pledge::Entity)
+        .and_where(pledge::Column::Id.in_subquery(their_pledges.clone()))
+        .to_owned();
     let campaigns: HashMap<i32, campaign::Model> = campaign::Entity::find()
         .all(db)
         .await?
@@ -358,14 +372,14 @@ pub async fn queue(
         .map(|c| (c.id, c))
         .collect();
     let pledges: HashMap<i32, pledge::Model> = pledge::Entity::find()
-        .filter(pledge::Column::Id.is_in(requests.iter().map(|r| r.pledge_id)))
+        .filter(pledge::Column::Id.in_subquery(their_pledges))
         .all(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
     let orgs: HashMap<i32, organization::Model> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(pledges.values().map(|p| p.organization_id)))
+        .filter(organization::Column::Id.in_subquery(their_organizations))
         .all(db)
         .await?
         .into_iter()

@@ -19,4 +19,5 @@ mod register;
 mod reminders;
 mod resilience;
 mod review;
+mod scale;
 mod secretariat_api;
