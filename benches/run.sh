@@ -63,7 +63,7 @@ sampler=$!
 
 echo "opening a campaign for $PLEDGES pledges…" >&2
 opened=$(date +%s%N)
-$bin campaign open --name "Benchmark round" --deadline 2099-01-15 | tail -1 >&2
+$bin campaign open --name "Benchmark round" --deadline 2099-01-15 --all | tail -1 >&2
 until [ "$(ls "$work/mail" 2>/dev/null | wc -l)" -ge "$PLEDGES" ]; do sleep 0.2; done
 open_s=$(python3 -c "print(round(($(date +%s%N) - $opened) / 1e9, 1))")
 after_open_kib=$(ps -o rss= -p $pid | tr -d ' ')
