@@ -31,6 +31,8 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// A client must send a request's headers within this many seconds.
     pub header_read_timeout_seconds: u64,
+    /// Draft saves one officer session may make in a minute (autosave and the form's Save).
+    pub officer_saves_per_minute: u32,
     /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` / `Forwarded`
     /// header names the client; from any other peer those headers are ignored.
     #[serde(default)]

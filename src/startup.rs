@@ -76,13 +76,13 @@ impl Application {
         let trusted_proxies = Arc::new(
             http::limits::parse_proxies(&settings.server.trusted_proxies).map_err(anyhow::Error::msg)?,
         );
+        let save_limiter = Arc::new(http::limits::FailureLimiter::new(
+            settings.server.officer_saves_per_minute.max(1),
+            chrono::Duration::minutes(1),
+        ));
         let state = AppState {
             reminder_policy,
-            // The form autosaves 1.2 s after typing stops: a person stays far below 60 a minute.
-            save_limiter: Arc::new(http::limits::FailureLimiter::new(
-                60,
-                chrono::Duration::minutes(1),
-            )),
+            save_limiter,
             uploads_in_flight: Arc::new(http::limits::InFlight::new(http::officer::UPLOADS_PER_SESSION)),
             db,
             settings: Arc::new(settings),
