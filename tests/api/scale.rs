@@ -155,10 +155,10 @@ async fn a_campaign_of_40000_requests_gets_its_reminders_and_its_dashboard() {
     );
 }
 
-/// The lookups by request and by pledge that every form view and save makes use an index
-/// (without one each scans its whole table).
+/// The lookups by request and by pledge that every form view and save makes have an index
+/// whose first column is the one looked up (without one each scans its whole table).
 #[tokio::test]
-async fn lookups_by_request_and_pledge_use_an_index() {
+async fn lookups_by_request_and_pledge_have_an_index() {
     let app = crate::helpers::spawn_app().await;
     let backend = app.db.get_database_backend();
     for (table, column, index) in [
@@ -180,33 +180,24 @@ async fn lookups_by_request_and_pledge_use_an_index() {
             "ix_access_link_request_contact",
         ),
     ] {
-        let plan_sql = match backend {
+        let definition_sql = match backend {
             sea_orm::DbBackend::Postgres => format!(
                 "SELECT indexdef FROM pg_indexes WHERE tablename = '{table}' AND indexname = '{index}'"
             ),
-            _ => format!("EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {column} = 1"),
+            _ => format!("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{index}'"),
         };
-        let rows = app
+        let definition: String = app
             .db
-            .query_all_raw(sea_orm::Statement::from_string(backend, plan_sql))
+            .query_one_raw(sea_orm::Statement::from_string(backend, definition_sql))
             .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no index {index}"))
+            .try_get_by_index(0)
             .unwrap();
-        let said: Vec<String> = rows
-            .iter()
-            .map(|r| {
-                r.try_get_by_index::<String>(match backend {
-                    sea_orm::DbBackend::Postgres => 0,
-                    _ => 3,
-                })
-                .unwrap()
-            })
-            .collect();
+        let columns = definition.split('(').nth(1).unwrap_or_default().replace('"', "");
         assert!(
-            said.iter().any(|line| {
-                line.contains(&format!("USING INDEX {index}"))
-                    || (line.contains(index) && line.contains(column))
-            }),
-            "{table}.{column}: {said:?}"
+            definition.contains(table) && columns.trim_start().starts_with(column),
+            "{index}: {definition}"
         );
     }
 }
