@@ -453,7 +453,7 @@ fn check_rule(rule: &Rule, a: &Answers, ctx: &Context) -> Option<Values> {
         }
         RuleKind::Pattern => {
             let text = a.text(key);
-            let re = regex_lite::Regex::new(rule.pattern.as_deref()?).ok()?;
+            let re = compiled(rule.pattern.as_deref()?)?;
             (!text.is_empty() && !re.is_match(text)).then(|| vec![("value", text.to_string())])
         }
         RuleKind::DateOrder => {
@@ -770,6 +770,24 @@ fn named_check(rule: &Rule, a: &Answers, ctx: &Context) -> Option<Values> {
         }
         _ => None,
     }
+}
+
+/// A rule's pattern, compiled once per process (rules are checked on every view and save;
+/// the profiles' patterns are checked valid when they load).
+fn compiled(pattern: &str) -> Option<std::sync::Arc<regex_lite::Regex>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex_lite::Regex>>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = cache.get(pattern) {
+        return Some(re.clone());
+    }
+    let re = Arc::new(regex_lite::Regex::new(pattern).ok()?);
+    cache.insert(pattern.to_string(), re.clone());
+    Some(re)
 }
 
 #[cfg(test)]
@@ -1337,5 +1355,17 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown field `nickname`")
         );
+    }
+
+    #[test]
+    fn a_pattern_is_compiled_once_and_a_bad_one_is_none() {
+        let first = compiled("^GRF-[0-9]+$").unwrap();
+        let again = compiled("^GRF-[0-9]+$").unwrap();
+        assert!(
+            std::sync::Arc::ptr_eq(&first, &again),
+            "the same compiled pattern"
+        );
+        assert!(first.is_match("GRF-42") && !first.is_match("grf"));
+        assert!(compiled("(unclosed").is_none());
     }
 }
