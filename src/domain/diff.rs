@@ -69,6 +69,27 @@ pub fn merge(base: &Answers, current: &Answers, posted: &Answers) -> Result<Answ
     }
 }
 
+/// Saves by one officer within this window are kept as two versions: the window's first and
+/// the newest. Autosave writes a version every few seconds of typing; without this, an
+/// afternoon's work (or a script) stores hundreds of copies of the whole draft.
+pub const COMPACTION_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Whether the version saved just before a new save by `saver` at `now` can go: it and the
+/// one before it (`previous`, newest first, as (saved by, saved at)) were both saved by the
+/// same officer within the window, so the window's first version stays. (A version a revision
+/// was made from always stays; the caller knows that.) A client still holding a version that
+/// went merges from the kept version before it: more conflicts at worst, never an overwrite.
+pub fn superseded_in_burst(
+    previous: &[(Option<i32>, chrono::DateTime<chrono::Utc>)],
+    saver: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    previous.len() == 2
+        && previous
+            .iter()
+            .all(|(by, at)| *by == Some(saver) && now - *at < COMPACTION_WINDOW)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +153,34 @@ mod tests {
         let after = answers(&[("a", "1"), ("b", "3"), ("c", "4"), ("d", " ")]);
         let fields: Vec<String> = diff(&before, &after).into_iter().map(|c| c.field).collect();
         assert_eq!(fields, vec!["b", "c"]);
+    }
+
+    #[test]
+    fn a_burst_of_one_officers_saves_keeps_the_windows_first_and_the_newest() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-11-30T10:00:00Z".parse().unwrap();
+        let ago = |s: i64| now - chrono::Duration::seconds(s);
+        assert!(superseded_in_burst(
+            &[(Some(7), ago(2)), (Some(7), ago(60))],
+            7,
+            now
+        ));
+        // The window's first stays: the one before it is too old, or there is none.
+        assert!(!superseded_in_burst(
+            &[(Some(7), ago(2)), (Some(7), ago(301))],
+            7,
+            now
+        ));
+        assert!(!superseded_in_burst(&[(Some(7), ago(2))], 7, now));
+        // Someone else's version is never compacted into mine.
+        assert!(!superseded_in_burst(
+            &[(Some(8), ago(2)), (Some(7), ago(60))],
+            7,
+            now
+        ));
+        assert!(!superseded_in_burst(
+            &[(Some(7), ago(2)), (None, ago(60))],
+            7,
+            now
+        ));
     }
 }

@@ -209,15 +209,8 @@ async fn version_answers(
         .transpose()
 }
 
-/// Saves by one officer within this window are kept as two versions: the window's first and
-/// the newest. Autosave writes a version every few seconds of typing; without this, an
-/// afternoon's work (or a script) stores hundreds of copies of the whole draft.
-const COMPACTION_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
-
-/// After `new_version` is written: the version before it goes if the same officer saved it
-/// and the one before that within the window (so the window's first stays), and no revision
-/// was made of it. A client still holding a version that went merges from the version
-/// before it (`merge_base`).
+/// After `new_version` is written, drops the version before it when the domain says the
+/// burst superseded it (`diff::superseded_in_burst`) and no revision was made of it.
 async fn compact_burst(
     txn: &impl ConnectionTrait,
     request_id: i32,
@@ -240,19 +233,20 @@ async fn compact_burst(
         .into_tuple()
         .all(txn)
         .await?;
-    let [(version, ..), _] = previous.as_slice() else {
+    let saved: Vec<_> = previous.iter().map(|(_, by, at)| (*by, *at)).collect();
+    let Some((version, ..)) = previous.first() else {
         return Ok(());
     };
-    let in_burst = previous
-        .iter()
-        .all(|(_, by, at)| *by == Some(contact_id) && now - *at < COMPACTION_WINDOW);
+    if !crate::domain::diff::superseded_in_burst(&saved, contact_id, now) {
+        return Ok(());
+    }
     let submitted = revision::Entity::find()
         .filter(revision::Column::UpdateRequestId.eq(request_id))
         .filter(revision::Column::DraftVersion.eq(*version))
         .count(txn)
         .await?
         > 0;
-    if in_burst && !submitted {
+    if !submitted {
         draft_version::Entity::delete_by_id((request_id, *version))
             .exec(txn)
             .await?;
