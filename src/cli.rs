@@ -511,15 +511,8 @@ async fn staff_token_list(settings: Settings, email: String) -> anyhow::Result<E
     let user = staff_account(&db, &email, false).await?;
     let now = Clock::system().now();
     println!("id\tmade\tlast used\tstate");
-    for t in store::staff::api_tokens(&db, user.id).await? {
-        let state = match t.revoked_at {
-            Some(at) => format!("revoked {}", at.format("%Y-%m-%d")),
-            None if t.created_at + store::staff::API_TOKEN_LIFETIME <= now => "expired".into(),
-            None => format!(
-                "works until {}",
-                (t.created_at + store::staff::API_TOKEN_LIFETIME).format("%Y-%m-%d")
-            ),
-        };
+    for t in store::staff::api_tokens(&db, Some(user.id)).await? {
+        let state = crate::domain::access::TokenStanding::of(t.created_at, t.revoked_at, now);
         let used = t
             .last_used_at
             .map_or("never".into(), |at| at.format("%Y-%m-%d %H:%M").to_string());

@@ -35,6 +35,46 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     }
 }
 
+/// How long an API token works after it is made; make a new one before it ends.
+pub const API_TOKEN_LIFETIME: chrono::Duration = chrono::Duration::days(90);
+
+/// Where an API token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStanding {
+    Revoked(chrono::DateTime<chrono::Utc>),
+    Expired,
+    WorksUntil(chrono::DateTime<chrono::Utc>),
+}
+
+impl TokenStanding {
+    pub fn of(
+        created_at: chrono::DateTime<chrono::Utc>,
+        revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> TokenStanding {
+        let until = created_at + API_TOKEN_LIFETIME;
+        match revoked_at {
+            Some(at) => TokenStanding::Revoked(at),
+            None if until <= now => TokenStanding::Expired,
+            None => TokenStanding::WorksUntil(until),
+        }
+    }
+
+    pub fn works(self) -> bool {
+        matches!(self, TokenStanding::WorksUntil(_))
+    }
+}
+
+impl std::fmt::Display for TokenStanding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenStanding::Revoked(at) => write!(f, "revoked {}", at.format("%Y-%m-%d")),
+            TokenStanding::Expired => f.write_str("expired"),
+            TokenStanding::WorksUntil(until) => write!(f, "works until {}", until.format("%Y-%m-%d")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +90,20 @@ mod tests {
                 .iter()
                 .all(|p| allows(Admin, *p))
         );
+    }
+
+    #[test]
+    fn a_token_works_for_90_days_unless_revoked() {
+        let made: chrono::DateTime<chrono::Utc> = "2026-09-01T12:00:00Z".parse().unwrap();
+        let day = |n: i64| made + chrono::Duration::days(n);
+        assert_eq!(
+            TokenStanding::of(made, None, day(89)).to_string(),
+            "works until 2026-11-30"
+        );
+        assert!(TokenStanding::of(made, None, day(89)).works());
+        assert_eq!(TokenStanding::of(made, None, day(90)), TokenStanding::Expired);
+        let revoked = TokenStanding::of(made, Some(day(3)), day(4));
+        assert_eq!(revoked.to_string(), "revoked 2026-09-04");
+        assert!(!revoked.works());
     }
 }

@@ -199,20 +199,19 @@ pub async fn find_api_token(
         .filter(|u| u.active))
 }
 
-/// How long an API token works after it is made; make a new one before it ends.
-pub const API_TOKEN_LIFETIME: chrono::Duration = chrono::Duration::days(90);
+pub use crate::domain::access::API_TOKEN_LIFETIME;
 
-/// An account's API tokens, newest first.
+/// An account's API tokens (every account's with `None`), newest first.
 pub async fn api_tokens(
     db: &impl ConnectionTrait,
-    staff_user_id: i32,
+    staff_user_id: Option<i32>,
 ) -> Result<Vec<api_token::Model>, DbErr> {
     use sea_orm::QueryOrder;
-    api_token::Entity::find()
-        .filter(api_token::Column::StaffUserId.eq(staff_user_id))
-        .order_by_desc(api_token::Column::Id)
-        .all(db)
-        .await
+    let mut query = api_token::Entity::find();
+    if let Some(id) = staff_user_id {
+        query = query.filter(api_token::Column::StaffUserId.eq(id));
+    }
+    query.order_by_desc(api_token::Column::Id).all(db).await
 }
 
 /// Revokes one of an account's API tokens; false when the account has no such token.
