@@ -71,9 +71,10 @@ async fn main() {
     let _ = smtp.kill();
     let _ = smtp.wait();
     println!(
-        "delivery to a local SMTP server: {} mails in {:.2} s = {:.0} mails/s (one worker, 8 messages at a time, SQLite outbox)",
+        "delivery to a local SMTP server: {} mails in {:.2} s = {:.0} mails/s, goal ≥ 500 (one worker, {} messages at a time over kept SMTP connections, SQLite outbox)",
         report.sent,
         seconds,
-        report.sent as f64 / seconds
+        report.sent as f64 / seconds,
+        mailer.parallel_sends()
     );
 }

@@ -93,6 +93,8 @@ pub struct MailSettings {
     pub from: String,
     pub poll_interval_ms: u64,
     pub max_attempts: i32,
+    /// Messages sent at once (and SMTP connections kept open).
+    pub parallel_sends: usize,
 }
 
 impl MailSettings {
@@ -372,6 +374,12 @@ impl Settings {
             .map_err(|e| ConfigError::Invalid(format!("reminders: {e}")))?;
         if self.mail.transport == MailTransport::Smtp {
             self.mail.smtp_url_for_transport().map_err(ConfigError::Invalid)?;
+        }
+        if !(1..=100).contains(&self.mail.parallel_sends) {
+            return Err(ConfigError::Invalid(format!(
+                "mail.parallel_sends must be between 1 and 100 (got {})",
+                self.mail.parallel_sends
+            )));
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid(

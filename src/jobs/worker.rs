@@ -4,10 +4,13 @@
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures_util::{FutureExt, StreamExt, stream};
+use std::collections::VecDeque;
+
+use futures_util::FutureExt;
 use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::domain::delivery::{MailKind, retry_delay};
@@ -16,7 +19,6 @@ use crate::mail::{MailError, Mailer, OutgoingMail};
 use crate::store::outbox;
 
 const LEASE: Duration = Duration::from_secs(120);
-const BATCH: u64 = 20;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct DeliveryReport {
@@ -47,9 +49,6 @@ fn jitter() -> f64 {
     f64::from(byte[0]) / 255.0
 }
 
-/// Messages sent at the same time by one worker.
-const PARALLEL_SENDS: usize = 8;
-
 enum Outcome {
     Sent,
     Retry,
@@ -58,13 +57,14 @@ enum Outcome {
 
 /// Sends one leased message and records what happened.
 async fn deliver_one(
-    db: &DatabaseConnection,
-    mailer: &Mailer,
-    clock: &Clock,
-    owner: &str,
+    db: DatabaseConnection,
+    mailer: Mailer,
+    clock: Clock,
+    owner: String,
     max_attempts: i32,
     row: outbox_mail::Model,
 ) -> Result<Outcome, DbErr> {
+    let (db, owner) = (&db, owner.as_str());
     // Each message is built and sent in its own guarded step: one that makes the mail library
     // panic is marked failed with the reason, and the others go on.
     let sent = AssertUnwindSafe(mailer.send(&outgoing(&row)))
@@ -107,7 +107,12 @@ async fn deliver_one(
     }
 }
 
-/// Sends everything due now, batch after batch, and reports what happened.
+/// Sends everything due now and reports what happened.
+///
+/// Sending never waits for a whole batch: mails are claimed a few at a time as sending slots
+/// free up (`Mailer::parallel_sends` at once), so a slow message holds one slot, not the rest.
+/// Claiming stops when nothing is due, or once a send had to be retried (the SMTP server is
+/// in trouble: the retries are due later, and the rest waits for the next pass).
 pub async fn deliver_due(
     db: &DatabaseConnection,
     mailer: &Mailer,
@@ -115,30 +120,47 @@ pub async fn deliver_due(
     owner: &str,
     max_attempts: i32,
 ) -> Result<DeliveryReport, DbErr> {
+    let parallel = mailer.parallel_sends();
     let mut report = DeliveryReport::default();
+    let mut claimed = VecDeque::new();
+    let mut claiming = true;
+    // Each send is its own task, so sends go on while the loop waits for a claim (futures
+    // parked in one task would hold their database connections and starve the claim).
+    let mut sending = JoinSet::new();
     loop {
-        let now = clock.now();
-        let lease_until = now + chrono::Duration::from_std(LEASE).expect("a small duration");
-        let batch = outbox::claim_due(db, owner, now, lease_until, BATCH).await?;
-        if batch.is_empty() {
-            return Ok(report);
-        }
-        // Several messages at once: each SMTP exchange mostly waits on the network.
-        let outcomes: Vec<Result<Outcome, DbErr>> = stream::iter(batch)
-            .map(|row| deliver_one(db, mailer, clock, owner, max_attempts, row))
-            .buffer_unordered(PARALLEL_SENDS)
-            .collect()
-            .await;
-        for outcome in outcomes {
-            match outcome? {
-                Outcome::Sent => report.sent += 1,
-                Outcome::Retry => report.retried += 1,
-                Outcome::Failed => report.failed += 1,
+        while sending.len() < parallel {
+            if claimed.is_empty() && claiming {
+                let now = clock.now();
+                let lease_until = now + chrono::Duration::from_std(LEASE).expect("a small duration");
+                let batch = outbox::claim_due(db, owner, now, lease_until, parallel as u64).await?;
+                claiming = !batch.is_empty();
+                claimed.extend(batch);
             }
+            let Some(row) = claimed.pop_front() else { break };
+            sending.spawn(deliver_one(
+                db.clone(),
+                mailer.clone(),
+                clock.clone(),
+                owner.to_string(),
+                max_attempts,
+                row,
+            ));
         }
-        if report.retried > 0 {
-            // Retries are due later; do not spin on them in this pass.
+        let Some(finished) = sending.join_next().await else {
             return Ok(report);
+        };
+        let outcome = finished.unwrap_or_else(|e| match e.try_into_panic() {
+            // A panic outside the guarded send: the supervisor restarts the worker.
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(DbErr::Custom(format!("a send was cancelled: {e}"))),
+        });
+        match outcome? {
+            Outcome::Sent => report.sent += 1,
+            Outcome::Retry => {
+                report.retried += 1;
+                claiming = false;
+            }
+            Outcome::Failed => report.failed += 1,
         }
     }
 }

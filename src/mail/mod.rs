@@ -1,14 +1,14 @@
 //! One mailer, three transports: SMTP (lettre), a folder of `.eml` files (the default for
 //! `cargo run`) and memory (tests). Only the jobs layer sends; handlers write to the outbox.
 pub mod messages;
+pub mod smtp;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::AsyncSmtpTransport;
-use lettre::{AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailSettings, MailTransport};
 
@@ -52,10 +52,16 @@ pub enum MailError {
 
 use crate::domain::text::one_line;
 
+/// Longest one SMTP exchange may take, connecting included: a server that stops answering
+/// must not hold a sending slot for ever.
+const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Messages sent at once by the file and memory transports.
+const DEFAULT_PARALLEL_SENDS: usize = 8;
+
 #[derive(Clone)]
 pub enum Mailer {
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        client: Arc<smtp::SmtpClient>,
         from: Mailbox,
     },
     File {
@@ -93,11 +99,12 @@ impl Mailer {
             },
             MailTransport::Smtp => {
                 let url = settings.smtp_url_for_transport()?;
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)
-                    .map_err(|e| format!("mail.smtp_url {} is not usable: {e}", settings.smtp_url))?
-                    .timeout(Some(std::time::Duration::from_secs(20)))
-                    .build();
-                Mailer::Smtp { transport, from }
+                let client = smtp::SmtpClient::new(&url, SMTP_TIMEOUT, settings.parallel_sends)
+                    .map_err(|e| format!("mail.smtp_url {} is not usable: {e}", settings.smtp_url))?;
+                Mailer::Smtp {
+                    client: Arc::new(client),
+                    from,
+                }
             }
         })
     }
@@ -117,6 +124,14 @@ impl Mailer {
             sent: Arc::default(),
             from: from.parse().expect("a valid test sender"),
             panics_for: Some(recipient.to_string()),
+        }
+    }
+
+    /// Messages this mailer sends at the same time: one per SMTP connection it keeps.
+    pub fn parallel_sends(&self) -> usize {
+        match self {
+            Mailer::Smtp { client, .. } => client.max_connections(),
+            Mailer::File { .. } | Mailer::Memory { .. } => DEFAULT_PARALLEL_SENDS,
         }
     }
 
@@ -183,12 +198,13 @@ impl Mailer {
     pub async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError> {
         let message = self.build(mail)?;
         match self {
-            Mailer::Smtp { transport, .. } => {
-                let sent = match transport.send(message).await {
+            Mailer::Smtp { client, .. } => {
+                let sent = match client.send(message.envelope(), &message.formatted()).await {
                     // lettre refuses 8-bit content before the MAIL command when the server
                     // lacks 8BITMIME: nothing was sent, so the 7-bit form goes instead.
                     Err(e) if e.to_string().contains("8BITMIME") => {
-                        transport.send(self.build_with(mail, false)?).await
+                        let seven_bit = self.build_with(mail, false)?;
+                        client.send(seven_bit.envelope(), &seven_bit.formatted()).await
                     }
                     other => other,
                 };

@@ -28,16 +28,16 @@ impl SmtpServer {
 
     /// Starts it again on the same port and Maildir.
     pub fn restart(&mut self) {
-        self.child = spawn_aiosmtpd(self.port, self.maildir.path());
+        self.child = spawn_aiosmtpd(self.port, self.maildir.path(), &[]);
         wait_for_port(self.port);
     }
 }
 
-fn spawn_aiosmtpd(port: u16, maildir: &std::path::Path) -> Child {
+fn spawn_aiosmtpd(port: u16, maildir: &std::path::Path, options: &[&str]) -> Child {
     Command::new("python3")
+        .args(["-m", "aiosmtpd"])
+        .args(options)
         .args([
-            "-m",
-            "aiosmtpd",
             "-n",
             "-l",
             &format!("127.0.0.1:{port}"),
@@ -64,6 +64,11 @@ fn wait_for_port(port: u16) {
 
 /// Starts aiosmtpd writing a Maildir; `None` when it is not installed, unless CI requires it.
 pub fn start_smtp_server() -> Option<SmtpServer> {
+    start_smtp_server_with(&[])
+}
+
+/// `start_smtp_server` with aiosmtpd's own options (TLS certificates).
+fn start_smtp_server_with(options: &[&str]) -> Option<SmtpServer> {
     let available = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .status()
@@ -82,19 +87,24 @@ pub fn start_smtp_server() -> Option<SmtpServer> {
         .unwrap()
         .port();
     let maildir = tempfile::tempdir().unwrap();
-    let child = spawn_aiosmtpd(port, maildir.path());
+    let child = spawn_aiosmtpd(port, maildir.path(), options);
     wait_for_port(port);
     Some(SmtpServer { child, port, maildir })
 }
 
 pub fn smtp_mailer(port: u16) -> Mailer {
+    mailer_for(&format!("smtp://127.0.0.1:{port}"))
+}
+
+fn mailer_for(url: &str) -> Mailer {
     Mailer::from_settings(&MailSettings {
         transport: MailTransport::Smtp,
         file_dir: String::new(),
-        smtp_url: Secret::new(format!("smtp://127.0.0.1:{port}")),
+        smtp_url: Secret::new(url.to_string()),
         from: "Local Coalition Secretariat <pledges@example.org>".into(),
         poll_interval_ms: 1000,
         max_attempts: 8,
+        parallel_sends: 8,
     })
     .unwrap()
 }
@@ -132,6 +142,110 @@ async fn smtp_transport_delivers_to_a_real_server() {
         messages[0]
     );
     assert!(messages[0].contains("pledges.bogota@example.org"));
+}
+
+fn a_mail(to: &str) -> OutgoingMail {
+    OutgoingMail {
+        attachments: Vec::new(),
+        to: to.into(),
+        to_name: None,
+        subject: "Pledge update".into(),
+        text: "Hello".into(),
+        html: None,
+        message_id: new_message_id(),
+    }
+}
+
+/// Connections stay open between messages; when the server has dropped one meanwhile (a
+/// restart), the next message goes over a fresh connection, once.
+#[tokio::test]
+async fn a_kept_connection_the_server_dropped_is_replaced_and_the_message_goes_once() {
+    let Some(mut server) = start_smtp_server() else {
+        return;
+    };
+    let mailer = smtp_mailer(server.port);
+    let first = a_mail("first@arua.example.org");
+    mailer.send(&first).await.unwrap();
+    server.kill();
+    server.restart();
+    let second = a_mail("second@arua.example.org");
+    mailer.send(&second).await.unwrap();
+    let messages = delivered(&server);
+    for mail in [&first, &second] {
+        let copies = messages
+            .iter()
+            .filter(|m| m.contains(&format!("Message-ID: <{}>", mail.message_id)))
+            .count();
+        assert_eq!(copies, 1, "{} arrived {copies} times", mail.to);
+    }
+    assert_eq!(messages.len(), 2);
+}
+
+/// TLS runs over the client's own socket (the one with TCP_NODELAY): STARTTLS and implicit
+/// TLS are both negotiated, and a certificate nobody vouches for is refused before any mail
+/// goes; asking for STARTTLS from a server without it is refused too.
+#[tokio::test]
+async fn tls_is_negotiated_and_an_untrusted_certificate_is_refused() {
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl makes a self-signed certificate");
+    assert!(made.success());
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+
+    let Some(starttls) = start_smtp_server_with(&["--tlscert", cert, "--tlskey", key]) else {
+        return;
+    };
+    let refused = mailer_for(&format!("smtp://127.0.0.1:{}?tls=required", starttls.port))
+        .send(&a_mail("a@example.org"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, MailError::Transient(why) if why.to_lowercase().contains("certificate")),
+        "{refused:?}"
+    );
+    assert!(delivered(&starttls).is_empty());
+
+    let Some(implicit) = start_smtp_server_with(&["--smtpscert", cert, "--smtpskey", key]) else {
+        return;
+    };
+    let refused = mailer_for(&format!("smtps://127.0.0.1:{}", implicit.port))
+        .send(&a_mail("a@example.org"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, MailError::Transient(why) if why.to_lowercase().contains("certificate")),
+        "{refused:?}"
+    );
+    assert!(delivered(&implicit).is_empty());
+
+    let Some(plain) = start_smtp_server() else { return };
+    let refused = mailer_for(&format!("smtp://127.0.0.1:{}?tls=required", plain.port))
+        .send(&a_mail("a@example.org"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, MailError::Transient(why) if why.contains("STARTTLS")),
+        "{refused:?}"
+    );
+    assert!(delivered(&plain).is_empty());
 }
 
 #[tokio::test]
