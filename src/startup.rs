@@ -89,19 +89,7 @@ impl Application {
             clock,
             mailer,
             metrics: telemetry::metrics_handle(),
-            link_limiter: Arc::new(http::limits::FailureLimiter::new(
-                20,
-                chrono::Duration::minutes(10),
-            )),
             files,
-            login_address_limiter: Arc::new(http::limits::FailureLimiter::new(
-                20,
-                chrono::Duration::minutes(15),
-            )),
-            login_account_limiter: Arc::new(http::limits::FailureLimiter::new(
-                5,
-                chrono::Duration::minutes(15),
-            )),
             // Two at a time: a burst of sign-ins queues instead of running argon2 forty times
             // in parallel (each check holds about 19 MB).
             password_checks: Arc::new(http::password_check::PasswordChecker::new(2)),

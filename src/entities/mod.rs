@@ -55,6 +55,7 @@ pub mod reminder_log;
 pub mod revision;
 pub mod staff_session;
 pub mod staff_user;
+pub mod throttle_hit;
 pub mod update_request;
 
 #[cfg(test)]

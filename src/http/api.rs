@@ -22,6 +22,7 @@ use crate::domain::request::CampaignState;
 use crate::entities::{campaign, staff_user, update_request};
 use crate::error::{ApiError, AppError};
 use crate::store::register_query::{self, PledgeView};
+use crate::store::throttle::ADDRESS_FAILURES;
 
 /// A caller holding a valid API token: the staff account it belongs to.
 pub struct ApiClient(pub staff_user::Model);
@@ -36,7 +37,11 @@ impl FromRequestParts<AppState> for ApiClient {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| format!("api:{}", state.client(c.0, &parts.headers)))
             .unwrap_or_else(|| "api:unknown".into());
-        if let Some(seconds) = state.login_address_limiter.blocked_for(&address, now) {
+        let blocked = ADDRESS_FAILURES
+            .blocked_for(&state.db, &address, now)
+            .await
+            .map_err(|e| ApiError(e.into()).into_response())?;
+        if let Some(seconds) = blocked {
             let mut response = ApiError(AppError::too_many(format!(
                 "too many invalid API tokens from this address; try again in {seconds} s"
             )))
@@ -68,7 +73,9 @@ impl FromRequestParts<AppState> for ApiClient {
         match crate::store::staff::find_api_token(&state.db, token, now).await {
             Ok(Some(user)) => Ok(ApiClient(user)),
             Ok(None) => {
-                state.login_address_limiter.record_failure(&address, now);
+                if let Err(e) = ADDRESS_FAILURES.record_failure(&state.db, &address, now).await {
+                    return Err(ApiError(e.into()).into_response());
+                }
                 Err(unauthorized("this API token is unknown or revoked"))
             }
             Err(e) => Err(ApiError(e.into()).into_response()),

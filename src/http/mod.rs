@@ -48,19 +48,16 @@ pub struct AppState {
     pub clock: Clock,
     pub mailer: Mailer,
     pub metrics: PrometheusHandle,
-    /// Failed personal-link attempts per client address.
-    pub link_limiter: Arc<limits::FailureLimiter>,
     pub files: crate::files::FileStore,
-    /// Failed sign-ins per client address and per account.
-    pub login_address_limiter: Arc<limits::FailureLimiter>,
-    pub login_account_limiter: Arc<limits::FailureLimiter>,
     /// Where passwords are checked: two at a time, on threads of their own.
     pub password_checks: Arc<password_check::PasswordChecker>,
     /// `server.trusted_proxies`, parsed at start.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// The configured reminder policy, parsed once: campaigns without their own follow it.
     pub reminder_policy: Arc<crate::domain::reminders::Policy>,
-    /// Draft saves per officer session (autosave and the form's Save).
+    /// Draft saves per officer session (autosave and the form's Save), counted per instance:
+    /// a limit on load, not on guessing (guesses are throttled in the database,
+    /// `store::throttle`, across instances).
     pub save_limiter: Arc<limits::FailureLimiter>,
     /// Uploads being received per officer session (at most two at once).
     pub uploads_in_flight: Arc<limits::InFlight>,

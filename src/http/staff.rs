@@ -13,6 +13,7 @@ use super::{AppState, form_body};
 use crate::domain::access::allows;
 use crate::error::AppError;
 use crate::store::staff::{self, StaffAccess};
+use crate::store::throttle::{ACCOUNT_ATTEMPTS, ADDRESS_FAILURES};
 use crate::views::staff as views;
 
 pub const SESSION_COOKIE: &str = "pf_staff";
@@ -291,13 +292,13 @@ pub async fn login(
     };
     // The account's attempt is counted before the password is checked, so a burst of
     // simultaneous guesses gets no more checks than the limit; a success gives it back.
-    let reserved = match state.login_account_limiter.reserve(&account, now) {
+    let reserved = match ACCOUNT_ATTEMPTS.reserve(&state.db, &account, now).await? {
         Ok(reserved) => reserved,
         Err(wait) => return Ok(too_many(wait)),
     };
     // A full address bucket (many people behind one proxy, or someone guessing) does not
     // refuse correct credentials: only a wrong password is then refused as "too many".
-    let address_blocked = state.login_address_limiter.blocked_for(&address, now);
+    let address_blocked = ADDRESS_FAILURES.blocked_for(&state.db, &address, now).await?;
     let user = staff::find_staff(&state.db, &email).await?.filter(|u| u.active);
     let password = field("password");
     // Verifying costs the same whether or not the account exists, so timing tells nothing.
@@ -307,7 +308,7 @@ pub async fn login(
         .unwrap_or_else(|| dummy_hash().to_string());
     let valid = state.password_checks.verify(password, hash).await?;
     let Some(user) = user.filter(|_| valid) else {
-        state.login_address_limiter.record_failure(&address, now);
+        ADDRESS_FAILURES.record_failure(&state.db, &address, now).await?;
         tracing::warn!(email, "failed sign-in");
         if let Some(wait) = address_blocked {
             return Ok(too_many(wait));
@@ -319,7 +320,7 @@ pub async fn login(
             &next,
         ));
     };
-    state.login_account_limiter.refund(reserved);
+    ACCOUNT_ATTEMPTS.refund(&state.db, reserved).await?;
     let (token, _) = staff::open_session(&state.db, user, SESSION_HOURS, now).await?;
     let mut response = Redirect::to(safe_next(&next)).into_response();
     let session = format!(

@@ -28,6 +28,9 @@ pub async fn pass(db: &DatabaseConnection, settings: &Settings, clock: &Clock) -
     report.sessions_purged = crate::store::staff::purge_expired_sessions(db, clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("purging expired sessions: {e}"))?;
+    report.throttle_rows_purged = crate::store::throttle::purge(db, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("purging old throttle counts: {e}"))?;
     Ok(report)
 }
 

@@ -18,6 +18,7 @@ pub mod reminders;
 pub mod requests;
 pub mod review;
 pub mod staff;
+pub mod throttle;
 
 use std::time::Duration;
 

@@ -35,6 +35,8 @@ pub struct PassReport {
     pub interview_reminders: usize,
     /// Expired staff and officer sessions deleted.
     pub sessions_purged: u64,
+    /// Throttle counts older than every window, deleted in the same pass.
+    pub throttle_rows_purged: u64,
 }
 
 struct Loaded {

@@ -1,5 +1,6 @@
 //! The personal link: traded for a session cookie.
 use super::*;
+use crate::store::throttle::LINK_GUESSES;
 
 /// `GET /u/{token}`: trades the token for a session cookie and sends the browser on, so the
 /// token never stays in the address bar, the history or a Referer header.
@@ -22,7 +23,7 @@ pub async fn open_link(
     let well_formed = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
     // A guesser's address is blocked for unknown tokens only: a valid link always opens (many
     // officers may share one address), and a replaced, revoked or expired link is a real one.
-    let blocked = state.link_limiter.blocked_for(&client, now);
+    let blocked = LINK_GUESSES.blocked_for(&state.db, &client, now).await?;
     let opened = match (well_formed, blocked) {
         (false, Some(wait)) => return Ok(too_many(wait)),
         (false, None) => Err(LinkProblem::Unknown),
@@ -62,7 +63,7 @@ pub async fn open_link(
             Ok(response)
         }
         Err(LinkProblem::Unknown) => {
-            state.link_limiter.record_failure(&client, now);
+            LINK_GUESSES.record_failure(&state.db, &client, now).await?;
             match blocked {
                 Some(wait) => Ok(too_many(wait)),
                 None => Ok(link_problem(&state, locale, LinkProblem::Unknown)),
