@@ -9,6 +9,7 @@ mod exports;
 mod health;
 mod hostile;
 mod import;
+mod instances;
 mod mail;
 mod manage;
 mod officer;
