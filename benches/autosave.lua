@@ -33,3 +33,7 @@ function response(status, headers, body)
   local v = body:match('"version":(%d+)')
   if v then version = tonumber(v) end
 end
+
+function done(summary, latency, requests)
+  io.write(string.format("p95 %.2fms\n", latency:percentile(95) / 1000))
+end

@@ -30,3 +30,7 @@ function request()
     ["Cookie"] = s.cookie,
   }, body)
 end
+
+function done(summary, latency, requests)
+  io.write(string.format("p95 %.2fms\n", latency:percentile(95) / 1000))
+end

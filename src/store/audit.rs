@@ -31,20 +31,41 @@ pub async fn record(
     entity_id: Option<String>,
     detail: serde_json::Value,
 ) -> Result<(), DbErr> {
+    record_each(db, at, actor, action, entity, vec![(entity_id, detail)]).await
+}
+
+/// `record` for many entities at once (the requests of a new campaign): one statement per few
+/// hundred events.
+pub async fn record_each(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    actor: Actor,
+    action: &str,
+    entity: &str,
+    events: Vec<(Option<String>, serde_json::Value)>,
+) -> Result<(), DbErr> {
     let (actor_kind, actor_id) = actor.parts();
-    audit_event::Entity::insert(audit_event::ActiveModel {
-        id: NotSet,
-        at: Set(at),
-        actor_kind: Set(actor_kind.into()),
-        actor_id: Set(actor_id),
-        action: Set(action.into()),
-        entity: Set(entity.into()),
-        entity_id: Set(entity_id),
-        detail: Set(detail.to_string()),
-    })
-    .exec_without_returning(db)
-    .await
-    .map(|_| ())
+    let mut rows = events
+        .into_iter()
+        .map(|(entity_id, detail)| audit_event::ActiveModel {
+            id: NotSet,
+            at: Set(at),
+            actor_kind: Set(actor_kind.into()),
+            actor_id: Set(actor_id),
+            action: Set(action.into()),
+            entity: Set(entity.into()),
+            entity_id: Set(entity_id),
+            detail: Set(detail.to_string()),
+        });
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(1000).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        audit_event::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
 }
 
 /// The newest of `actions` recorded for one entity (e.g. what the last opening of a campaign

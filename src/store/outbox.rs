@@ -28,7 +28,35 @@ pub async fn enqueue(
     mail: NewMail<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let inserted = outbox_mail::Entity::insert(outbox_mail::ActiveModel {
+    Ok(enqueue_many(db, vec![row(mail, now)]).await? > 0)
+}
+
+/// Queues many mails in one statement per few hundred (a campaign's invitations); a mail whose
+/// dedup key exists is left out. Returns how many were queued.
+pub async fn enqueue_many(
+    db: &impl ConnectionTrait,
+    rows: Vec<outbox_mail::ActiveModel>,
+) -> Result<u64, DbErr> {
+    // 21 columns a row: 500 rows stay under SQLite's 32,766 parameters.
+    let mut queued = 0;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(500).collect();
+        queued += outbox_mail::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::column(outbox_mail::Column::DedupKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(queued)
+}
+
+/// The outbox row of a new mail.
+pub fn row(mail: NewMail<'_>, now: DateTime<Utc>) -> outbox_mail::ActiveModel {
+    outbox_mail::ActiveModel {
         id: NotSet,
         dedup_key: Set(mail.dedup_key),
         kind: Set(mail.kind.into()),
@@ -52,15 +80,7 @@ pub async fn enqueue(
         attachments: Set(Some(mail.attachments)
             .filter(|a| !a.is_empty())
             .map(|a| serde_json::to_string(&a).expect("attachments serialise"))),
-    })
-    .on_conflict(
-        OnConflict::column(outbox_mail::Column::DedupKey)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(inserted > 0)
+    }
 }
 
 /// Leases up to `limit` due mails to `owner` until `lease_until`. On PostgreSQL rows locked by

@@ -1,6 +1,7 @@
 //! Writes a checked register file: organizations, pledges and contacts are upserted by their
 //! natural keys (organization name, pledge reference, contact e-mail within the organization),
-//! all in one transaction. Re-importing the same file changes nothing.
+//! all in one transaction. Re-importing the same file changes nothing. What exists is read
+//! once; new pledges and contacts are written with multi-row inserts.
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -67,6 +68,11 @@ pub async fn apply_register(
         .into_iter()
         .map(|p| (p.reference.clone(), p))
         .collect();
+    // What the existing pledges link to and the existing contacts, read once: a row then
+    // costs no read, and new pledges and contacts are written a chunk at a time.
+    let mut links = ExistingLinks::read(&txn).await?;
+    let mut contacts = NewContacts::read(&txn).await?;
+    let mut new_pledges: Vec<NewPledge> = Vec::new();
     let total = register.rows.len();
     for (done, row) in register.rows.iter().enumerate() {
         let org_id = org_ids[&row.organization.name.to_lowercase()];
@@ -76,7 +82,6 @@ pub async fn apply_register(
             .iter()
             .map(|name| org_ids[&name.to_lowercase()])
             .collect();
-        let existing = existing_pledges.remove(row.pledge.reference.as_str());
         let search_text = search_key(&format!(
             "{} {} {} {} {}",
             row.pledge.reference,
@@ -85,22 +90,49 @@ pub async fn apply_register(
             row.organization.country,
             row.pledge.co_pledgers.join(" ")
         ));
-        upsert_pledge(
-            &txn,
-            existing,
-            &row.pledge,
-            org_id,
-            &co_pledger_ids,
-            search_text,
-            now,
-            &mut summary,
-        )
-        .await?;
+        match existing_pledges.remove(row.pledge.reference.as_str()) {
+            Some(existing) => {
+                update_pledge(
+                    &txn,
+                    existing,
+                    &row.pledge,
+                    org_id,
+                    &co_pledger_ids,
+                    search_text,
+                    &mut links,
+                    now,
+                    &mut summary,
+                )
+                .await?
+            }
+            None => {
+                let mut active = pledge::ActiveModel {
+                    id: NotSet,
+                    status: Set("active".into()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                pledge_fields(&mut active, &row.pledge, org_id, search_text);
+                summary.pledges_created += 1;
+                new_pledges.push(NewPledge {
+                    row: active,
+                    reference: row.pledge.reference.to_string(),
+                    codes: wanted_codes(&row.pledge),
+                    co_pledgers: co_pledger_ids,
+                });
+                if new_pledges.len() == CHUNK {
+                    insert_pledges(&txn, std::mem::take(&mut new_pledges)).await?;
+                }
+            }
+        }
         if let Some(c) = &row.contact {
-            upsert_contact(&txn, org_id, c, now, &mut summary).await?;
+            contacts.save(&txn, org_id, c, now, &mut summary).await?;
         }
         progress(done + 1, total);
     }
+    insert_pledges(&txn, new_pledges).await?;
+    contacts.insert(&txn, now).await?;
 
     audit::record(
         &txn,
@@ -164,33 +196,32 @@ async fn upsert_organization(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn upsert_pledge(
-    db: &impl ConnectionTrait,
-    existing: Option<pledge::Model>,
+/// Rows per multi-row insert (a pledge has 15 columns: far below any parameter limit).
+const CHUNK: usize = 500;
+
+fn pledge_fields(
+    m: &mut pledge::ActiveModel,
     record: &PledgeRecord,
     organization_id: i32,
-    co_pledger_ids: &BTreeSet<i32>,
     search_text: String,
-    now: DateTime<Utc>,
-    summary: &mut ImportSummary,
-) -> Result<(), DbErr> {
-    let fields = |m: &mut pledge::ActiveModel| {
-        m.reference.set_ne(record.reference.to_string());
-        m.gcr_pledge_id.set_ne(record.gcr_pledge_id.clone());
-        m.gcm_pledge_ref.set_ne(record.gcm_pledge_ref.clone());
-        m.title.set_ne(record.title.clone());
-        m.description.set_ne(record.description.clone());
-        m.organization_id.set_ne(organization_id);
-        m.compact_scope.set_ne(record.compact_scope.into());
-        m.pledge_year.set_ne(record.pledge_year);
-        m.timeline_start
-            .set_ne(record.timeline_start.as_ref().map(|t| t.as_str().into()));
-        m.timeline_end
-            .set_ne(record.timeline_end.as_ref().map(|t| t.as_str().into()));
-        m.search_text.set_ne(search_text.clone());
-    };
-    let wanted_codes: BTreeSet<(String, String)> = record
+) {
+    m.reference.set_ne(record.reference.to_string());
+    m.gcr_pledge_id.set_ne(record.gcr_pledge_id.clone());
+    m.gcm_pledge_ref.set_ne(record.gcm_pledge_ref.clone());
+    m.title.set_ne(record.title.clone());
+    m.description.set_ne(record.description.clone());
+    m.organization_id.set_ne(organization_id);
+    m.compact_scope.set_ne(record.compact_scope.into());
+    m.pledge_year.set_ne(record.pledge_year);
+    m.timeline_start
+        .set_ne(record.timeline_start.as_ref().map(|t| t.as_str().into()));
+    m.timeline_end
+        .set_ne(record.timeline_end.as_ref().map(|t| t.as_str().into()));
+    m.search_text.set_ne(search_text);
+}
+
+fn wanted_codes(record: &PledgeRecord) -> BTreeSet<(String, String)> {
+    record
         .classifications
         .iter()
         .flat_map(|(scheme, codes)| {
@@ -198,102 +229,222 @@ async fn upsert_pledge(
                 .iter()
                 .map(move |c| (scheme.as_str().to_string(), c.clone()))
         })
+        .collect()
+}
+
+/// The classifications and co-pledgers of every pledge in the register, by pledge id.
+struct ExistingLinks {
+    codes: HashMap<i32, BTreeSet<(String, String)>>,
+    co_pledgers: HashMap<i32, BTreeSet<i32>>,
+}
+
+impl ExistingLinks {
+    async fn read(db: &impl ConnectionTrait) -> Result<ExistingLinks, DbErr> {
+        let mut codes: HashMap<i32, BTreeSet<(String, String)>> = HashMap::new();
+        for c in pledge_classification::Entity::find().all(db).await? {
+            codes.entry(c.pledge_id).or_default().insert((c.scheme, c.code));
+        }
+        let mut co_pledgers: HashMap<i32, BTreeSet<i32>> = HashMap::new();
+        for l in pledge_organization::Entity::find().all(db).await? {
+            co_pledgers
+                .entry(l.pledge_id)
+                .or_default()
+                .insert(l.organization_id);
+        }
+        Ok(ExistingLinks { codes, co_pledgers })
+    }
+}
+
+/// A pledge the register adds, waiting for its chunk's insert.
+struct NewPledge {
+    row: pledge::ActiveModel,
+    reference: String,
+    codes: BTreeSet<(String, String)>,
+    co_pledgers: BTreeSet<i32>,
+}
+
+/// Inserts new pledges with one statement, reads their ids back by reference, then inserts
+/// their classifications and co-pledgers the same way.
+async fn insert_pledges(db: &impl ConnectionTrait, pledges: Vec<NewPledge>) -> Result<(), DbErr> {
+    if pledges.is_empty() {
+        return Ok(());
+    }
+    let references: Vec<String> = pledges.iter().map(|p| p.reference.clone()).collect();
+    let (rows, links): (Vec<_>, Vec<_>) = pledges
+        .into_iter()
+        .map(|p| (p.row, (p.reference, p.codes, p.co_pledgers)))
+        .unzip();
+    pledge::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    let ids: HashMap<String, i32> = pledge::Entity::find()
+        .filter(pledge::Column::Reference.is_in(references))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.reference, p.id))
         .collect();
-
-    let pledge_id = match existing {
-        Some(model) => {
-            let id = model.id;
-            let mut active: pledge::ActiveModel = model.into();
-            fields(&mut active);
-            let links_changed = current_codes(db, id).await? != wanted_codes
-                || current_co_pledgers(db, id).await? != *co_pledger_ids;
-            if !active.is_changed() && !links_changed {
-                summary.pledges_unchanged += 1;
-                return Ok(());
-            }
-            active.updated_at = Set(now);
-            active.update(db).await?;
-            summary.pledges_updated += 1;
-            id
-        }
-        None => {
-            let mut active = pledge::ActiveModel {
-                id: NotSet,
-                status: Set("active".into()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            fields(&mut active);
-            summary.pledges_created += 1;
-            active.insert(db).await?.id
-        }
-    };
-
-    pledge_classification::Entity::delete_many()
-        .filter(pledge_classification::Column::PledgeId.eq(pledge_id))
-        .exec(db)
-        .await?;
-    pledge_classification::Entity::insert_many(wanted_codes.into_iter().map(|(scheme, code)| {
-        pledge_classification::ActiveModel {
+    let mut classifications = Vec::new();
+    let mut co_pledgers = Vec::new();
+    for (reference, codes, orgs) in links {
+        let pledge_id = ids[&reference];
+        classifications.extend(
+            codes
+                .into_iter()
+                .map(|(scheme, code)| pledge_classification::ActiveModel {
+                    pledge_id: Set(pledge_id),
+                    scheme: Set(scheme),
+                    code: Set(code),
+                }),
+        );
+        co_pledgers.extend(orgs.into_iter().map(|org| pledge_organization::ActiveModel {
             pledge_id: Set(pledge_id),
-            scheme: Set(scheme),
-            code: Set(code),
-        }
-    }))
-    .exec_without_returning(db)
-    .await?;
-    pledge_organization::Entity::delete_many()
-        .filter(pledge_organization::Column::PledgeId.eq(pledge_id))
-        .exec(db)
-        .await?;
-    pledge_organization::Entity::insert_many(co_pledger_ids.iter().map(|org| {
-        pledge_organization::ActiveModel {
-            pledge_id: Set(pledge_id),
-            organization_id: Set(*org),
-        }
-    }))
-    .exec_without_returning(db)
-    .await?;
+            organization_id: Set(org),
+        }));
+    }
+    for chunk in classifications.chunks(5 * CHUNK) {
+        pledge_classification::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in co_pledgers.chunks(5 * CHUNK) {
+        pledge_organization::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 
-async fn current_codes(
+/// Brings an existing pledge up to date with its row; its classifications and co-pledgers are
+/// replaced when they differ.
+#[allow(clippy::too_many_arguments)]
+async fn update_pledge(
     db: &impl ConnectionTrait,
-    pledge_id: i32,
-) -> Result<BTreeSet<(String, String)>, DbErr> {
-    Ok(pledge_classification::Entity::find()
-        .filter(pledge_classification::Column::PledgeId.eq(pledge_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.scheme, c.code))
-        .collect())
-}
-
-async fn current_co_pledgers(db: &impl ConnectionTrait, pledge_id: i32) -> Result<BTreeSet<i32>, DbErr> {
-    Ok(pledge_organization::Entity::find()
-        .filter(pledge_organization::Column::PledgeId.eq(pledge_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.organization_id)
-        .collect())
-}
-
-async fn upsert_contact(
-    db: &impl ConnectionTrait,
+    existing: pledge::Model,
+    record: &PledgeRecord,
     organization_id: i32,
-    record: &ContactRecord,
+    co_pledger_ids: &BTreeSet<i32>,
+    search_text: String,
+    links: &mut ExistingLinks,
     now: DateTime<Utc>,
     summary: &mut ImportSummary,
 ) -> Result<(), DbErr> {
-    match save_contact(db, organization_id, record, false, now).await?.1 {
-        ContactSaved::Created => summary.contacts_created += 1,
-        ContactSaved::Updated => summary.contacts_updated += 1,
-        ContactSaved::Unchanged => {}
+    let pledge_id = existing.id;
+    let mut active: pledge::ActiveModel = existing.into();
+    pledge_fields(&mut active, record, organization_id, search_text);
+    let wanted = wanted_codes(record);
+    let codes_changed = links.codes.remove(&pledge_id).unwrap_or_default() != wanted;
+    let co_pledgers_changed = links.co_pledgers.remove(&pledge_id).unwrap_or_default() != *co_pledger_ids;
+    if !active.is_changed() && !codes_changed && !co_pledgers_changed {
+        summary.pledges_unchanged += 1;
+        return Ok(());
+    }
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    summary.pledges_updated += 1;
+    if codes_changed {
+        pledge_classification::Entity::delete_many()
+            .filter(pledge_classification::Column::PledgeId.eq(pledge_id))
+            .exec(db)
+            .await?;
+        if !wanted.is_empty() {
+            pledge_classification::Entity::insert_many(wanted.into_iter().map(|(scheme, code)| {
+                pledge_classification::ActiveModel {
+                    pledge_id: Set(pledge_id),
+                    scheme: Set(scheme),
+                    code: Set(code),
+                }
+            }))
+            .exec_without_returning(db)
+            .await?;
+        }
+    }
+    if co_pledgers_changed {
+        pledge_organization::Entity::delete_many()
+            .filter(pledge_organization::Column::PledgeId.eq(pledge_id))
+            .exec(db)
+            .await?;
+        if !co_pledger_ids.is_empty() {
+            pledge_organization::Entity::insert_many(co_pledger_ids.iter().map(|org| {
+                pledge_organization::ActiveModel {
+                    pledge_id: Set(pledge_id),
+                    organization_id: Set(*org),
+                }
+            }))
+            .exec_without_returning(db)
+            .await?;
+        }
     }
     Ok(())
+}
+
+/// The register's contacts: existing ones by (organization, e-mail) are updated in
+/// place; new ones wait in `pending` and go in with one statement per chunk at the end.
+struct NewContacts {
+    existing: HashMap<(i32, String), contact::Model>,
+    pending: Vec<(i32, ContactRecord)>,
+    pending_at: HashMap<(i32, String), usize>,
+}
+
+impl NewContacts {
+    async fn read(db: &impl ConnectionTrait) -> Result<NewContacts, DbErr> {
+        let existing = contact::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| ((c.organization_id, c.email.clone()), c))
+            .collect();
+        Ok(NewContacts {
+            existing,
+            pending: Vec::new(),
+            pending_at: HashMap::new(),
+        })
+    }
+
+    async fn save(
+        &mut self,
+        db: &impl ConnectionTrait,
+        organization_id: i32,
+        record: &ContactRecord,
+        now: DateTime<Utc>,
+        summary: &mut ImportSummary,
+    ) -> Result<(), DbErr> {
+        let key = (organization_id, record.email.clone());
+        if let Some(model) = self.existing.get(&key) {
+            let mut active: contact::ActiveModel = model.clone().into();
+            contact_fields(&mut active, record, false);
+            if active.is_changed() {
+                active.updated_at = Set(now);
+                let updated = active.update(db).await?;
+                self.existing.insert(key, updated);
+                summary.contacts_updated += 1;
+            }
+            return Ok(());
+        }
+        if let Some(&i) = self.pending_at.get(&key) {
+            // The same contact on an earlier row of this file (an organization's pledges):
+            // the later row's name, language and role win, as an update would.
+            let (_, earlier) = &mut self.pending[i];
+            if (&earlier.name, earlier.locale, earlier.role) != (&record.name, record.locale, record.role) {
+                *earlier = record.clone();
+                summary.contacts_updated += 1;
+            }
+            return Ok(());
+        }
+        self.pending_at.insert(key, self.pending.len());
+        self.pending.push((organization_id, record.clone()));
+        summary.contacts_created += 1;
+        Ok(())
+    }
+
+    async fn insert(self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), DbErr> {
+        for chunk in self.pending.chunks(CHUNK) {
+            contact::Entity::insert_many(chunk.iter().map(|(org, record)| new_contact(*org, record, now)))
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,13 +471,7 @@ pub async fn save_contact(
     match existing {
         Some(model) => {
             let mut active: contact::ActiveModel = model.clone().into();
-            active.name.set_ne(record.name.clone());
-            active.locale.set_ne(record.locale.as_str().into());
-            active.role.set_ne(record.role.into());
-            if reactivate {
-                active.active.set_ne(true);
-                active.bounced_at.set_ne(None);
-            }
+            contact_fields(&mut active, record, reactivate);
             if !active.is_changed() {
                 return Ok((model, ContactSaved::Unchanged));
             }
@@ -334,21 +479,34 @@ pub async fn save_contact(
             Ok((active.update(db).await?, ContactSaved::Updated))
         }
         None => {
-            let created = contact::ActiveModel {
-                id: NotSet,
-                organization_id: Set(organization_id),
-                name: Set(record.name.clone()),
-                email: Set(record.email.clone()),
-                locale: Set(record.locale.as_str().into()),
-                role: Set(record.role.into()),
-                active: Set(true),
-                bounced_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-            .insert(db)
-            .await?;
+            let created = new_contact(organization_id, record, now).insert(db).await?;
             Ok((created, ContactSaved::Created))
         }
+    }
+}
+
+/// A contact's name, language and role from `record`; with `reactivate`, active again.
+fn contact_fields(active: &mut contact::ActiveModel, record: &ContactRecord, reactivate: bool) {
+    active.name.set_ne(record.name.clone());
+    active.locale.set_ne(record.locale.as_str().into());
+    active.role.set_ne(record.role.into());
+    if reactivate {
+        active.active.set_ne(true);
+        active.bounced_at.set_ne(None);
+    }
+}
+
+fn new_contact(organization_id: i32, record: &ContactRecord, now: DateTime<Utc>) -> contact::ActiveModel {
+    contact::ActiveModel {
+        id: NotSet,
+        organization_id: Set(organization_id),
+        name: Set(record.name.clone()),
+        email: Set(record.email.clone()),
+        locale: Set(record.locale.as_str().into()),
+        role: Set(record.role.into()),
+        active: Set(true),
+        bounced_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
     }
 }

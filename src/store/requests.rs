@@ -43,6 +43,16 @@ pub async fn request_context(
 }
 
 /// The contacts mail about an organization's pledges goes to: active and not bounced.
+/// Every contact that can be written to (active, not bounced), by id: all organizations at once.
+pub async fn all_reachable_contacts(db: &impl ConnectionTrait) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::Active.eq(true))
+        .filter(contact::Column::BouncedAt.is_null())
+        .order_by_asc(contact::Column::Id)
+        .all(db)
+        .await
+}
+
 pub async fn reachable_contacts(
     db: &impl ConnectionTrait,
     organization_id: i32,

@@ -215,3 +215,28 @@ async fn the_shipped_example_file_imports() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(counts(&app).await.0..=counts(&app).await.1, 85..=124);
 }
+
+/// One organization's contact on several rows of a new file: created once, and a later row
+/// that spells the name differently updates it, as importing the rows one by one would.
+#[tokio::test]
+async fn a_contact_on_several_rows_is_created_once_and_the_last_row_wins() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = register(3, None)
+        .replace("Town 1,", "Town 0,")
+        .replace("Town 2,", "Town 0,");
+    csv = csv
+        .replacen("Officer 1,officer1@town", "Officer 0,officer0@town", 1)
+        .replacen("Officer 2,officer2@town", "Officer Zero,officer0@town", 1);
+    let file = temp_file(&dir, "one-town.csv", &csv);
+    let out = app.cli(&["import", "register", file.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("organizations 1 created, 0 updated; pledges 3 created, 0 updated, 0 unchanged; contacts 1 created, 1 updated"),
+        "{stdout}"
+    );
+    let contacts = contact::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].name, "Officer Zero");
+}
