@@ -5,6 +5,7 @@ WORKDIR /src
 # change, not on every change to our code. Every target the manifests declare gets a stub.
 COPY Cargo.toml Cargo.lock ./
 COPY migrations/Cargo.toml migrations/
+COPY vendor vendor
 RUN mkdir -p src migrations/src tests/api benches \
     && echo 'fn main() {}' > src/main.rs && touch src/lib.rs migrations/src/lib.rs \
     && echo 'fn main() {}' > tests/api/main.rs \

@@ -244,24 +244,22 @@ async fn issue_requests(
         if new.is_empty() {
             continue;
         }
-        update_request::Entity::insert_many(new.iter().map(|p| update_request::ActiveModel {
-            id: NotSet,
-            campaign_id: Set(campaign.id),
-            pledge_id: Set(p.id),
-            state: Set(RequestState::Issued.into()),
-            out_of_un_scope: Set(p.scope() == CompactScope::IdpOnly),
-            deadline_override: Set(None),
-            assigned_reviewer_id: Set(None),
-            submitted_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }))
-        .exec_without_returning(txn)
-        .await?;
-        let requests: HashMap<i32, update_request::Model> = update_request::Entity::find()
-            .filter(update_request::Column::CampaignId.eq(campaign.id))
-            .filter(update_request::Column::PledgeId.is_in(new.iter().map(|p| p.id)))
-            .all(txn)
+        // RETURNING gives the new ids: reading them back by pledge would scan a table the
+        // planner still believes small in the middle of this transaction (PostgreSQL).
+        let requests: HashMap<i32, update_request::Model> =
+            update_request::Entity::insert_many(new.iter().map(|p| update_request::ActiveModel {
+                id: NotSet,
+                campaign_id: Set(campaign.id),
+                pledge_id: Set(p.id),
+                state: Set(RequestState::Issued.into()),
+                out_of_un_scope: Set(p.scope() == CompactScope::IdpOnly),
+                deadline_override: Set(None),
+                assigned_reviewer_id: Set(None),
+                submitted_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }))
+            .exec_with_returning(txn)
             .await?
             .into_iter()
             .map(|r| (r.pledge_id, r))

@@ -263,23 +263,18 @@ struct NewPledge {
     co_pledgers: BTreeSet<i32>,
 }
 
-/// Inserts new pledges with one statement, reads their ids back by reference, then inserts
-/// their classifications and co-pledgers the same way.
+/// Inserts new pledges with one statement (RETURNING their ids), then their classifications
+/// and co-pledgers the same way.
 async fn insert_pledges(db: &impl ConnectionTrait, pledges: Vec<NewPledge>) -> Result<(), DbErr> {
     if pledges.is_empty() {
         return Ok(());
     }
-    let references: Vec<String> = pledges.iter().map(|p| p.reference.clone()).collect();
     let (rows, links): (Vec<_>, Vec<_>) = pledges
         .into_iter()
         .map(|p| (p.row, (p.reference, p.codes, p.co_pledgers)))
         .unzip();
-    pledge::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    let ids: HashMap<String, i32> = pledge::Entity::find()
-        .filter(pledge::Column::Reference.is_in(references))
-        .all(db)
+    let ids: HashMap<String, i32> = pledge::Entity::insert_many(rows)
+        .exec_with_returning(db)
         .await?
         .into_iter()
         .map(|p| (p.reference, p.id))
