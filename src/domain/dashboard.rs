@@ -102,13 +102,15 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Counts one request: its state's column, and `overdue` when that applies.
-    pub fn add(&mut self, state: RequestState, deadline: NaiveDate, today: NaiveDate) {
-        self.total += 1;
+    /// Counts `requests` requests alike: their state's column, and `overdue` when that applies.
+    pub fn add_many(&mut self, state: RequestState, deadline: NaiveDate, today: NaiveDate, requests: u32) {
+        self.total += requests;
         if let Some(i) = COLUMNS.iter().position(|c| *c == state.as_str()) {
-            self.counts[i] += 1;
+            self.counts[i] += requests;
         }
-        self.counts[7] += u32::from(state.is_overdue(deadline, today));
+        if state.is_overdue(deadline, today) {
+            self.counts[7] += requests;
+        }
     }
 
     pub fn of(&self, state: RequestState) -> u32 {
@@ -167,37 +169,58 @@ impl Dimension {
         }
     }
 
-    /// A request counts once per value (a pledge can serve several priorities).
-    fn values(self, row: &DashboardRow) -> Vec<String> {
-        match self {
-            Dimension::Region => vec![row.region.clone()],
-            Dimension::Scope => vec![row.scope.clone()],
-            Dimension::Priority if row.priorities.is_empty() => vec!["none".into()],
-            Dimension::Priority => row.priorities.iter().map(|p| format!("priority {p}")).collect(),
-            Dimension::Locale => vec![row.locale.clone()],
+    /// The label of a group's value: a pledge without a priority counts under "none".
+    fn label(self, value: Option<&str>) -> String {
+        match (self, value) {
+            (Dimension::Priority, None) => "none".into(),
+            (Dimension::Priority, Some(code)) => format!("priority {code}"),
+            (_, value) => value.unwrap_or_default().to_string(),
         }
     }
 }
 
-pub fn overall(rows: &[DashboardRow], now: DateTime<Utc>) -> Tally {
-    let mut tally = Tally::default();
-    rows.iter()
-        .for_each(|r| tally.add(r.state, r.deadline, local_date(now, r.timezone)));
-    tally
+/// Requests that count alike: one state, deadline and time zone, and (when the counts are
+/// broken down) one value of the dimension. The store counts them with GROUP BY; a pledge
+/// with several priorities is in one group per priority.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub value: Option<String>,
+    pub state: RequestState,
+    pub deadline: NaiveDate,
+    pub timezone: chrono_tz::Tz,
+    pub requests: u32,
 }
 
-/// Counts per value of one dimension, values in their natural order.
-pub fn breakdown(rows: &[DashboardRow], dimension: Dimension, now: DateTime<Utc>) -> Vec<(String, Tally)> {
-    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
-    for row in rows {
-        for value in dimension.values(row) {
-            groups
-                .entry(value)
-                .or_default()
-                .add(row.state, row.deadline, local_date(now, row.timezone));
-        }
+/// Counts per state of all the groups together (`dimension` None), or per value of
+/// `dimension` in the values' natural order. Overdue is decided by each group's own date.
+pub fn tallies(
+    dimension: Option<Dimension>,
+    groups: impl IntoIterator<Item = Group>,
+    now: DateTime<Utc>,
+) -> Vec<(String, Tally)> {
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut today: std::collections::HashMap<chrono_tz::Tz, NaiveDate> = Default::default();
+    for group in groups {
+        let key = dimension
+            .map(|d| d.label(group.value.as_deref()))
+            .unwrap_or_default();
+        let today = *today
+            .entry(group.timezone)
+            .or_insert_with(|| local_date(now, group.timezone));
+        tallies
+            .entry(key)
+            .or_default()
+            .add_many(group.state, group.deadline, today, group.requests);
     }
-    groups.into_iter().collect()
+    tallies.into_iter().collect()
+}
+
+/// The counts of all the groups together.
+pub fn overall(groups: impl IntoIterator<Item = Group>, now: DateTime<Utc>) -> Tally {
+    tallies(None, groups, now)
+        .pop()
+        .map(|(_, tally)| tally)
+        .unwrap_or_default()
 }
 
 /// What the request list is asked to show.
@@ -456,6 +479,28 @@ mod tests {
         );
     }
 
+    /// The groups the store would count for `rows` (one per row and value).
+    fn groups(rows: &[DashboardRow], dimension: Option<Dimension>) -> Vec<Group> {
+        let mut groups = Vec::new();
+        for r in rows {
+            let values: Vec<Option<String>> = match dimension {
+                Some(Dimension::Region) => vec![Some(r.region.clone())],
+                Some(Dimension::Priority) if !r.priorities.is_empty() => {
+                    r.priorities.iter().cloned().map(Some).collect()
+                }
+                _ => vec![None],
+            };
+            groups.extend(values.into_iter().map(|value| Group {
+                value,
+                state: r.state,
+                deadline: r.deadline,
+                timezone: r.timezone,
+                requests: 1,
+            }));
+        }
+        groups
+    }
+
     #[test]
     fn counts_and_breakdowns_add_up() {
         let after_deadline = at("2027-01-20T12:00:00Z");
@@ -465,7 +510,7 @@ mod tests {
             row("CLA-3", RequestState::Submitted, "americas", &[]),
             row("CLA-4", RequestState::Published, "americas", &["1"]),
         ];
-        let all = overall(&rows, after_deadline);
+        let all = overall(groups(&rows, None), after_deadline);
         assert_eq!(
             (
                 all.total,
@@ -475,15 +520,27 @@ mod tests {
             ),
             (4, 1, 1, 2)
         );
-        let by_region = breakdown(&rows, Dimension::Region, after_deadline);
+        let by_region = tallies(
+            Some(Dimension::Region),
+            groups(&rows, Some(Dimension::Region)),
+            after_deadline,
+        );
         assert_eq!(by_region[0].0, "africa");
         assert_eq!((by_region[0].1.total, by_region[0].1.get("overdue")), (2, 2));
-        let by_priority = breakdown(&rows, Dimension::Priority, after_deadline);
+        let by_priority = tallies(
+            Some(Dimension::Priority),
+            groups(&rows, Some(Dimension::Priority)),
+            after_deadline,
+        );
         let names: Vec<&str> = by_priority.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["none", "priority 1", "priority 4"]);
         assert_eq!(by_priority[2].1.total, 2);
         let before = at("2027-01-10T12:00:00Z");
-        assert_eq!(overall(&rows, before).get("overdue"), 0);
+        assert_eq!(overall(groups(&rows, None), before).get("overdue"), 0);
+        // Groups of many requests count as many.
+        let mut two = groups(&rows[..1], None);
+        two[0].requests = 2;
+        assert_eq!(overall(two, after_deadline).get("overdue"), 2);
     }
 
     fn at(instant: &str) -> DateTime<Utc> {
@@ -501,7 +558,7 @@ mod tests {
         let night = at("2027-01-16T02:00:00Z");
         assert!(rows[0].is_overdue(night), "Arua's day is over");
         assert!(!rows[1].is_overdue(night), "Bogotá still has three hours");
-        assert_eq!(overall(&rows, night).overdue(), 1);
+        assert_eq!(overall(groups(&rows, None), night).overdue(), 1);
         assert!(rows[1].is_overdue(at("2027-01-16T05:00:00Z")));
     }
 

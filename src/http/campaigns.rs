@@ -248,11 +248,17 @@ pub async fn dashboard_page(
     let rows = crate::store::dashboard::rows(&state.db, &campaign, None, &state.reminder_policy, now).await?;
     let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
     let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
-    let totals = dashboard::overall(&rows, now);
-    let breakdowns = Dimension::ALL
+    let totals = crate::store::dashboard::tally(&state.db, &campaign, now).await?;
+    let mut breakdowns = Vec::new();
+    for d in Dimension::ALL {
+        breakdowns.push((
+            d,
+            crate::store::dashboard::breakdown(&state.db, &campaign, d, now).await?,
+        ));
+    }
+    let breakdowns = breakdowns
         .into_iter()
-        .map(|d| {
-            let mut groups = dashboard::breakdown(&rows, d, now);
+        .map(|(d, mut groups)| {
             if d == Dimension::Region {
                 for (value, _) in &mut groups {
                     *value = region_name(value);

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::domain::answers::Answers;
-use crate::domain::dashboard::DashboardRow;
+use crate::domain::dashboard::{DashboardRow, Dimension, Group};
 use crate::domain::delivery::MailKind;
 use crate::domain::pledge::CompactScope;
 use crate::domain::reminders::ReminderOutcome;
@@ -29,60 +29,119 @@ pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>
         .await
 }
 
-/// The campaign's counts by state, from the requests' states, deadlines and organizations'
-/// time zones alone (the list of campaigns and the API need no more than this).
+/// The campaign's counts by state (the list of campaigns, the API and the dashboard's totals).
 pub async fn tally(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
     now: DateTime<Utc>,
 ) -> Result<crate::domain::dashboard::Tally, DbErr> {
-    let requests = update_request::Entity::find()
-        .filter(update_request::Column::CampaignId.eq(campaign.id))
-        .all(db)
-        .await?;
-    let zones = organization_zones(db, campaign.id).await?;
-    let mut tally = crate::domain::dashboard::Tally::default();
-    for r in requests {
-        let zone = zones.get(&r.pledge_id).copied().unwrap_or(chrono_tz::UTC);
-        tally.add(
-            r.request_state(),
-            r.deadline_override.unwrap_or(campaign.deadline),
-            local_date(now, zone),
-        );
-    }
-    Ok(tally)
+    Ok(crate::domain::dashboard::overall(
+        groups(db, campaign, None).await?,
+        now,
+    ))
 }
 
-/// Pledge id → its organization's time zone, for the pledges of a campaign.
-async fn organization_zones(
+/// The campaign's counts per value of `dimension`, values in their natural order.
+pub async fn breakdown(
     db: &impl ConnectionTrait,
-    campaign_id: i32,
-) -> Result<HashMap<i32, chrono_tz::Tz>, DbErr> {
-    let in_campaign = Query::select()
-        .column(update_request::Column::PledgeId)
-        .from(update_request::Entity)
-        .and_where(update_request::Column::CampaignId.eq(campaign_id))
-        .to_owned();
-    let pledges = pledge::Entity::find()
-        .filter(pledge::Column::Id.in_subquery(in_campaign.clone()))
-        .all(db)
-        .await?;
-    let their_organizations = Query::select()
-        .column(pledge::Column::OrganizationId)
-        .from(pledge::Entity)
-        .and_where(pledge::Column::Id.in_subquery(in_campaign.clone()))
-        .to_owned();
-    let zones: HashMap<i32, chrono_tz::Tz> = organization::Entity::find()
-        .filter(organization::Column::Id.in_subquery(their_organizations))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.zone()))
-        .collect();
-    Ok(pledges
-        .into_iter()
-        .filter_map(|p| zones.get(&p.organization_id).map(|z| (p.id, *z)))
-        .collect())
+    campaign: &campaign::Model,
+    dimension: Dimension,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, crate::domain::dashboard::Tally)>, DbErr> {
+    let groups = groups(db, campaign, Some(dimension)).await?;
+    Ok(crate::domain::dashboard::tallies(Some(dimension), groups, now))
+}
+
+/// The campaign's requests counted by the database: one row per (state, deadline, time zone,
+/// value of `dimension`), so memory and transfer do not grow with the campaign. A pledge with
+/// several priorities is counted once per priority.
+async fn groups(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    dimension: Option<Dimension>,
+) -> Result<Vec<Group>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType};
+    let r = update_request::Entity;
+    let mut query = Query::select();
+    query
+        .column((r, update_request::Column::State))
+        .column((r, update_request::Column::DeadlineOverride))
+        .column((organization::Entity, organization::Column::Timezone))
+        .expr_as(
+            Func::count(Expr::col((r, update_request::Column::Id))),
+            Alias::new("requests"),
+        )
+        .from(r)
+        .join(
+            JoinType::InnerJoin,
+            pledge::Entity,
+            Expr::col((pledge::Entity, pledge::Column::Id)).equals((r, update_request::Column::PledgeId)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            organization::Entity,
+            Expr::col((organization::Entity, organization::Column::Id))
+                .equals((pledge::Entity, pledge::Column::OrganizationId)),
+        )
+        .and_where(Expr::col((r, update_request::Column::CampaignId)).eq(campaign.id))
+        .group_by_col((r, update_request::Column::State))
+        .group_by_col((r, update_request::Column::DeadlineOverride))
+        .group_by_col((organization::Entity, organization::Column::Timezone));
+    let value = match dimension {
+        None => None,
+        Some(Dimension::Region) => Some(Expr::col((organization::Entity, organization::Column::Region))),
+        Some(Dimension::Locale) => Some(Expr::col((organization::Entity, organization::Column::Locale))),
+        Some(Dimension::Scope) => Some(Expr::col((pledge::Entity, pledge::Column::CompactScope))),
+        Some(Dimension::Priority) => {
+            query.join(
+                JoinType::LeftJoin,
+                pledge_classification::Entity,
+                Condition::all()
+                    .add(
+                        Expr::col((
+                            pledge_classification::Entity,
+                            pledge_classification::Column::PledgeId,
+                        ))
+                        .equals((pledge::Entity, pledge::Column::Id)),
+                    )
+                    .add(
+                        Expr::col((
+                            pledge_classification::Entity,
+                            pledge_classification::Column::Scheme,
+                        ))
+                        .eq("priority"),
+                    ),
+            );
+            Some(Expr::col((
+                pledge_classification::Entity,
+                pledge_classification::Column::Code,
+            )))
+        }
+    };
+    if let Some(value) = value {
+        query
+            .expr_as(value.clone(), Alias::new("value"))
+            .add_group_by([value]);
+    }
+    let mut groups = Vec::new();
+    for row in db.query_all(&query).await? {
+        let state: String = row.try_get("", "state")?;
+        let deadline: Option<chrono::NaiveDate> = row.try_get("", "deadline_override")?;
+        let timezone: String = row.try_get("", "timezone")?;
+        let requests: i64 = row.try_get("", "requests")?;
+        groups.push(Group {
+            value: match dimension {
+                Some(_) => row.try_get("", "value")?,
+                None => None,
+            },
+            state: RequestState::parse(&state)
+                .ok_or_else(|| DbErr::Type(format!("unknown request state `{state}`")))?,
+            deadline: deadline.unwrap_or(campaign.deadline),
+            timezone: timezone.parse().unwrap_or(chrono_tz::UTC),
+            requests: u32::try_from(requests).unwrap_or(u32::MAX),
+        });
+    }
+    Ok(groups)
 }
 
 /// Every request of the campaign (or only the request `only`), with what the dashboard shows

@@ -677,3 +677,95 @@ async fn after_sign_in_the_user_returns_to_the_page_they_asked_for() {
         assert_eq!(response.headers()["location"], "/review", "{outside}");
     }
 }
+
+/// The dashboard's counts come from GROUP BY queries; they must say what counting the
+/// requests one by one says, for every breakdown, with deadlines moved and states mixed, on
+/// the demo register (regions, scopes, languages, pledges with several priorities or none).
+#[tokio::test]
+async fn the_counts_of_the_database_match_the_requests_counted_one_by_one() {
+    use pledgeflow::domain::dashboard::{self, Dimension, Group};
+    use pledgeflow::entities::{campaign, update_request};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+
+    let app = crate::helpers::spawn_app_with_demo().await;
+    let opened = app.open_campaign("Counted", &[]).await;
+    let campaign = campaign::Entity::find_by_id(opened.campaign_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let requests = update_request::Entity::find()
+        .order_by_asc(update_request::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(requests.len() > 50, "{} requests", requests.len());
+    use pledgeflow::entities::update_request::StoredRequestState as S;
+    for (i, request) in requests.into_iter().enumerate() {
+        let mut row: update_request::ActiveModel = request.into();
+        row.state = Set([S::Issued, S::Draft, S::Submitted, S::Approved, S::Withdrawn][i % 5]);
+        if i % 7 == 0 {
+            // An earlier deadline for some: overdue by their own date.
+            row.deadline_override = Set(Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()));
+        }
+        row.update(&app.db).await.unwrap();
+    }
+    // Some pledges serve no priority at all: counted under "none".
+    use pledgeflow::entities::pledge_classification as class;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let first_pledges: Vec<i32> = update_request::Entity::find()
+        .order_by_asc(update_request::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|r| r.pledge_id)
+        .collect();
+    class::Entity::delete_many()
+        .filter(class::Column::Scheme.eq("priority"))
+        .filter(class::Column::PledgeId.is_in(first_pledges))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let policy = pledgeflow::domain::reminders::Policy::default();
+    let rows = pledgeflow::store::dashboard::rows(&app.db, &campaign, None, &policy, now)
+        .await
+        .unwrap();
+    let one_by_one = |dimension: Option<Dimension>| {
+        let groups = rows.iter().flat_map(|r| {
+            let values: Vec<Option<String>> = match dimension {
+                None => vec![None],
+                Some(Dimension::Region) => vec![Some(r.region.clone())],
+                Some(Dimension::Scope) => vec![Some(r.scope.clone())],
+                Some(Dimension::Locale) => vec![Some(r.locale.clone())],
+                Some(Dimension::Priority) if r.priorities.is_empty() => vec![None],
+                Some(Dimension::Priority) => r.priorities.iter().cloned().map(Some).collect(),
+            };
+            values.into_iter().map(|value| Group {
+                value,
+                state: r.state,
+                deadline: r.deadline,
+                timezone: r.timezone,
+                requests: 1,
+            })
+        });
+        dashboard::tallies(dimension, groups.collect::<Vec<_>>(), now)
+    };
+    let total = pledgeflow::store::dashboard::tally(&app.db, &campaign, now)
+        .await
+        .unwrap();
+    assert_eq!(total, one_by_one(None)[0].1);
+    assert!(total.overdue() > 0 && total.of(pledgeflow::domain::request::RequestState::Approved) > 0);
+    for dimension in Dimension::ALL {
+        let counted = pledgeflow::store::dashboard::breakdown(&app.db, &campaign, dimension, now)
+            .await
+            .unwrap();
+        assert_eq!(counted, one_by_one(Some(dimension)), "{dimension:?}");
+        if dimension == Dimension::Priority {
+            assert_eq!(counted[0].0, "none");
+        }
+        assert!(counted.len() > 1, "{dimension:?} has several values");
+    }
+}
