@@ -28,6 +28,7 @@ mod m20261129_000022_add_outbox_attachments;
 mod m20261129_000023_add_interviewer_email;
 mod m20261130_000024_add_lookup_indexes;
 mod m20261130_000025_create_throttle_hit;
+mod m20261130_000026_order_outbox_claims;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000023_add_interviewer_email::Migration),
             Box::new(m20261130_000024_add_lookup_indexes::Migration),
             Box::new(m20261130_000025_create_throttle_hit::Migration),
+            Box::new(m20261130_000026_order_outbox_claims::Migration),
         ]
     }
 }

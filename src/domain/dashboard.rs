@@ -294,6 +294,8 @@ pub const SORT_KEYS: [&str; 6] = [
     "mail",
 ];
 
+/// The request list's rule in plain terms: which rows a query shows, in which order. The store
+/// runs it as SQL (`store::dashboard::list`, a page at a time), and a test holds that to this.
 pub fn select(rows: &[DashboardRow], q: &ListQuery, now: DateTime<Utc>) -> Vec<DashboardRow> {
     let words: Vec<String> = q
         .search

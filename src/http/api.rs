@@ -320,7 +320,6 @@ pub async fn list_requests(
 ) -> Result<Json<Vec<RequestOut>>, ApiError> {
     let c = find_campaign(&state, id).await?;
     let now = state.clock.now();
-    let rows = crate::store::dashboard::rows(&state.db, &c, None, &state.reminder_policy, now).await?;
     let query = ListQuery {
         state: filter.state,
         region: filter.region,
@@ -331,12 +330,9 @@ pub async fn list_requests(
     }
     .checked()
     .map_err(AppError::bad_request)?;
-    Ok(Json(
-        dashboard::select(&rows, &query, now)
-            .iter()
-            .map(|r| request_out(id, r, now))
-            .collect(),
-    ))
+    let (_, rows) =
+        crate::store::dashboard::list(&state.db, &c, &query, None, &state.reminder_policy, now).await?;
+    Ok(Json(rows.iter().map(|r| request_out(id, r, now)).collect()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -381,7 +377,7 @@ pub async fn get_request(
     let request = find_request(&state, id).await?;
     let c = find_campaign(&state, request.campaign_id).await?;
     let now = state.clock.now();
-    let rows = crate::store::dashboard::rows(&state.db, &c, Some(id), &state.reminder_policy, now).await?;
+    let rows = crate::store::dashboard::rows(&state.db, &c, Some(&[id]), &state.reminder_policy, now).await?;
     let row = rows
         .iter()
         .find(|r| r.request_id == id)

@@ -245,7 +245,6 @@ pub async fn dashboard_page(
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no campaign {id}")))?;
     let now = state.clock.now();
-    let rows = crate::store::dashboard::rows(&state.db, &campaign, None, &state.reminder_policy, now).await?;
     let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
     let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
     let totals = crate::store::dashboard::tally(&state.db, &campaign, now).await?;
@@ -256,6 +255,15 @@ pub async fn dashboard_page(
             crate::store::dashboard::breakdown(&state.db, &campaign, d, now).await?,
         ));
     }
+    // The filters offer the values the campaign has.
+    let values_of = |dimension: Dimension| -> Vec<String> {
+        breakdowns
+            .iter()
+            .filter(|(d, _)| *d == dimension)
+            .flat_map(|(_, groups)| groups.iter().map(|(value, _)| value.clone()))
+            .collect()
+    };
+    let (regions, scopes) = (values_of(Dimension::Region), values_of(Dimension::Scope));
     let breakdowns = breakdowns
         .into_iter()
         .map(|(d, mut groups)| {
@@ -295,15 +303,30 @@ pub async fn dashboard_page(
     .checked()
     .map_err(AppError::bad_request)?;
     let sort = list_query.sort.clone().unwrap_or_else(|| "reference".into());
-    let selected = dashboard::select(&rows, &list_query, now);
-    // A page of the list at a time: a campaign can hold thousands of requests.
-    let pages = selected.len().div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
+    // A page of the list at a time, filtered, sorted and cut by the database: a campaign can
+    // hold 100,000 requests.
+    let page_of = |page: usize| {
+        crate::store::dashboard::list(
+            &state.db,
+            &campaign,
+            &list_query,
+            Some((((page - 1) * PAGE_SIZE) as u64, PAGE_SIZE as u64)),
+            &state.reminder_policy,
+            now,
+        )
+    };
+    let mut page = query.page.unwrap_or(1).max(1);
+    let (matching, mut selected) = page_of(page).await?;
+    let matching = usize::try_from(matching).unwrap_or(usize::MAX);
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    if page > pages {
+        // Past the end (the list shrank since the link was made): the last page.
+        page = pages;
+        selected = page_of(page).await?.1;
+    }
     let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let lines: Vec<views::DashboardLine> = selected
         .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
         .map(|r| views::DashboardLine {
             id: r.request_id,
             reference: r.reference.clone(),
@@ -375,12 +398,6 @@ pub async fn dashboard_page(
         }
     })
     .collect();
-    let distinct = |f: fn(&dashboard::DashboardRow) -> &String| {
-        let mut v: Vec<String> = rows.iter().map(|r| f(r).clone()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
     let can_administer = allows(access.user.staff_role(), Permission::Administer);
     let addable = if can_administer && CampaignState::from(campaign.state) == CampaignState::Open {
         pledge_choices(&state, &[], Some(id)).await?
@@ -425,8 +442,15 @@ pub async fn dashboard_page(
         }
         notice
     });
-    let needs = dashboard::needs_you(&rows, now);
     let to_schedule = crate::store::interviews::to_schedule(&state.db, id).await?;
+    let needs_rows = needs_rows(&state, &campaign, &to_schedule, now).await?;
+    let needs = dashboard::needs_you(&needs_rows, now);
+    let unreachable = crate::store::dashboard::unreachable_owed(&state.db, &campaign).await?;
+    let counts = NeedCounts {
+        to_review: totals.of(RequestState::Submitted) as usize,
+        overdue: totals.overdue() as usize,
+        unreachable,
+    };
     let html = views::dashboard_page(views::DashboardPage {
         title: campaign.name.clone(),
         user: Some(access.user.email.clone()),
@@ -449,7 +473,7 @@ pub async fn dashboard_page(
             .map(|(c, n)| (c.clone(), views::thousands(*n)))
             .collect(),
         challenges: glance.challenges.clone(),
-        shown: selected.len(),
+        shown: matching,
         pager,
         lines,
         sort_links,
@@ -458,14 +482,14 @@ pub async fn dashboard_page(
         filter_scope: query.scope.clone().unwrap_or_default(),
         search: query.q.clone().unwrap_or_default(),
         states: COLUMNS.iter().copied().chain(["unreachable"]).collect(),
-        regions: distinct(|r| &r.region)
+        regions: regions
             .into_iter()
             .map(|code| {
                 let name = region_name(&code);
                 (code, name)
             })
             .collect(),
-        scopes: distinct(|r| &r.scope),
+        scopes,
         can_administer,
         addable,
         policy: {
@@ -477,10 +501,64 @@ pub async fn dashboard_page(
                 p.steps, p.changes_steps, p.window, p.weekdays, p.daily_cap
             )
         },
-        unreachable: needs.unreachable.len(),
-        needs: need_groups(id, &needs, &rows, &to_schedule),
+        unreachable,
+        needs: need_groups(id, &needs, &counts, &needs_rows, &to_schedule),
     });
     Ok(Html(html).into_response())
+}
+
+/// How many of each kind the "needs you" panel counts.
+struct NeedCounts {
+    to_review: usize,
+    overdue: usize,
+    unreachable: usize,
+}
+
+/// Rows enough for the "needs you" panel: the longest-waiting reviews, the earliest overdue
+/// and the unreachable requests (a margin of them: the panel orders them by local dates), and
+/// the requests with an interview to schedule. Never the whole campaign.
+async fn needs_rows(
+    state: &AppState,
+    campaign: &campaign::Model,
+    to_schedule: &[i32],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<dashboard::DashboardRow>, AppError> {
+    const MARGIN: u64 = 50;
+    let mut rows: Vec<dashboard::DashboardRow> = Vec::new();
+    for (filter, sort) in [
+        ("submitted", "activity"),
+        ("overdue", "deadline"),
+        ("unreachable", "reference"),
+    ] {
+        let query = ListQuery {
+            state: Some(filter.into()),
+            sort: Some(sort.into()),
+            ..Default::default()
+        };
+        let (_, found) = crate::store::dashboard::list(
+            &state.db,
+            campaign,
+            &query,
+            Some((0, MARGIN)),
+            &state.reminder_policy,
+            now,
+        )
+        .await?;
+        rows.extend(found);
+    }
+    rows.extend(
+        crate::store::dashboard::rows(
+            &state.db,
+            campaign,
+            Some(to_schedule),
+            &state.reminder_policy,
+            now,
+        )
+        .await?,
+    );
+    rows.sort_by_key(|r| r.request_id);
+    rows.dedup_by_key(|r| r.request_id);
+    Ok(rows)
 }
 
 /// The "needs you" panel: reviews waiting, overdue requests, unreachable officers, interviews
@@ -488,6 +566,7 @@ pub async fn dashboard_page(
 fn need_groups(
     id: i32,
     needs: &dashboard::NeedsYou,
+    counts: &NeedCounts,
     rows: &[dashboard::DashboardRow],
     to_schedule: &[i32],
 ) -> Vec<views::NeedGroup> {
@@ -514,7 +593,7 @@ fn need_groups(
         views::NeedGroup {
             title: "to review".into(),
             href: format!("{list}?state=submitted&sort=activity&dir=asc#requests"),
-            count: needs.to_review.len(),
+            count: counts.to_review,
             lines: needs
                 .to_review
                 .iter()
@@ -525,7 +604,7 @@ fn need_groups(
         views::NeedGroup {
             title: "overdue".into(),
             href: format!("{list}?state=overdue&sort=deadline&dir=asc#requests"),
-            count: needs.overdue.len(),
+            count: counts.overdue,
             lines: needs
                 .overdue
                 .iter()
@@ -536,7 +615,7 @@ fn need_groups(
         views::NeedGroup {
             title: "unreachable: add a contact".into(),
             href: format!("{list}?state=unreachable#requests"),
-            count: needs.unreachable.len(),
+            count: counts.unreachable,
             lines: needs
                 .unreachable
                 .iter()

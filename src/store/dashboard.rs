@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::domain::answers::Answers;
-use crate::domain::dashboard::{DashboardRow, Dimension, Group};
+use crate::domain::dashboard::{DashboardRow, Dimension, Group, ListQuery};
 use crate::domain::delivery::MailKind;
 use crate::domain::pledge::CompactScope;
 use crate::domain::reminders::ReminderOutcome;
@@ -144,19 +144,279 @@ async fn groups(
     Ok(groups)
 }
 
-/// Every request of the campaign (or only the request `only`), with what the dashboard shows
-/// of it. `default_policy` plans the next reminder unless the campaign has its own.
+/// One page of the campaign's request list, filtered and sorted by the database (as
+/// `domain::dashboard::select` does over every row): how many requests match, and the rows of
+/// the page (`Some((offset, limit))`, or all of them) in order.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    q: &ListQuery,
+    page: Option<(u64, u64)>,
+    default_policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<(u64, Vec<DashboardRow>), DbErr> {
+    use sea_orm::sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, SimpleExpr,
+    };
+    let (r, p, o) = (update_request::Entity, pledge::Entity, organization::Entity);
+    let deadline: SimpleExpr = Func::coalesce([
+        Expr::col((r, update_request::Column::DeadlineOverride)),
+        Expr::val(campaign.deadline),
+    ])
+    .into();
+    let mut select = Query::select();
+    select
+        .column((r, update_request::Column::Id))
+        .from(r)
+        .join(
+            JoinType::InnerJoin,
+            p,
+            Expr::col((p, pledge::Column::Id)).equals((r, update_request::Column::PledgeId)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            o,
+            Expr::col((o, organization::Column::Id)).equals((p, pledge::Column::OrganizationId)),
+        )
+        .and_where(Expr::col((r, update_request::Column::CampaignId)).eq(campaign.id));
+    match q.state.as_deref() {
+        None | Some("") => {}
+        Some("overdue") => {
+            // Overdue by each organization's own date: one condition per time zone in use.
+            let owed: Vec<&str> = RequestState::ALL
+                .iter()
+                .filter(|s| s.awaits_officer())
+                .map(|s| s.as_str())
+                .collect();
+            let mut late = Condition::any();
+            for zone in zones_in(db, campaign).await? {
+                let today = local_date(now, zone.parse().unwrap_or(chrono_tz::UTC));
+                late = late.add(
+                    Condition::all()
+                        .add(Expr::col((o, organization::Column::Timezone)).eq(zone))
+                        .add(deadline.clone().lt(Expr::val(today))),
+                );
+            }
+            select
+                .and_where(Expr::col((r, update_request::Column::State)).is_in(owed))
+                .cond_where(late);
+        }
+        Some("unreachable") => {
+            select.and_where(nobody_reachable());
+        }
+        Some(state) => {
+            select.and_where(Expr::col((r, update_request::Column::State)).eq(state));
+        }
+    }
+    if let Some(region) = q.region.as_deref().filter(|v| !v.is_empty()) {
+        select.and_where(Expr::col((o, organization::Column::Region)).eq(region));
+    }
+    if let Some(scope) = q.scope.as_deref().filter(|v| !v.is_empty()) {
+        select.and_where(Expr::col((p, pledge::Column::CompactScope)).eq(scope));
+    }
+    // Words are looked for in the pledge's search key (reference, title, organization,
+    // country, co-pledgers; lower case without accents), as the register's search does.
+    for word in q.search.as_deref().unwrap_or_default().split_whitespace() {
+        let escaped = crate::domain::pledge::search_key(word)
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        select.and_where(
+            Expr::col((p, pledge::Column::SearchText))
+                .like(sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+
+    let mut count = select.clone();
+    count
+        .clear_selects()
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"));
+    let matching: i64 = match db.query_one(&count).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+
+    let order = if q.descending { Order::Desc } else { Order::Asc };
+    let nulls = if q.descending {
+        NullOrdering::Last
+    } else {
+        NullOrdering::First
+    };
+    let request_id_text: SimpleExpr = Expr::col((r, update_request::Column::Id)).cast_as(Alias::new("TEXT"));
+    let key: Option<SimpleExpr> = match q.sort.as_deref().unwrap_or("reference") {
+        "organization" => Some(Expr::col((o, organization::Column::Name))),
+        "state" => Some(Expr::col((r, update_request::Column::State))),
+        "deadline" => Some(deadline.clone()),
+        "activity" => {
+            // The later of the last audit event and the request's own last change.
+            let audited: SimpleExpr = SimpleExpr::SubQuery(
+                None,
+                Box::new(
+                    Query::select()
+                        .expr(Func::max(Expr::col((
+                            audit_event::Entity,
+                            audit_event::Column::At,
+                        ))))
+                        .from(audit_event::Entity)
+                        .and_where(
+                            Expr::col((audit_event::Entity, audit_event::Column::Entity))
+                                .eq("update_request"),
+                        )
+                        .and_where(
+                            Expr::col((audit_event::Entity, audit_event::Column::EntityId))
+                                .eq(request_id_text),
+                        )
+                        .to_owned()
+                        .into(),
+                ),
+            );
+            let updated = Expr::col((r, update_request::Column::UpdatedAt));
+            Some(
+                Expr::case(
+                    Condition::all()
+                        .add(audited.clone().is_not_null())
+                        .add(audited.clone().gt(updated.clone())),
+                    audited,
+                )
+                .finally(updated)
+                .into(),
+            )
+        }
+        "mail" => Some(SimpleExpr::SubQuery(
+            None,
+            Box::new(
+                Query::select()
+                    .expr(Func::max(Expr::col((
+                        outbox_mail::Entity,
+                        outbox_mail::Column::SentAt,
+                    ))))
+                    .from(outbox_mail::Entity)
+                    .and_where(
+                        Expr::col((outbox_mail::Entity, outbox_mail::Column::UpdateRequestId))
+                            .equals((r, update_request::Column::Id)),
+                    )
+                    .and_where(
+                        Expr::col((outbox_mail::Entity, outbox_mail::Column::State))
+                            .eq(crate::domain::delivery::MailState::Sent.as_str()),
+                    )
+                    .to_owned()
+                    .into(),
+            ),
+        )),
+        _ => None,
+    };
+    if let Some(key) = key {
+        select.order_by_expr_with_nulls(key, order.clone(), nulls);
+    }
+    select.order_by((p, pledge::Column::Reference), order);
+    if let Some((offset, limit)) = page {
+        select.offset(offset).limit(limit);
+    }
+    let mut ids = Vec::new();
+    for row in db.query_all(&select).await? {
+        ids.push(row.try_get::<i32>("", "id")?);
+    }
+    let mut rows = rows(db, campaign, Some(&ids), default_policy, now).await?;
+    let position: HashMap<i32, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|row| position.get(&row.request_id).copied().unwrap_or(usize::MAX));
+    Ok((u64::try_from(matching).unwrap_or(0), rows))
+}
+
+/// The request's organization has no contact that mail can reach (none active, or every
+/// active one bounced). For a query joining `organization`.
+fn nobody_reachable() -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let reachable = Query::select()
+        .expr(Expr::val(1))
+        .from(contact::Entity)
+        .and_where(
+            Expr::col((contact::Entity, contact::Column::OrganizationId))
+                .equals((organization::Entity, organization::Column::Id)),
+        )
+        .and_where(Expr::col((contact::Entity, contact::Column::Active)).eq(true))
+        .and_where(Expr::col((contact::Entity, contact::Column::BouncedAt)).is_null())
+        .to_owned();
+    Expr::exists(reachable).not()
+}
+
+/// How many requests the officer still owes whose organization nobody can be written to.
+pub async fn unreachable_owed(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Result<usize, DbErr> {
+    let owed: Vec<&str> = RequestState::ALL
+        .iter()
+        .filter(|s| s.awaits_officer())
+        .map(|s| s.as_str())
+        .collect();
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType};
+    let (r, p, o) = (update_request::Entity, pledge::Entity, organization::Entity);
+    let query = Query::select()
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
+        .from(r)
+        .join(
+            JoinType::InnerJoin,
+            p,
+            Expr::col((p, pledge::Column::Id)).equals((r, update_request::Column::PledgeId)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            o,
+            Expr::col((o, organization::Column::Id)).equals((p, pledge::Column::OrganizationId)),
+        )
+        .and_where(Expr::col((r, update_request::Column::CampaignId)).eq(campaign.id))
+        .and_where(Expr::col((r, update_request::Column::State)).is_in(owed))
+        .and_where(nobody_reachable())
+        .to_owned();
+    let count: i64 = match db.query_one(&query).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(usize::try_from(count).unwrap_or(0))
+}
+
+/// The time zones of the campaign's organizations.
+async fn zones_in(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Result<Vec<String>, DbErr> {
+    organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Timezone)
+        .distinct()
+        .filter(
+            organization::Column::Id.in_subquery(
+                Query::select()
+                    .column(pledge::Column::OrganizationId)
+                    .from(pledge::Entity)
+                    .and_where(
+                        pledge::Column::Id.in_subquery(
+                            Query::select()
+                                .column(update_request::Column::PledgeId)
+                                .from(update_request::Entity)
+                                .and_where(update_request::Column::CampaignId.eq(campaign.id))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Every request of the campaign (or only the requests `only`, a page of them), with what the
+/// dashboard shows of it. `default_policy` plans the next reminder unless the campaign has its
+/// own.
 pub async fn rows(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
-    only: Option<i32>,
+    only: Option<&[i32]>,
     default_policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<Vec<DashboardRow>, DbErr> {
+    if only.is_some_and(|ids| ids.is_empty()) {
+        return Ok(Vec::new());
+    }
     let scope = || {
         let mut condition = Condition::all().add(update_request::Column::CampaignId.eq(campaign.id));
-        if let Some(id) = only {
-            condition = condition.add(update_request::Column::Id.eq(id));
+        if let Some(ids) = only {
+            condition = condition.add(update_request::Column::Id.is_in(ids.iter().copied()));
         }
         condition
     };
@@ -205,8 +465,8 @@ pub async fn rows(
         .column(audit_event::Column::EntityId)
         .column_as(audit_event::Column::At.max(), "at")
         .filter(audit_event::Column::Entity.eq("update_request"))
-        .apply_if(only, |q, id| {
-            q.filter(audit_event::Column::EntityId.eq(id.to_string()))
+        .apply_if(only, |q, ids| {
+            q.filter(audit_event::Column::EntityId.is_in(ids.iter().map(|id| id.to_string())))
         })
         .group_by(audit_event::Column::EntityId)
         .into_tuple::<(Option<String>, Option<chrono::DateTime<chrono::Utc>>)>()

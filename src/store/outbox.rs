@@ -83,8 +83,10 @@ pub fn row(mail: NewMail<'_>, now: DateTime<Utc>) -> outbox_mail::ActiveModel {
     }
 }
 
-/// Leases up to `limit` due mails to `owner` until `lease_until`. On PostgreSQL rows locked by
-/// another worker are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has a single writer.
+/// Leases up to `limit` due mails to `owner` until `lease_until`, the longest due first (in the
+/// order of the `ix_outbox_mail_claim` index, so a claim reads a few rows, not every pending
+/// mail). On PostgreSQL rows locked by another worker are skipped (`FOR UPDATE SKIP LOCKED`);
+/// SQLite has a single writer.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     owner: &str,
@@ -98,7 +100,7 @@ pub async fn claim_due(
         DbBackend::Postgres => (
             "UPDATE outbox_mail SET lease_owner = $1, lease_until = $2 WHERE id IN (\
                SELECT id FROM outbox_mail WHERE state = $5 AND next_attempt_at <= $3 \
-               AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
              RETURNING *",
             vec![
                 owner.into(),
@@ -111,7 +113,7 @@ pub async fn claim_due(
         _ => (
             "UPDATE outbox_mail SET lease_owner = ?, lease_until = ? WHERE id IN (\
                SELECT id FROM outbox_mail WHERE state = ? AND next_attempt_at <= ? \
-               AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) \
+               AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?) \
              RETURNING *",
             vec![
                 owner.into(),

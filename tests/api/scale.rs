@@ -179,6 +179,8 @@ async fn lookups_by_request_and_pledge_have_an_index() {
             "update_request_id",
             "ix_access_link_request_contact",
         ),
+        // The worker's claim: pending mail in the order it is claimed.
+        ("outbox_mail", "state", "ix_outbox_mail_claim"),
     ] {
         let definition_sql = match backend {
             sea_orm::DbBackend::Postgres => format!(
