@@ -23,6 +23,7 @@ SUBMITTERS=${SUBMITTERS:-3000}
 echo "building release…" >&2
 cargo build --release -q
 cargo bench -q --bench storage --no-run 2>/dev/null
+cargo bench -q --bench delivery --no-run 2>/dev/null
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -150,6 +150,13 @@ pub async fn open_campaign(
         txn.rollback().await?;
     } else {
         txn.commit().await?;
+        if opened.requests >= BULK {
+            super::refresh_statistics(
+                db,
+                &["update_request", "access_link", "outbox_mail", "audit_event"],
+            )
+            .await?;
+        }
     }
     Ok(opened)
 }
@@ -303,6 +310,9 @@ async fn issue_requests(
     }
     Ok(())
 }
+
+/// From this many new requests on, the planner's statistics are refreshed after the open.
+const BULK: usize = 1_000;
 
 /// Pledges issued per round of multi-row inserts.
 const ISSUE_CHUNK: usize = 500;

@@ -134,6 +134,18 @@ pub async fn lock_request(
         .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))
 }
 
+/// Refreshes PostgreSQL's statistics of `tables` after a bulk write (a register import, a
+/// campaign for every pledge). Until autovacuum gets to them the planner believes the tables
+/// as small as they were: at 100,000 requests the dashboard's anti-join ran 17 s instead of
+/// 7 ms. SQLite's planner does without statistics here; nothing is done there.
+pub async fn refresh_statistics(db: &impl ConnectionTrait, tables: &[&str]) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared(&format!("ANALYZE {}", tables.join(", ")))
+            .await?;
+    }
+    Ok(())
+}
+
 /// A cheap round trip, for readiness checks.
 pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())

@@ -145,6 +145,19 @@ pub async fn apply_register(
     )
     .await?;
     txn.commit().await?;
+    if total >= 1_000 {
+        super::refresh_statistics(
+            db,
+            &[
+                "organization",
+                "pledge",
+                "pledge_classification",
+                "pledge_organization",
+                "contact",
+            ],
+        )
+        .await?;
+    }
     Ok(summary)
 }
 
