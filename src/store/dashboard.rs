@@ -62,7 +62,7 @@ async fn groups(
 ) -> Result<Vec<Group>, DbErr> {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType};
     let r = update_request::Entity;
-    let mut query = Query::select();
+    let mut query = campaign_requests(campaign);
     query
         .column((r, update_request::Column::State))
         .column((r, update_request::Column::DeadlineOverride))
@@ -71,19 +71,6 @@ async fn groups(
             Func::count(Expr::col((r, update_request::Column::Id))),
             Alias::new("requests"),
         )
-        .from(r)
-        .join(
-            JoinType::InnerJoin,
-            pledge::Entity,
-            Expr::col((pledge::Entity, pledge::Column::Id)).equals((r, update_request::Column::PledgeId)),
-        )
-        .join(
-            JoinType::InnerJoin,
-            organization::Entity,
-            Expr::col((organization::Entity, organization::Column::Id))
-                .equals((pledge::Entity, pledge::Column::OrganizationId)),
-        )
-        .and_where(Expr::col((r, update_request::Column::CampaignId)).eq(campaign.id))
         .group_by_col((r, update_request::Column::State))
         .group_by_col((r, update_request::Column::DeadlineOverride))
         .group_by_col((organization::Entity, organization::Column::Timezone));
@@ -155,30 +142,15 @@ pub async fn list(
     default_policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<(u64, Vec<DashboardRow>), DbErr> {
-    use sea_orm::sea_query::{
-        Alias, Asterisk, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, SimpleExpr,
-    };
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, NullOrdering, Order, SimpleExpr};
     let (r, p, o) = (update_request::Entity, pledge::Entity, organization::Entity);
     let deadline: SimpleExpr = Func::coalesce([
         Expr::col((r, update_request::Column::DeadlineOverride)),
         Expr::val(campaign.deadline),
     ])
     .into();
-    let mut select = Query::select();
-    select
-        .column((r, update_request::Column::Id))
-        .from(r)
-        .join(
-            JoinType::InnerJoin,
-            p,
-            Expr::col((p, pledge::Column::Id)).equals((r, update_request::Column::PledgeId)),
-        )
-        .join(
-            JoinType::InnerJoin,
-            o,
-            Expr::col((o, organization::Column::Id)).equals((p, pledge::Column::OrganizationId)),
-        )
-        .and_where(Expr::col((r, update_request::Column::CampaignId)).eq(campaign.id));
+    let mut select = campaign_requests(campaign);
+    select.column((r, update_request::Column::Id));
     match q.state.as_deref() {
         None | Some("") => {}
         Some("overdue") => {
@@ -322,6 +294,26 @@ pub async fn list(
     Ok((u64::try_from(matching).unwrap_or(0), rows))
 }
 
+/// The campaign's requests joined to their pledge and its organization, to select from.
+fn campaign_requests(campaign: &campaign::Model) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Expr, ExprTrait, JoinType};
+    let (r, p, o) = (update_request::Entity, pledge::Entity, organization::Entity);
+    Query::select()
+        .from(r)
+        .join(
+            JoinType::InnerJoin,
+            p,
+            Expr::col((p, pledge::Column::Id)).equals((r, update_request::Column::PledgeId)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            o,
+            Expr::col((o, organization::Column::Id)).equals((p, pledge::Column::OrganizationId)),
+        )
+        .and_where(Expr::col((r, update_request::Column::CampaignId)).eq(campaign.id))
+        .to_owned()
+}
+
 /// The request's organization has no contact that mail can reach (none active, or every
 /// active one bounced). For a query joining `organization`.
 fn nobody_reachable() -> sea_orm::sea_query::SimpleExpr {
@@ -346,23 +338,10 @@ pub async fn unreachable_owed(db: &impl ConnectionTrait, campaign: &campaign::Mo
         .filter(|s| s.awaits_officer())
         .map(|s| s.as_str())
         .collect();
-    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType};
-    let (r, p, o) = (update_request::Entity, pledge::Entity, organization::Entity);
-    let query = Query::select()
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func};
+    let query = campaign_requests(campaign)
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
-        .from(r)
-        .join(
-            JoinType::InnerJoin,
-            p,
-            Expr::col((p, pledge::Column::Id)).equals((r, update_request::Column::PledgeId)),
-        )
-        .join(
-            JoinType::InnerJoin,
-            o,
-            Expr::col((o, organization::Column::Id)).equals((p, pledge::Column::OrganizationId)),
-        )
-        .and_where(Expr::col((r, update_request::Column::CampaignId)).eq(campaign.id))
-        .and_where(Expr::col((r, update_request::Column::State)).is_in(owed))
+        .and_where(Expr::col((update_request::Entity, update_request::Column::State)).is_in(owed))
         .and_where(nobody_reachable())
         .to_owned();
     let count: i64 = match db.query_one(&query).await? {
