@@ -247,14 +247,7 @@ pub async fn dashboard_page(
     let now = state.clock.now();
     let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
     let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
-    let totals = crate::store::dashboard::tally(&state.db, &campaign, now).await?;
-    let mut breakdowns = Vec::new();
-    for d in Dimension::ALL {
-        breakdowns.push((
-            d,
-            crate::store::dashboard::breakdown(&state.db, &campaign, d, now).await?,
-        ));
-    }
+    let (totals, breakdowns) = crate::store::dashboard::counts(&state.db, &campaign, now).await?;
     // The filters offer the values the campaign has.
     let values_of = |dimension: Dimension| -> Vec<String> {
         breakdowns

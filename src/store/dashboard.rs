@@ -29,14 +29,15 @@ pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>
         .await
 }
 
-/// The campaign's counts by state (the list of campaigns, the API and the dashboard's totals).
+/// The campaign's counts by state (the list of campaigns and the API).
 pub async fn tally(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
     now: DateTime<Utc>,
 ) -> Result<crate::domain::dashboard::Tally, DbErr> {
+    let groups = grouped(db, campaign, &[]).await?;
     Ok(crate::domain::dashboard::overall(
-        groups(db, campaign, None).await?,
+        groups.into_iter().map(|(_, g)| g),
         now,
     ))
 }
@@ -48,19 +49,62 @@ pub async fn breakdown(
     dimension: Dimension,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, crate::domain::dashboard::Tally)>, DbErr> {
-    let groups = groups(db, campaign, Some(dimension)).await?;
-    Ok(crate::domain::dashboard::tallies(Some(dimension), groups, now))
+    let groups = grouped(db, campaign, &[dimension]).await?;
+    Ok(fold(groups, 0, dimension, now))
+}
+
+/// What the dashboard's tables show: the totals and the four breakdowns, from two queries (one
+/// grouped by region, scope and language at once; priorities apart, as a pledge can have
+/// several).
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    now: DateTime<Utc>,
+) -> Result<
+    (
+        crate::domain::dashboard::Tally,
+        Vec<(Dimension, Vec<(String, crate::domain::dashboard::Tally)>)>,
+    ),
+    DbErr,
+> {
+    const TOGETHER: [Dimension; 3] = [Dimension::Region, Dimension::Scope, Dimension::Locale];
+    let groups = grouped(db, campaign, &TOGETHER).await?;
+    let total = crate::domain::dashboard::overall(groups.iter().map(|(_, g)| g.clone()), now);
+    let mut breakdowns = Vec::new();
+    for dimension in Dimension::ALL {
+        let counted = match TOGETHER.iter().position(|d| *d == dimension) {
+            Some(i) => fold(groups.clone(), i, dimension, now),
+            None => breakdown(db, campaign, dimension, now).await?,
+        };
+        breakdowns.push((dimension, counted));
+    }
+    Ok((total, breakdowns))
+}
+
+/// Counts per value of the `i`-th dimension of `grouped`.
+fn fold(
+    groups: Vec<(Vec<Option<String>>, Group)>,
+    i: usize,
+    dimension: Dimension,
+    now: DateTime<Utc>,
+) -> Vec<(String, crate::domain::dashboard::Tally)> {
+    let groups = groups.into_iter().map(|(mut values, group)| Group {
+        value: values.get_mut(i).and_then(Option::take),
+        ..group
+    });
+    crate::domain::dashboard::tallies(Some(dimension), groups, now)
 }
 
 /// The campaign's requests counted by the database: one row per (state, deadline, time zone,
-/// value of `dimension`), so memory and transfer do not grow with the campaign. A pledge with
-/// several priorities is counted once per priority.
-async fn groups(
+/// value of each of `dimensions`), so memory and transfer do not grow with the campaign. With
+/// `Priority` (alone: a pledge with several priorities is counted once per priority).
+async fn grouped(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
-    dimension: Option<Dimension>,
-) -> Result<Vec<Group>, DbErr> {
+    dimensions: &[Dimension],
+) -> Result<Vec<(Vec<Option<String>>, Group)>, DbErr> {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType};
+    debug_assert!(!dimensions.contains(&Dimension::Priority) || dimensions.len() == 1);
     let r = update_request::Entity;
     let mut query = campaign_requests(campaign);
     query
@@ -74,40 +118,36 @@ async fn groups(
         .group_by_col((r, update_request::Column::State))
         .group_by_col((r, update_request::Column::DeadlineOverride))
         .group_by_col((organization::Entity, organization::Column::Timezone));
-    let value = match dimension {
-        None => None,
-        Some(Dimension::Region) => Some(Expr::col((organization::Entity, organization::Column::Region))),
-        Some(Dimension::Locale) => Some(Expr::col((organization::Entity, organization::Column::Locale))),
-        Some(Dimension::Scope) => Some(Expr::col((pledge::Entity, pledge::Column::CompactScope))),
-        Some(Dimension::Priority) => {
-            query.join(
-                JoinType::LeftJoin,
-                pledge_classification::Entity,
-                Condition::all()
-                    .add(
-                        Expr::col((
-                            pledge_classification::Entity,
-                            pledge_classification::Column::PledgeId,
-                        ))
-                        .equals((pledge::Entity, pledge::Column::Id)),
-                    )
-                    .add(
-                        Expr::col((
-                            pledge_classification::Entity,
-                            pledge_classification::Column::Scheme,
-                        ))
-                        .eq("priority"),
-                    ),
-            );
-            Some(Expr::col((
-                pledge_classification::Entity,
-                pledge_classification::Column::Code,
-            )))
-        }
-    };
-    if let Some(value) = value {
+    for (i, dimension) in dimensions.iter().enumerate() {
+        let value = match dimension {
+            Dimension::Region => Expr::col((organization::Entity, organization::Column::Region)),
+            Dimension::Locale => Expr::col((organization::Entity, organization::Column::Locale)),
+            Dimension::Scope => Expr::col((pledge::Entity, pledge::Column::CompactScope)),
+            Dimension::Priority => {
+                query.join(
+                    JoinType::LeftJoin,
+                    pledge_classification::Entity,
+                    Condition::all()
+                        .add(
+                            Expr::col((
+                                pledge_classification::Entity,
+                                pledge_classification::Column::PledgeId,
+                            ))
+                            .equals((pledge::Entity, pledge::Column::Id)),
+                        )
+                        .add(
+                            Expr::col((
+                                pledge_classification::Entity,
+                                pledge_classification::Column::Scheme,
+                            ))
+                            .eq("priority"),
+                        ),
+                );
+                Expr::col((pledge_classification::Entity, pledge_classification::Column::Code))
+            }
+        };
         query
-            .expr_as(value.clone(), Alias::new("value"))
+            .expr_as(value.clone(), Alias::new(format!("value{i}")))
             .add_group_by([value]);
     }
     let mut groups = Vec::new();
@@ -116,17 +156,19 @@ async fn groups(
         let deadline: Option<chrono::NaiveDate> = row.try_get("", "deadline_override")?;
         let timezone: String = row.try_get("", "timezone")?;
         let requests: i64 = row.try_get("", "requests")?;
-        groups.push(Group {
-            value: match dimension {
-                Some(_) => row.try_get("", "value")?,
-                None => None,
-            },
+        let mut values = Vec::with_capacity(dimensions.len());
+        for i in 0..dimensions.len() {
+            values.push(row.try_get::<Option<String>>("", &format!("value{i}"))?);
+        }
+        let group = Group {
+            value: None,
             state: RequestState::parse(&state)
                 .ok_or_else(|| DbErr::Type(format!("unknown request state `{state}`")))?,
             deadline: deadline.unwrap_or(campaign.deadline),
             timezone: timezone.parse().unwrap_or(chrono_tz::UTC),
             requests: u32::try_from(requests).unwrap_or(u32::MAX),
-        });
+        };
+        groups.push((values, group));
     }
     Ok(groups)
 }

@@ -806,6 +806,14 @@ async fn the_counts_of_the_database_match_the_requests_counted_one_by_one() {
         }
         assert!(counted.len() > 1, "{dimension:?} has several values");
     }
+    // The dashboard's two queries say the same.
+    let (together, breakdowns) = pledgeflow::store::dashboard::counts(&app.db, &campaign, now)
+        .await
+        .unwrap();
+    assert_eq!(together, total);
+    for (dimension, counted) in breakdowns {
+        assert_eq!(counted, one_by_one(Some(dimension)), "{dimension:?} (together)");
+    }
 }
 
 /// The request list is filtered, sorted and paged by the database; it must show what the
