@@ -457,7 +457,16 @@ pub async fn rows(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    // Only the organizations (and their contacts) of these requests' pledges.
+    let their_organizations = || {
+        Query::select()
+            .column(pledge::Column::OrganizationId)
+            .from(pledge::Entity)
+            .and_where(pledge::Column::Id.in_subquery(in_campaign(update_request::Column::PledgeId)))
+            .to_owned()
+    };
     let orgs: HashMap<i32, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.in_subquery(their_organizations()))
         .all(db)
         .await?
         .into_iter()
@@ -548,6 +557,7 @@ pub async fn rows(
     }
     let mut reachable: HashSet<i32> = HashSet::new();
     for c in contact::Entity::find()
+        .filter(contact::Column::OrganizationId.in_subquery(their_organizations()))
         .filter(contact::Column::Active.eq(true))
         .filter(contact::Column::BouncedAt.is_null())
         .all(db)
