@@ -150,7 +150,7 @@ pub async fn open_campaign(
         txn.rollback().await?;
     } else {
         txn.commit().await?;
-        if opened.requests >= BULK {
+        if opened.requests >= super::BULK_ROWS {
             super::refresh_statistics(
                 db,
                 &["update_request", "access_link", "outbox_mail", "audit_event"],
@@ -310,9 +310,6 @@ async fn issue_requests(
     }
     Ok(())
 }
-
-/// From this many new requests on, the planner's statistics are refreshed after the open.
-const BULK: usize = 1_000;
 
 /// Pledges issued per round of multi-row inserts.
 const ISSUE_CHUNK: usize = 500;

@@ -134,6 +134,9 @@ pub async fn lock_request(
         .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))
 }
 
+/// From this many rows written at once, `refresh_statistics` is worth its cost.
+pub const BULK_ROWS: usize = 1_000;
+
 /// Refreshes PostgreSQL's statistics of `tables` after a bulk write (a register import, a
 /// campaign for every pledge). Until autovacuum gets to them the planner believes the tables
 /// as small as they were: at 100,000 requests the dashboard's anti-join ran 17 s instead of

@@ -145,7 +145,7 @@ pub async fn apply_register(
     )
     .await?;
     txn.commit().await?;
-    if total >= 1_000 {
+    if total >= super::BULK_ROWS {
         super::refresh_statistics(
             db,
             &[
