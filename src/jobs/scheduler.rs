@@ -31,6 +31,9 @@ pub async fn pass(db: &DatabaseConnection, settings: &Settings, clock: &Clock) -
     report.throttle_rows_purged = crate::store::throttle::purge(db, clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("purging old throttle counts: {e}"))?;
+    crate::store::optimize(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("refreshing the planner's statistics: {e}"))?;
     Ok(report)
 }
 
