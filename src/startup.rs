@@ -84,6 +84,7 @@ impl Application {
             reminder_policy,
             save_limiter,
             uploads_in_flight: Arc::new(http::limits::InFlight::new(http::officer::UPLOADS_PER_SESSION)),
+            dashboards: Arc::default(),
             db,
             settings: Arc::new(settings),
             clock,

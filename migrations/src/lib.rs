@@ -29,6 +29,7 @@ mod m20261129_000023_add_interviewer_email;
 mod m20261130_000024_add_lookup_indexes;
 mod m20261130_000025_create_throttle_hit;
 mod m20261130_000026_order_outbox_claims;
+mod m20261130_000027_count_dashboard_changes;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000024_add_lookup_indexes::Migration),
             Box::new(m20261130_000025_create_throttle_hit::Migration),
             Box::new(m20261130_000026_order_outbox_claims::Migration),
+            Box::new(m20261130_000027_count_dashboard_changes::Migration),
         ]
     }
 }

@@ -185,7 +185,9 @@ pub struct CampaignOut {
 }
 
 async fn campaign_out(state: &AppState, c: campaign::Model) -> Result<CampaignOut, ApiError> {
-    let tally = crate::store::dashboard::tally(&state.db, &c, state.clock.now()).await?;
+    let tally = crate::store::dashboard::summary(&state.db, &state.dashboards, &c)
+        .await?
+        .tally(state.clock.now());
     Ok(CampaignOut {
         id: c.id,
         name: c.name,

@@ -70,7 +70,9 @@ async fn campaigns_response(
     let now = state.clock.now();
     let mut lines = Vec::new();
     for c in crate::store::dashboard::campaigns(&state.db).await? {
-        let tally = crate::store::dashboard::tally(&state.db, &c, now).await?;
+        let tally = crate::store::dashboard::summary(&state.db, &state.dashboards, &c)
+            .await?
+            .tally(now);
         lines.push(CampaignLine {
             id: c.id,
             name: c.name,
@@ -245,9 +247,9 @@ pub async fn dashboard_page(
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no campaign {id}")))?;
     let now = state.clock.now();
-    let approved = crate::store::dashboard::approved_answers(&state.db, id).await?;
-    let glance = dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a)));
-    let (totals, breakdowns) = crate::store::dashboard::counts(&state.db, &campaign, now).await?;
+    let summary = crate::store::dashboard::summary(&state.db, &state.dashboards, &campaign).await?;
+    let glance = &summary.glance;
+    let (totals, breakdowns) = (summary.tally(now), summary.breakdowns(now));
     // The filters offer the values the campaign has.
     let values_of = |dimension: Dimension| -> Vec<String> {
         breakdowns
@@ -436,14 +438,14 @@ pub async fn dashboard_page(
         notice
     });
     let to_schedule = crate::store::interviews::to_schedule(&state.db, id).await?;
-    let needs_rows = needs_rows(&state, &campaign, &to_schedule, now).await?;
-    let needs = dashboard::needs_you(&needs_rows, now);
-    let unreachable = crate::store::dashboard::unreachable_owed(&state.db, &campaign).await?;
+    let unreachable = summary.unreachable_owed;
     let counts = NeedCounts {
         to_review: totals.of(RequestState::Submitted) as usize,
         overdue: totals.overdue() as usize,
         unreachable,
     };
+    let needs_rows = needs_rows(&state, &campaign, &counts, &to_schedule, now).await?;
+    let needs = dashboard::needs_you(&needs_rows, now);
     let html = views::dashboard_page(views::DashboardPage {
         title: campaign.name.clone(),
         user: Some(access.user.email.clone()),
@@ -513,16 +515,20 @@ struct NeedCounts {
 async fn needs_rows(
     state: &AppState,
     campaign: &campaign::Model,
+    counts: &NeedCounts,
     to_schedule: &[i32],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<dashboard::DashboardRow>, AppError> {
     const MARGIN: u64 = 50;
     let mut rows: Vec<dashboard::DashboardRow> = Vec::new();
-    for (filter, sort) in [
-        ("submitted", "activity"),
-        ("overdue", "deadline"),
-        ("unreachable", "reference"),
+    for (filter, sort, count) in [
+        ("submitted", "activity", counts.to_review),
+        ("overdue", "deadline", counts.overdue),
+        ("unreachable", "reference", counts.unreachable),
     ] {
+        if count == 0 {
+            continue; // the summary already counted none: no query
+        }
         let query = ListQuery {
             state: Some(filter.into()),
             sort: Some(sort.into()),

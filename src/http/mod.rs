@@ -61,6 +61,8 @@ pub struct AppState {
     pub save_limiter: Arc<limits::FailureLimiter>,
     /// Uploads being received per officer session (at most two at once).
     pub uploads_in_flight: Arc<limits::InFlight>,
+    /// The dashboards' counts, kept per campaign while its data's version stays the same.
+    pub dashboards: Arc<crate::store::dashboard::SummaryCache>,
 }
 
 impl AppState {

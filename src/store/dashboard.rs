@@ -29,56 +29,111 @@ pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>
         .await
 }
 
-/// The campaign's counts by state (the list of campaigns and the API).
-pub async fn tally(
-    db: &impl ConnectionTrait,
-    campaign: &campaign::Model,
-    now: DateTime<Utc>,
-) -> Result<crate::domain::dashboard::Tally, DbErr> {
-    let groups = grouped(db, campaign, &[]).await?;
-    Ok(crate::domain::dashboard::overall(
-        groups.into_iter().map(|(_, g)| g),
-        now,
-    ))
+/// What a campaign's dashboard counts, at one version of its data: computed by the database
+/// once, then kept (`SummaryCache`) until the campaign's or the register's version changes
+/// (migration 27: triggers bump them on every write that can change a count).
+#[derive(Debug)]
+pub struct Summary {
+    /// Requests grouped by (state, deadline, time zone, region, scope, language).
+    together: Vec<(Vec<Option<String>>, Group)>,
+    /// Requests grouped by (state, deadline, time zone, priority).
+    priorities: Vec<(Vec<Option<String>>, Group)>,
+    /// Requests the officer still owes whose organization nobody can be written to.
+    pub unreachable_owed: usize,
+    /// The "at a glance" figures of the approved and published updates.
+    pub glance: crate::domain::dashboard::AtAGlance,
 }
 
-/// The campaign's counts per value of `dimension`, values in their natural order.
-pub async fn breakdown(
-    db: &impl ConnectionTrait,
-    campaign: &campaign::Model,
-    dimension: Dimension,
-    now: DateTime<Utc>,
-) -> Result<Vec<(String, crate::domain::dashboard::Tally)>, DbErr> {
-    let groups = grouped(db, campaign, &[dimension]).await?;
-    Ok(fold(groups, 0, dimension, now))
-}
+/// The dimensions `Summary::together` is grouped by, in order.
+const TOGETHER: [Dimension; 3] = [Dimension::Region, Dimension::Scope, Dimension::Locale];
 
-/// What the dashboard's tables show: the totals and the four breakdowns, from two queries (one
-/// grouped by region, scope and language at once; priorities apart, as a pledge can have
-/// several).
-pub async fn counts(
-    db: &impl ConnectionTrait,
-    campaign: &campaign::Model,
-    now: DateTime<Utc>,
-) -> Result<
-    (
-        crate::domain::dashboard::Tally,
-        Vec<(Dimension, Vec<(String, crate::domain::dashboard::Tally)>)>,
-    ),
-    DbErr,
-> {
-    const TOGETHER: [Dimension; 3] = [Dimension::Region, Dimension::Scope, Dimension::Locale];
-    let groups = grouped(db, campaign, &TOGETHER).await?;
-    let total = crate::domain::dashboard::overall(groups.iter().map(|(_, g)| g.clone()), now);
-    let mut breakdowns = Vec::new();
-    for dimension in Dimension::ALL {
-        let counted = match TOGETHER.iter().position(|d| *d == dimension) {
-            Some(i) => fold(groups.clone(), i, dimension, now),
-            None => breakdown(db, campaign, dimension, now).await?,
-        };
-        breakdowns.push((dimension, counted));
+impl Summary {
+    /// The counts by state, with overdue requests by each organization's date at `now`.
+    pub fn tally(&self, now: DateTime<Utc>) -> crate::domain::dashboard::Tally {
+        crate::domain::dashboard::overall(self.together.iter().map(|(_, g)| g.clone()), now)
     }
-    Ok((total, breakdowns))
+
+    /// The counts per value of each dimension, values in their natural order.
+    pub fn breakdowns(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Vec<(Dimension, Vec<(String, crate::domain::dashboard::Tally)>)> {
+        Dimension::ALL
+            .into_iter()
+            .map(|dimension| {
+                let counted = match TOGETHER.iter().position(|d| *d == dimension) {
+                    Some(i) => fold(self.together.clone(), i, dimension, now),
+                    None => fold(self.priorities.clone(), 0, dimension, now),
+                };
+                (dimension, counted)
+            })
+            .collect()
+    }
+}
+
+/// The summaries this process computed, by campaign, with the versions they were computed at.
+#[derive(Default)]
+pub struct SummaryCache {
+    entries: std::sync::Mutex<HashMap<i32, (SummaryKey, std::sync::Arc<Summary>)>>,
+}
+
+/// (campaign's version, register's version, campaign's deadline): equal keys, equal summaries.
+type SummaryKey = (i64, i64, chrono::NaiveDate);
+
+/// The campaign's summary: the kept one while nothing it counts has changed, else computed
+/// again. The versions are read before the counts, so a summary is never older than its key
+/// (a write committed in between makes the key stale, and the next view computes again).
+pub async fn summary(
+    db: &impl ConnectionTrait,
+    cache: &SummaryCache,
+    campaign: &campaign::Model,
+) -> Result<std::sync::Arc<Summary>, DbErr> {
+    let (own, register) = versions(db, campaign.id).await?;
+    let key: SummaryKey = (own, register, campaign.deadline);
+    let kept = cache
+        .entries
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&campaign.id)
+        .filter(|(at, _)| *at == key)
+        .map(|(_, summary)| summary.clone());
+    if let Some(summary) = kept {
+        return Ok(summary);
+    }
+    let approved = approved_answers(db, campaign.id).await?;
+    let summary = std::sync::Arc::new(Summary {
+        together: grouped(db, campaign, &TOGETHER).await?,
+        priorities: grouped(db, campaign, &[Dimension::Priority]).await?,
+        unreachable_owed: unreachable_owed(db, campaign).await?,
+        glance: crate::domain::dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a))),
+    });
+    cache
+        .entries
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(campaign.id, (key, summary.clone()));
+    Ok(summary)
+}
+
+/// The campaign's and the register's versions (0 for a campaign without one yet).
+async fn versions(db: &impl ConnectionTrait, campaign_id: i32) -> Result<(i64, i64), DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    let query = Query::select()
+        .columns([Alias::new("campaign_id"), Alias::new("version")])
+        .from(Alias::new("dashboard_version"))
+        .and_where(Expr::col(Alias::new("campaign_id")).is_in([0, campaign_id]))
+        .to_owned();
+    let (mut own, mut register) = (0, 0);
+    for row in db.query_all(&query).await? {
+        let id: i32 = row.try_get("", "campaign_id")?;
+        let version: i64 = row.try_get("", "version")?;
+        if id == 0 {
+            register = version;
+        } else {
+            own = version;
+        }
+    }
+    Ok((own, register))
 }
 
 /// Counts per value of the `i`-th dimension of `grouped`.
@@ -372,7 +427,7 @@ fn nobody_reachable() -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// How many requests the officer still owes whose organization nobody can be written to.
-pub async fn unreachable_owed(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Result<usize, DbErr> {
+async fn unreachable_owed(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Result<usize, DbErr> {
     let owed: Vec<&str> = RequestState::ALL
         .iter()
         .filter(|s| s.awaits_officer())
@@ -622,7 +677,7 @@ pub async fn rows(
 
 /// The approved (or published) answers of the campaign's requests, with each pledge's scope
 /// in the register: the input of the "at a glance" figures.
-pub async fn approved_answers(
+async fn approved_answers(
     db: &impl ConnectionTrait,
     campaign_id: i32,
 ) -> Result<Vec<(CompactScope, Answers)>, DbErr> {
