@@ -11,7 +11,9 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 /// On PostgreSQL the bump is a deferred constraint trigger: it runs at commit, after every
 /// row lock the transaction takes, so it cannot deadlock with a transaction that locks a
 /// request first; and once per transaction (`bumped_by`), so a 100,000-row campaign open does
-/// not stack 100,000 versions of one row.
+/// not stack 100,000 versions of one row. Left: two transactions that each move requests
+/// between the same two campaigns, in opposite directions, at the same moment could meet on the
+/// two version rows at commit (PostgreSQL then aborts one); no page or command does that today.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
