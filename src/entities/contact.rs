@@ -21,6 +21,14 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl Model {
+    /// Mail can reach this contact: active and not bounced (`store::requests::reachable` is
+    /// the same rule for queries).
+    pub fn is_reachable(&self) -> bool {
+        self.active && self.bounced_at.is_none()
+    }
+}
+
 use crate::domain::pledge::ContactRole;
 
 stored_enum!(

@@ -157,9 +157,7 @@ pub async fn render_request_page(
         .map(|o| views::OfficerRow {
             id: o.contact.id,
             active: o.contact.active,
-            can_resend: o.contact.active
-                && o.contact.bounced_at.is_none()
-                && ctx.request.request_state().awaits_officer(),
+            can_resend: o.contact.is_reachable() && ctx.request.request_state().awaits_officer(),
             status: match (o.contact.active, o.contact.bounced_at.is_some()) {
                 (false, _) => "deactivated",
                 (true, true) => "bouncing",

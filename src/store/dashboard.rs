@@ -420,8 +420,7 @@ fn nobody_reachable() -> sea_orm::sea_query::SimpleExpr {
     let reachable = Query::select()
         .column((contact::Entity, contact::Column::OrganizationId))
         .from(contact::Entity)
-        .and_where(Expr::col((contact::Entity, contact::Column::Active)).eq(true))
-        .and_where(Expr::col((contact::Entity, contact::Column::BouncedAt)).is_null())
+        .cond_where(super::requests::reachable())
         .to_owned();
     Expr::col((organization::Entity, organization::Column::Id)).not_in_subquery(reachable)
 }
@@ -611,8 +610,7 @@ pub async fn rows(
     let mut reachable: HashSet<i32> = HashSet::new();
     for c in contact::Entity::find()
         .filter(contact::Column::OrganizationId.in_subquery(their_organizations()))
-        .filter(contact::Column::Active.eq(true))
-        .filter(contact::Column::BouncedAt.is_null())
+        .filter(super::requests::reachable())
         .all(db)
         .await?
     {

@@ -211,7 +211,7 @@ pub async fn resend_link(
         )));
     }
     let c = request_contact(&txn, &ctx, contact_id).await?;
-    if !c.active || c.bounced_at.is_some() {
+    if !c.is_reachable() {
         return Err(ActionError::Refused(format!(
             "{} is {}; reactivate the contact or add another address first",
             c.email,

@@ -42,28 +42,31 @@ pub async fn request_context(
     })
 }
 
-/// The contacts mail about an organization's pledges goes to: active and not bounced.
-/// Every contact that can be written to (active, not bounced), by id: all organizations at once.
+/// A contact mail can reach: active and not bounced. The rule's one statement for queries;
+/// `contact::Model::is_reachable` says it of a loaded row.
+pub fn reachable() -> Condition {
+    Condition::all()
+        .add(contact::Column::Active.eq(true))
+        .add(contact::Column::BouncedAt.is_null())
+}
+
+/// Every contact mail can reach, by id: all organizations at once.
 pub async fn all_reachable_contacts(db: &impl ConnectionTrait) -> Result<Vec<contact::Model>, DbErr> {
     contact::Entity::find()
-        .filter(contact::Column::Active.eq(true))
-        .filter(contact::Column::BouncedAt.is_null())
+        .filter(reachable())
         .order_by_asc(contact::Column::Id)
         .all(db)
         .await
 }
 
+/// The contacts mail about an organization's pledges goes to.
 pub async fn reachable_contacts(
     db: &impl ConnectionTrait,
     organization_id: i32,
 ) -> Result<Vec<contact::Model>, DbErr> {
     contact::Entity::find()
-        .filter(
-            Condition::all()
-                .add(contact::Column::OrganizationId.eq(organization_id))
-                .add(contact::Column::Active.eq(true))
-                .add(contact::Column::BouncedAt.is_null()),
-        )
+        .filter(contact::Column::OrganizationId.eq(organization_id))
+        .filter(reachable())
         .order_by_asc(contact::Column::Id)
         .all(db)
         .await
