@@ -520,7 +520,7 @@ async fn needs_rows(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<dashboard::DashboardRow>, AppError> {
     const MARGIN: u64 = 50;
-    let mut rows: Vec<dashboard::DashboardRow> = Vec::new();
+    let mut ids = to_schedule.to_vec();
     for (filter, sort, count) in [
         ("submitted", "activity", counts.to_review),
         ("overdue", "deadline", counts.overdue),
@@ -534,29 +534,16 @@ async fn needs_rows(
             sort: Some(sort.into()),
             ..Default::default()
         };
-        let (_, found) = crate::store::dashboard::list(
-            &state.db,
-            campaign,
-            &query,
-            Some((0, MARGIN)),
-            &state.reminder_policy,
-            now,
-        )
-        .await?;
-        rows.extend(found);
+        let (_, found) =
+            crate::store::dashboard::list_ids(&state.db, campaign, &query, Some((0, MARGIN)), now).await?;
+        ids.extend(found);
     }
-    rows.extend(
-        crate::store::dashboard::rows(
-            &state.db,
-            campaign,
-            Some(to_schedule),
-            &state.reminder_policy,
-            now,
-        )
-        .await?,
-    );
+    // One read of the rows for every list of the panel.
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows =
+        crate::store::dashboard::rows(&state.db, campaign, Some(&ids), &state.reminder_policy, now).await?;
     rows.sort_by_key(|r| r.request_id);
-    rows.dedup_by_key(|r| r.request_id);
     Ok(rows)
 }
 

@@ -239,6 +239,22 @@ pub async fn list(
     default_policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<(u64, Vec<DashboardRow>), DbErr> {
+    let (matching, ids) = list_ids(db, campaign, q, page, now).await?;
+    let mut rows = rows(db, campaign, Some(&ids), default_policy, now).await?;
+    let position: HashMap<i32, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|row| position.get(&row.request_id).copied().unwrap_or(usize::MAX));
+    Ok((matching, rows))
+}
+
+/// `list` without the rows: how many requests match, and the ids of the page in order (for a
+/// caller that builds the rows of several lists at once).
+pub async fn list_ids(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    q: &ListQuery,
+    page: Option<(u64, u64)>,
+    now: DateTime<Utc>,
+) -> Result<(u64, Vec<i32>), DbErr> {
     use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, NullOrdering, Order, SimpleExpr};
     let (r, p, o) = (update_request::Entity, pledge::Entity, organization::Entity);
     let deadline: SimpleExpr = Func::coalesce([
@@ -385,10 +401,7 @@ pub async fn list(
     for row in db.query_all(&select).await? {
         ids.push(row.try_get::<i32>("", "id")?);
     }
-    let mut rows = rows(db, campaign, Some(&ids), default_policy, now).await?;
-    let position: HashMap<i32, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    rows.sort_by_key(|row| position.get(&row.request_id).copied().unwrap_or(usize::MAX));
-    Ok((u64::try_from(matching).unwrap_or(0), rows))
+    Ok((u64::try_from(matching).unwrap_or(0), ids))
 }
 
 /// The campaign's requests joined to their pledge and its organization, to select from.
