@@ -76,7 +76,7 @@ impl Application {
         let trusted_proxies = Arc::new(
             http::limits::parse_proxies(&settings.server.trusted_proxies).map_err(anyhow::Error::msg)?,
         );
-        let save_limiter = Arc::new(http::limits::FailureLimiter::new(
+        let save_limiter = Arc::new(http::limits::RateLimiter::new(
             settings.server.officer_saves_per_minute.max(1),
             chrono::Duration::minutes(1),
         ));

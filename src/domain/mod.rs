@@ -52,3 +52,4 @@ pub mod reminders;
 pub mod request;
 pub mod requirements;
 pub mod text;
+pub mod throttle;

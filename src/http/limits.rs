@@ -1,7 +1,7 @@
-//! Throttling: failures (guesses) or plain events (saves) counted per key (a client address,
-//! an account, a session) in a sliding window, and who the client is behind a trusted reverse
-//! proxy. In memory: a restart
-//! forgets, which is acceptable for throttling.
+//! Limits kept in memory, per instance: events counted per key in a sliding window (an
+//! officer session's draft saves: a limit on load, `domain::throttle`'s rule), uploads in
+//! flight, and who the client is behind a trusted reverse proxy. Guesses (sign-in, links, API
+//! tokens) are throttled in the database instead, across instances (`store::throttle`).
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -11,55 +11,50 @@ use chrono::{DateTime, Duration, Utc};
 use ipnet::IpNet;
 
 /// How many keys a limiter remembers before it forgets the stalest (bounded memory under a
-/// flood of distinct addresses).
+/// flood of distinct keys).
 const MAX_KEYS: usize = 100_000;
 
-pub struct FailureLimiter {
-    max_failures: u32,
+/// At most `max` events per key within `window`, counted in this process.
+pub struct RateLimiter {
+    max: u32,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+    events: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
 }
 
-/// An attempt counted in advance; `refund` it when the attempt succeeds.
-#[must_use = "refund the reservation when the attempt succeeds"]
-pub struct Reserved {
-    key: String,
-    at: DateTime<Utc>,
-}
-
-impl FailureLimiter {
-    pub fn new(max_failures: u32, window: Duration) -> FailureLimiter {
-        FailureLimiter {
-            max_failures,
+impl RateLimiter {
+    pub fn new(max: u32, window: Duration) -> RateLimiter {
+        RateLimiter {
+            max,
             window,
-            failures: Mutex::default(),
+            events: Mutex::default(),
         }
     }
 
-    fn seconds_left(&self, list: &VecDeque<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
-        (list.len() as u32 >= self.max_failures).then(|| {
-            let oldest = list.front().copied().unwrap_or(now);
-            (oldest + self.window - now).num_seconds().max(1)
-        })
-    }
-
-    fn recent<'a>(
-        &self,
-        map: &'a mut HashMap<String, VecDeque<DateTime<Utc>>>,
-        key: &str,
-        now: DateTime<Utc>,
-    ) -> &'a mut VecDeque<DateTime<Utc>> {
+    /// Counts one event for `key` (a save, say); Err is the seconds to wait when the key has
+    /// had its fill within the window (the event is then not counted).
+    pub fn count(&self, key: &str, now: DateTime<Utc>) -> Result<(), i64> {
+        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
         if !map.contains_key(key) && map.len() >= MAX_KEYS {
-            self.prune(map, now);
+            self.prune(&mut map, now);
         }
         let list = map.entry(key.to_string()).or_default();
         while list.front().is_some_and(|t| *t <= now - self.window) {
             list.pop_front();
         }
-        list
+        if let Some(wait) = crate::domain::throttle::seconds_blocked(
+            self.max,
+            self.window,
+            list.len(),
+            list.front().copied(),
+            now,
+        ) {
+            return Err(wait);
+        }
+        list.push_back(now);
+        Ok(())
     }
 
-    /// Forgets keys whose failures have all aged out; if a flood within the window still
+    /// Forgets keys whose events have all aged out; if a flood within the window still
     /// leaves too many, the stalest tenth goes.
     fn prune(&self, map: &mut HashMap<String, VecDeque<DateTime<Utc>>>, now: DateTime<Utc>) {
         map.retain(|_, list| list.back().is_some_and(|t| *t > now - self.window));
@@ -75,52 +70,9 @@ impl FailureLimiter {
         }
     }
 
-    /// Seconds until `key` may try again, if it is blocked now.
-    pub fn blocked_for(&self, key: &str, now: DateTime<Utc>) -> Option<i64> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = self.recent(&mut map, key, now);
-        self.seconds_left(list, now)
-    }
-
-    /// Counts one attempt for `key` before it is checked, so a burst of simultaneous attempts
-    /// cannot all pass the check; Err is the seconds to wait when the key has used them all.
-    pub fn reserve(&self, key: &str, now: DateTime<Utc>) -> Result<Reserved, i64> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = self.recent(&mut map, key, now);
-        if let Some(wait) = self.seconds_left(list, now) {
-            return Err(wait);
-        }
-        list.push_back(now);
-        Ok(Reserved {
-            key: key.to_string(),
-            at: now,
-        })
-    }
-
-    /// Counts one event for `key` (a save, say); Err is the seconds to wait when the key has
-    /// had its fill within the window.
-    pub fn count(&self, key: &str, now: DateTime<Utc>) -> Result<(), i64> {
-        self.reserve(key, now).map(|_counted| ())
-    }
-
-    /// The attempt succeeded: it does not count as a failure.
-    pub fn refund(&self, reserved: Reserved) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(list) = map.get_mut(&reserved.key)
-            && let Some(i) = list.iter().rposition(|t| *t == reserved.at)
-        {
-            list.remove(i);
-        }
-    }
-
-    pub fn record_failure(&self, key: &str, now: DateTime<Utc>) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        self.recent(&mut map, key, now).push_back(now);
-    }
-
     #[cfg(test)]
     fn keys(&self) -> usize {
-        self.failures.lock().unwrap().len()
+        self.events.lock().unwrap().len()
     }
 }
 
@@ -185,55 +137,38 @@ mod tests {
 
     #[test]
     fn blocks_after_the_limit_and_forgets_after_the_window() {
-        let limiter = FailureLimiter::new(3, Duration::minutes(10));
+        let limiter = RateLimiter::new(3, Duration::minutes(10));
         let t0 = at("2026-11-29T10:00:00Z");
         for i in 0..3 {
-            assert_eq!(limiter.blocked_for("1.2.3.4", t0), None);
-            limiter.record_failure("1.2.3.4", t0 + Duration::seconds(i));
+            assert_eq!(limiter.count("session-1", t0 + Duration::seconds(i)), Ok(()));
         }
-        assert_eq!(
-            limiter.blocked_for("1.2.3.4", t0 + Duration::seconds(5)),
-            Some(595)
-        );
-        assert_eq!(limiter.blocked_for("5.6.7.8", t0), None);
-        assert_eq!(limiter.blocked_for("1.2.3.4", t0 + Duration::minutes(11)), None);
+        assert_eq!(limiter.count("session-1", t0 + Duration::seconds(5)), Err(595));
+        assert_eq!(limiter.count("session-2", t0), Ok(()));
+        assert_eq!(limiter.count("session-1", t0 + Duration::minutes(11)), Ok(()));
     }
 
     #[test]
-    fn reservations_cap_a_burst_and_a_success_is_refunded() {
-        let limiter = FailureLimiter::new(5, Duration::minutes(15));
+    fn a_burst_is_capped_at_the_limit() {
+        let limiter = RateLimiter::new(5, Duration::minutes(15));
         let t0 = at("2026-11-29T10:00:00Z");
-        let granted: Vec<Reserved> = (0..40)
-            .filter_map(|_| limiter.reserve("account:a", t0).ok())
-            .collect();
-        assert_eq!(granted.len(), 5, "five attempts, not forty");
-        let mut granted = granted.into_iter();
-        limiter.refund(granted.next().unwrap());
-        assert!(
-            limiter.reserve("account:a", t0).is_ok(),
-            "a refunded attempt frees its place"
-        );
-        assert!(limiter.reserve("account:a", t0).is_err());
+        let counted = (0..40).filter(|_| limiter.count("session-1", t0).is_ok()).count();
+        assert_eq!(counted, 5, "five events, not forty");
     }
 
     #[test]
     fn old_keys_are_pruned_by_age_not_all_at_once() {
-        let limiter = FailureLimiter::new(5, Duration::minutes(10));
+        let limiter = RateLimiter::new(5, Duration::minutes(10));
         let t0 = at("2026-11-29T10:00:00Z");
-        limiter.record_failure("recent", t0 + Duration::minutes(30));
+        limiter.count("recent", t0 + Duration::minutes(30)).unwrap();
         for i in 0..MAX_KEYS - 1 {
-            limiter.record_failure(&format!("old-{i}"), t0);
+            limiter.count(&format!("old-{i}"), t0).unwrap();
         }
         for _ in 0..5 {
-            limiter.record_failure("attacker", t0 + Duration::minutes(30));
+            limiter.count("flood", t0 + Duration::minutes(30)).unwrap();
         }
         // The flood of stale keys is forgotten; the recent counters survive it.
-        assert_eq!(limiter.keys(), 2, "the recent key and the attacker remain");
-        assert!(
-            limiter
-                .blocked_for("attacker", t0 + Duration::minutes(31))
-                .is_some()
-        );
+        assert_eq!(limiter.keys(), 2, "the recent key and the flooding one remain");
+        assert!(limiter.count("flood", t0 + Duration::minutes(31)).is_err());
     }
 
     #[test]

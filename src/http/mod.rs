@@ -58,7 +58,7 @@ pub struct AppState {
     /// Draft saves per officer session (autosave and the form's Save), counted per instance:
     /// a limit on load, not on guessing (guesses are throttled in the database,
     /// `store::throttle`, across instances).
-    pub save_limiter: Arc<limits::FailureLimiter>,
+    pub save_limiter: Arc<limits::RateLimiter>,
     /// Uploads being received per officer session (at most two at once).
     pub uploads_in_flight: Arc<limits::InFlight>,
     /// The dashboards' counts, kept per campaign while its data's version stays the same.

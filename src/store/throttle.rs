@@ -67,10 +67,13 @@ impl Throttle {
 
     /// Seconds to wait when `recent` holds `max` attempts or more.
     fn wait(&self, recent: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<i64> {
-        (recent.len() as u32 >= self.max).then(|| {
-            let oldest = recent.first().copied().unwrap_or(now);
-            (oldest + self.window - now).num_seconds().max(1)
-        })
+        crate::domain::throttle::seconds_blocked(
+            self.max,
+            self.window,
+            recent.len(),
+            recent.first().copied(),
+            now,
+        )
     }
 
     async fn insert(
