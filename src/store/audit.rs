@@ -45,7 +45,7 @@ pub async fn record_each(
     events: Vec<(Option<String>, serde_json::Value)>,
 ) -> Result<(), DbErr> {
     let (actor_kind, actor_id) = actor.parts();
-    let mut rows = events
+    let rows: Vec<audit_event::ActiveModel> = events
         .into_iter()
         .map(|(entity_id, detail)| audit_event::ActiveModel {
             id: NotSet,
@@ -56,16 +56,14 @@ pub async fn record_each(
             entity: Set(entity.into()),
             entity_id: Set(entity_id),
             detail: Set(detail.to_string()),
-        });
-    loop {
-        let chunk: Vec<_> = rows.by_ref().take(1000).collect();
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        audit_event::Entity::insert_many(chunk)
+        })
+        .collect();
+    for batch in super::insert_batches::<audit_event::Entity, _>(rows) {
+        audit_event::Entity::insert_many(batch)
             .exec_without_returning(db)
             .await?;
     }
+    Ok(())
 }
 
 /// The newest of `actions` recorded for one entity (e.g. what the last opening of a campaign

@@ -301,8 +301,8 @@ async fn issue_requests(
             }
         }
         audit::record_each(txn, now, actor, "request.issued", "update_request", issued).await?;
-        for links in links.chunks(2_000) {
-            access_link::Entity::insert_many(links.to_vec())
+        for links in super::insert_batches::<access_link::Entity, _>(links) {
+            access_link::Entity::insert_many(links)
                 .exec_without_returning(txn)
                 .await?;
         }

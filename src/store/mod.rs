@@ -223,6 +223,19 @@ pub async fn lock_request(
         .ok_or_else(|| DbErr::RecordNotFound(format!("update request {request_id}")))
 }
 
+/// `rows` of entity `E` in owned groups, each as large as one multi-row INSERT may carry:
+/// SQLite binds at most 32,766 parameters in a statement, one per column of each row.
+pub fn insert_batches<E: sea_orm::EntityTrait, T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    use sea_orm::Iterable;
+    const SQLITE_MAX_PARAMETERS: usize = 32_766;
+    let per_statement = SQLITE_MAX_PARAMETERS / E::Column::iter().count().max(1);
+    let mut rows = rows.into_iter();
+    std::iter::from_fn(move || {
+        let batch: Vec<T> = rows.by_ref().take(per_statement).collect();
+        (!batch.is_empty()).then_some(batch)
+    })
+}
+
 /// From this many rows written at once, `refresh_statistics` is worth its cost.
 pub const BULK_ROWS: usize = 1_000;
 

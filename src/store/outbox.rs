@@ -37,12 +37,9 @@ pub async fn enqueue_many(
     db: &impl ConnectionTrait,
     rows: Vec<outbox_mail::ActiveModel>,
 ) -> Result<u64, DbErr> {
-    // 21 columns a row: 500 rows stay under SQLite's 32,766 parameters.
     let mut queued = 0;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(500).collect();
-        queued += outbox_mail::Entity::insert_many(chunk)
+    for batch in super::insert_batches::<outbox_mail::Entity, _>(rows) {
+        queued += outbox_mail::Entity::insert_many(batch)
             .on_conflict(
                 OnConflict::column(outbox_mail::Column::DedupKey)
                     .do_nothing()

@@ -209,7 +209,8 @@ async fn upsert_organization(
     }
 }
 
-/// Rows per multi-row insert (a pledge has 15 columns: far below any parameter limit).
+/// New pledges written per round (their ids come back by RETURNING, then their
+/// classifications and co-pledgers follow).
 const CHUNK: usize = 500;
 
 fn pledge_fields(
@@ -310,13 +311,13 @@ async fn insert_pledges(db: &impl ConnectionTrait, pledges: Vec<NewPledge>) -> R
             organization_id: Set(org),
         }));
     }
-    for chunk in classifications.chunks(5 * CHUNK) {
-        pledge_classification::Entity::insert_many(chunk.to_vec())
+    for batch in super::insert_batches::<pledge_classification::Entity, _>(classifications) {
+        pledge_classification::Entity::insert_many(batch)
             .exec_without_returning(db)
             .await?;
     }
-    for chunk in co_pledgers.chunks(5 * CHUNK) {
-        pledge_organization::Entity::insert_many(chunk.to_vec())
+    for batch in super::insert_batches::<pledge_organization::Entity, _>(co_pledgers) {
+        pledge_organization::Entity::insert_many(batch)
             .exec_without_returning(db)
             .await?;
     }
@@ -446,8 +447,8 @@ impl NewContacts {
     }
 
     async fn insert(self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), DbErr> {
-        for chunk in self.pending.chunks(CHUNK) {
-            contact::Entity::insert_many(chunk.iter().map(|(org, record)| new_contact(*org, record, now)))
+        for batch in super::insert_batches::<contact::Entity, _>(self.pending) {
+            contact::Entity::insert_many(batch.iter().map(|(org, record)| new_contact(*org, record, now)))
                 .exec_without_returning(db)
                 .await?;
         }
