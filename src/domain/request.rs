@@ -60,7 +60,6 @@ impl RequestState {
         RequestState::ALL.into_iter().find(|state| state.as_str() == s)
     }
 
-    /// The officer may edit and submit in these states.
     /// Still in the cycle: not approved, published or withdrawn. A pledge has one at a time.
     pub fn is_open(self) -> bool {
         matches!(
@@ -72,6 +71,7 @@ impl RequestState {
         )
     }
 
+    /// The officer may edit and submit in these states: the update is owed.
     pub fn awaits_officer(self) -> bool {
         matches!(
             self,

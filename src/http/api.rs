@@ -332,8 +332,12 @@ pub async fn list_requests(
     }
     .checked()
     .map_err(AppError::bad_request)?;
+    let zones = &crate::store::dashboard::summary(&state.db, &state.dashboards, &c)
+        .await?
+        .zones;
     let (_, rows) =
-        crate::store::dashboard::list(&state.db, &c, &query, None, &state.reminder_policy, now).await?;
+        crate::store::dashboard::list(&state.db, &c, &query, None, zones, &state.reminder_policy, now)
+            .await?;
     Ok(Json(rows.iter().map(|r| request_out(id, r, now)).collect()))
 }
 

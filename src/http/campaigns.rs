@@ -306,6 +306,7 @@ pub async fn dashboard_page(
             &campaign,
             &list_query,
             Some((((page - 1) * PAGE_SIZE) as u64, PAGE_SIZE as u64)),
+            &summary.zones,
             &state.reminder_policy,
             now,
         )
@@ -444,7 +445,7 @@ pub async fn dashboard_page(
         overdue: totals.overdue() as usize,
         unreachable,
     };
-    let needs_rows = needs_rows(&state, &campaign, &counts, &to_schedule, now).await?;
+    let needs_rows = needs_rows(&state, &campaign, &counts, &summary.zones, &to_schedule, now).await?;
     let needs = dashboard::needs_you(&needs_rows, now);
     let html = views::dashboard_page(views::DashboardPage {
         title: campaign.name.clone(),
@@ -516,6 +517,7 @@ async fn needs_rows(
     state: &AppState,
     campaign: &campaign::Model,
     counts: &NeedCounts,
+    zones: &[String],
     to_schedule: &[i32],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<dashboard::DashboardRow>, AppError> {
@@ -535,7 +537,8 @@ async fn needs_rows(
             ..Default::default()
         };
         let (_, found) =
-            crate::store::dashboard::list_ids(&state.db, campaign, &query, Some((0, MARGIN)), now).await?;
+            crate::store::dashboard::list_ids(&state.db, campaign, &query, Some((0, MARGIN)), zones, now)
+                .await?;
         ids.extend(found);
     }
     // One read of the rows for every list of the panel.

@@ -40,6 +40,9 @@ pub struct Summary {
     priorities: Vec<(Vec<Option<String>>, Group)>,
     /// Requests the officer still owes whose organization nobody can be written to.
     pub unreachable_owed: usize,
+    /// The time zones of the campaign's organizations: the overdue filter compares the
+    /// deadline with each one's date.
+    pub zones: Vec<String>,
     /// The "at a glance" figures of the approved and published updates.
     pub glance: crate::domain::dashboard::AtAGlance,
 }
@@ -105,6 +108,7 @@ pub async fn summary(
         together: grouped(db, campaign, &TOGETHER).await?,
         priorities: grouped(db, campaign, &[Dimension::Priority]).await?,
         unreachable_owed: unreachable_owed(db, campaign).await?,
+        zones: zones_in(db, campaign).await?,
         glance: crate::domain::dashboard::at_a_glance(approved.iter().map(|(s, a)| (*s, a))),
     });
     cache
@@ -230,16 +234,18 @@ async fn grouped(
 
 /// One page of the campaign's request list, filtered and sorted by the database (as
 /// `domain::dashboard::select` does over every row): how many requests match, and the rows of
-/// the page (`Some((offset, limit))`, or all of them) in order.
+/// the page (`Some((offset, limit))`, or all of them) in order. `zones` are the campaign's
+/// (`Summary::zones`).
 pub async fn list(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
     q: &ListQuery,
     page: Option<(u64, u64)>,
+    zones: &[String],
     default_policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<(u64, Vec<DashboardRow>), DbErr> {
-    let (matching, ids) = list_ids(db, campaign, q, page, now).await?;
+    let (matching, ids) = list_ids(db, campaign, q, page, zones, now).await?;
     let mut rows = rows(db, campaign, Some(&ids), default_policy, now).await?;
     let position: HashMap<i32, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     rows.sort_by_key(|row| position.get(&row.request_id).copied().unwrap_or(usize::MAX));
@@ -253,6 +259,7 @@ pub async fn list_ids(
     campaign: &campaign::Model,
     q: &ListQuery,
     page: Option<(u64, u64)>,
+    zones: &[String],
     now: DateTime<Utc>,
 ) -> Result<(u64, Vec<i32>), DbErr> {
     use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, NullOrdering, Order, SimpleExpr};
@@ -268,13 +275,8 @@ pub async fn list_ids(
         None | Some("") => {}
         Some("overdue") => {
             // Overdue by each organization's own date: one condition per time zone in use.
-            let owed: Vec<&str> = RequestState::ALL
-                .iter()
-                .filter(|s| s.awaits_officer())
-                .map(|s| s.as_str())
-                .collect();
             let mut late = Condition::any();
-            for zone in zones_in(db, campaign).await? {
+            for zone in zones {
                 let today = local_date(now, zone.parse().unwrap_or(chrono_tz::UTC));
                 late = late.add(
                     Condition::all()
@@ -282,9 +284,7 @@ pub async fn list_ids(
                         .add(deadline.clone().lt(Expr::val(today))),
                 );
             }
-            select
-                .and_where(Expr::col((r, update_request::Column::State)).is_in(owed))
-                .cond_where(late);
+            select.and_where(owed_by_officer()).cond_where(late);
         }
         Some("unreachable") => {
             select.and_where(nobody_reachable());
@@ -438,17 +438,22 @@ fn nobody_reachable() -> sea_orm::sea_query::SimpleExpr {
     Expr::col((organization::Entity, organization::Column::Id)).not_in_subquery(reachable)
 }
 
-/// How many requests the officer still owes whose organization nobody can be written to.
-async fn unreachable_owed(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Result<usize, DbErr> {
-    let owed: Vec<&str> = RequestState::ALL
+/// The request is in a state where the officer owes the update (`RequestState::awaits_officer`).
+fn owed_by_officer() -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let owed = RequestState::ALL
         .iter()
         .filter(|s| s.awaits_officer())
-        .map(|s| s.as_str())
-        .collect();
-    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func};
+        .map(|s| s.as_str());
+    Expr::col((update_request::Entity, update_request::Column::State)).is_in(owed)
+}
+
+/// How many requests the officer still owes whose organization nobody can be written to.
+async fn unreachable_owed(db: &impl ConnectionTrait, campaign: &campaign::Model) -> Result<usize, DbErr> {
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, Func};
     let query = campaign_requests(campaign)
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
-        .and_where(Expr::col((update_request::Entity, update_request::Column::State)).is_in(owed))
+        .and_where(owed_by_officer())
         .and_where(nobody_reachable())
         .to_owned();
     let count: i64 = match db.query_one(&query).await? {

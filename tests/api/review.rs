@@ -825,6 +825,7 @@ async fn the_kept_counts_follow_every_change_written_by_anyone() {
             s.breakdowns(now),
             s.unreachable_owed,
             s.glance.clone(),
+            s.zones.clone(),
         )
     };
     let first = summary(&app.db, &kept, &campaign).await.unwrap();
@@ -969,6 +970,15 @@ async fn the_list_of_the_database_matches_the_domain_select() {
         .await
         .unwrap();
     let region = rows[0].region.clone();
+    let zones = pledgeflow::store::dashboard::summary(
+        &app.db,
+        &pledgeflow::store::dashboard::SummaryCache::default(),
+        &campaign,
+    )
+    .await
+    .unwrap()
+    .zones
+    .clone();
     let filters: Vec<ListQuery> = vec![
         ListQuery::default(),
         ListQuery {
@@ -1013,10 +1023,17 @@ async fn the_list_of_the_database_matches_the_domain_select() {
                     .iter()
                     .map(|r| r.request_id)
                     .collect();
-                let (matching, page) =
-                    pledgeflow::store::dashboard::list(&app.db, &campaign, &q, Some((3, 10)), &policy, now)
-                        .await
-                        .unwrap();
+                let (matching, page) = pledgeflow::store::dashboard::list(
+                    &app.db,
+                    &campaign,
+                    &q,
+                    Some((3, 10)),
+                    &zones,
+                    &policy,
+                    now,
+                )
+                .await
+                .unwrap();
                 assert_eq!(matching as usize, expected.len(), "{q:?}");
                 let got: Vec<i32> = page.iter().map(|r| r.request_id).collect();
                 let want: Vec<i32> = expected.iter().skip(3).take(10).copied().collect();
