@@ -55,8 +55,9 @@ use crate::domain::text::one_line;
 /// Longest one SMTP exchange may take, connecting included: a server that stops answering
 /// must not hold a sending slot for ever.
 const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-/// Messages sent at once by the file and memory transports.
-const DEFAULT_PARALLEL_SENDS: usize = 8;
+/// Messages sent at once by the memory transport (tests; the others follow
+/// `mail.parallel_sends`).
+const MEMORY_PARALLEL_SENDS: usize = 8;
 
 #[derive(Clone)]
 pub enum Mailer {
@@ -67,6 +68,7 @@ pub enum Mailer {
     File {
         dir: PathBuf,
         from: Mailbox,
+        parallel_sends: usize,
     },
     Memory {
         sent: Arc<Mutex<Vec<OutgoingMail>>>,
@@ -96,6 +98,7 @@ impl Mailer {
             MailTransport::File => Mailer::File {
                 dir: PathBuf::from(&settings.file_dir),
                 from,
+                parallel_sends: settings.parallel_sends,
             },
             MailTransport::Smtp => {
                 let url = settings.smtp_url_for_transport()?;
@@ -131,7 +134,8 @@ impl Mailer {
     pub fn parallel_sends(&self) -> usize {
         match self {
             Mailer::Smtp { client, .. } => client.max_connections(),
-            Mailer::File { .. } | Mailer::Memory { .. } => DEFAULT_PARALLEL_SENDS,
+            Mailer::File { parallel_sends, .. } => *parallel_sends,
+            Mailer::Memory { .. } => MEMORY_PARALLEL_SENDS,
         }
     }
 
@@ -298,6 +302,7 @@ mod tests {
         Mailer::File {
             dir: dir.path().to_path_buf(),
             from: "Secretariat <s@example.org>".parse().unwrap(),
+            parallel_sends: 8,
         }
     }
 
