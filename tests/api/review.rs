@@ -849,6 +849,15 @@ async fn the_kept_counts_follow_every_change_written_by_anyone() {
         .unwrap()
         .unwrap();
     let organization_id = pledge_row.organization_id;
+    let set_zone = |zone: &'static str| {
+        organization::Entity::update_many()
+            .col_expr(
+                organization::Column::Timezone,
+                sea_orm::sea_query::Expr::value(zone),
+            )
+            .filter(organization::Column::Id.eq(organization_id))
+            .exec(&app.db)
+    };
     for change in ["state", "deadline", "scope", "priority", "time zone", "bounce"] {
         match change {
             "state" => {
@@ -869,14 +878,7 @@ async fn the_kept_counts_follow_every_change_written_by_anyone() {
                 row.state = Set(update_request::StoredRequestState::Issued);
                 row.deadline_override = Set(kiritimati.pred_opt());
                 row.update(&app.db).await.unwrap();
-                let org = organization::Entity::find_by_id(organization_id)
-                    .one(&app.db)
-                    .await
-                    .unwrap()
-                    .unwrap();
-                let mut row: organization::ActiveModel = org.into();
-                row.timezone = Set("Pacific/Pago_Pago".into());
-                row.update(&app.db).await.unwrap();
+                set_zone("Pacific/Pago_Pago").await.unwrap();
             }
             "scope" => {
                 let mut row: pledge::ActiveModel = pledge_row.clone().into();
@@ -899,14 +901,7 @@ async fn the_kept_counts_follow_every_change_written_by_anyone() {
                 .unwrap();
             }
             "time zone" => {
-                let org = organization::Entity::find_by_id(organization_id)
-                    .one(&app.db)
-                    .await
-                    .unwrap()
-                    .unwrap();
-                let mut row: organization::ActiveModel = org.into();
-                row.timezone = Set("Pacific/Kiritimati".into());
-                row.update(&app.db).await.unwrap();
+                set_zone("Pacific/Kiritimati").await.unwrap();
             }
             _ => {
                 // An organization with an issued request that mail still reaches.
