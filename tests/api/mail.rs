@@ -210,31 +210,30 @@ async fn tls_is_negotiated_and_an_untrusted_certificate_is_refused() {
     assert!(made.success());
     let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
 
-    let Some(starttls) = start_smtp_server_with(&["--tlscert", cert, "--tlskey", key]) else {
-        return;
-    };
-    let refused = mailer_for(&format!("smtp://127.0.0.1:{}?tls=required", starttls.port))
-        .send(&a_mail("a@example.org"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&refused, MailError::Transient(why) if why.to_lowercase().contains("certificate")),
-        "{refused:?}"
-    );
-    assert!(delivered(&starttls).is_empty());
-
-    let Some(implicit) = start_smtp_server_with(&["--smtpscert", cert, "--smtpskey", key]) else {
-        return;
-    };
-    let refused = mailer_for(&format!("smtps://127.0.0.1:{}", implicit.port))
-        .send(&a_mail("a@example.org"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&refused, MailError::Transient(why) if why.to_lowercase().contains("certificate")),
-        "{refused:?}"
-    );
-    assert!(delivered(&implicit).is_empty());
+    // STARTTLS, then implicit TLS: the untrusted certificate is refused either way.
+    for (server_args, url) in [
+        (
+            ["--tlscert", cert, "--tlskey", key],
+            "smtp://127.0.0.1:{port}?tls=required",
+        ),
+        (
+            ["--smtpscert", cert, "--smtpskey", key],
+            "smtps://127.0.0.1:{port}",
+        ),
+    ] {
+        let Some(server) = start_smtp_server_with(&server_args) else {
+            return;
+        };
+        let refused = mailer_for(&url.replace("{port}", &server.port.to_string()))
+            .send(&a_mail("a@example.org"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, MailError::Transient(why) if why.to_lowercase().contains("certificate")),
+            "{url}: {refused:?}"
+        );
+        assert!(delivered(&server).is_empty());
+    }
 
     let Some(plain) = start_smtp_server() else { return };
     let refused = mailer_for(&format!("smtp://127.0.0.1:{}?tls=required", plain.port))
