@@ -203,3 +203,31 @@ async fn lookups_by_request_and_pledge_have_an_index() {
         );
     }
 }
+
+/// A bulk write of more rows than one statement may bind (a campaign's audit events: 8 columns,
+/// so 10,000 rows would be 80,000 parameters) is split by `store::insert_batches` and lands
+/// whole, on SQLite as on PostgreSQL.
+#[tokio::test]
+async fn a_bulk_insert_past_the_parameter_limit_is_split_and_lands_whole() {
+    use pledgeflow::entities::audit_event;
+    let app = crate::helpers::spawn_app().await;
+    let events: Vec<(Option<String>, serde_json::Value)> = (0..10_000)
+        .map(|i| (Some(i.to_string()), serde_json::json!({ "n": i })))
+        .collect();
+    pledgeflow::store::audit::record_each(
+        &app.db,
+        chrono::Utc::now(),
+        pledgeflow::store::audit::Actor::System,
+        "test.bulk",
+        "test",
+        events,
+    )
+    .await
+    .expect("the events are written in statements SQLite accepts");
+    let written = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("test.bulk"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(written, 10_000);
+}
